@@ -25,16 +25,26 @@ class SandboxClock:
             raise ValueError("speed must be greater than 0")
         self.speed = float(speed)
         self.seed = int(seed)
-        self._wall0 = time.monotonic()
-        self._sim0 = start or datetime.now(timezone.utc).replace(microsecond=0)
+        self._start = start or datetime.now(timezone.utc).replace(microsecond=0)
+        self._wall_anchor = time.monotonic()
+        self._sim_anchor = 0.0  # simulated seconds elapsed at _wall_anchor
 
     # -- time -----------------------------------------------------------------------------
     def elapsed(self) -> float:
         """Simulated seconds since the sandbox started."""
-        return (time.monotonic() - self._wall0) * self.speed
+        return self._sim_anchor + (time.monotonic() - self._wall_anchor) * self.speed
+
+    def set_speed(self, speed: float) -> None:
+        """Change speed without a jump in simulated time (used to fast-forward a scenario's
+        bootstrap so its workloads are already running when the sandbox reports ready)."""
+        if speed <= 0:
+            raise ValueError("speed must be greater than 0")
+        self._sim_anchor = self.elapsed()
+        self._wall_anchor = time.monotonic()
+        self.speed = float(speed)
 
     def now(self) -> datetime:
-        return self._sim0 + timedelta(seconds=self.elapsed())
+        return self._start + timedelta(seconds=self.elapsed())
 
     def wall_seconds(self, sim_seconds: float) -> float:
         return max(0.0, sim_seconds) / self.speed

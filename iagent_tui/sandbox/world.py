@@ -1,0 +1,26 @@
+"""The sandbox's shared state: what every controller and server of the twin is handed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .clock import SandboxClock
+
+if TYPE_CHECKING:  # imported lazily so each part can be built and tested on its own
+    from .aws.sandbox import AwsSandbox
+    from .kube.store import ObjectStore
+
+
+@dataclass
+class SandboxWorld:
+    clock: SandboxClock
+    store: "ObjectStore"
+    aws: "AwsSandbox"
+    cluster_name: str = "iagent-cluster"
+    region: str = "eu-central-1"
+    scenario: str = "pre-migration"
+    # Published addresses (filled by the runtime once servers listen): k8s API, AWS endpoint,
+    # ALB proxy. Controllers read them; nothing else should.
+    endpoints: dict[str, str] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
