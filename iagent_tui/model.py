@@ -1,0 +1,327 @@
+"""The vocabulary every layer speaks: immutable records of what the cluster and AWS look like.
+
+Everything here is a frozen dataclass holding tuples and read-only mappings, so a Snapshot can be
+handed to any number of panels, insights and tasks without copying and without anyone changing it
+under someone else's feet. Timestamps are timezone-aware UTC datetimes (or None when unknown).
+
+``raw`` fields keep the object's Kubernetes JSON (a dict as the API returned it) because insights
+(Fargate sizing, compatibility findings, start times) and YAML views need fields this vocabulary
+does not name. Treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal
+
+ComputeType = Literal["fargate", "ec2", ""]  # "" = not (yet) on a node
+AuthKind = Literal["token", "eks"]
+
+EMPTY_MAP: Mapping[str, Any] = MappingProxyType({})
+
+# Labels and annotations the product reads (DOMAIN.md 3.7, 4.1).
+COMPUTE_TYPE_LABEL = "eks.amazonaws.com/compute-type"
+FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+CAPACITY_ANNOTATION = "CapacityProvisioned"
+COREDNS_LABEL = ("k8s-app", "kube-dns")
+
+
+def _empty_map() -> Mapping[str, Any]:
+    return EMPTY_MAP
+
+
+def frozen_map(data: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """A read-only copy of a mapping (one level deep: enough to stop accidental writes)."""
+    if not data:
+        return EMPTY_MAP
+    return MappingProxyType(dict(data))
+
+
+# --------------------------------------------------------------------------------------------
+# AWS side
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClusterInfo:
+    name: str
+    region: str
+    status: str  # CREATING | ACTIVE | DELETING | FAILED | UPDATING | PENDING | "" (unknown)
+    version: str
+    endpoint: str
+    oidc_issuer: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class Selector:
+    namespace: str
+    labels: Mapping[str, str] = field(default_factory=_empty_map)
+
+
+@dataclass(frozen=True)
+class HealthIssue:
+    code: str
+    message: str
+    resource_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FargateProfile:
+    name: str
+    status: str  # CREATING | ACTIVE | DELETING | CREATE_FAILED | DELETE_FAILED
+    selectors: tuple[Selector, ...]
+    subnets: tuple[str, ...]
+    pod_execution_role_arn: str
+    created_at: datetime | None
+    # When the monitor first saw the profile in its current status (AWS does not report it).
+    status_since: datetime | None = None
+    arn: str = ""
+    health_issues: tuple[HealthIssue, ...] = ()
+
+    @property
+    def in_transition(self) -> bool:
+        return self.status in ("CREATING", "DELETING")
+
+
+@dataclass(frozen=True)
+class NodeGroup:
+    name: str
+    status: str  # CREATING | ACTIVE | UPDATING | DELETING | CREATE_FAILED | DELETE_FAILED | DEGRADED
+    desired: int
+    min: int
+    max: int
+    instance_types: tuple[str, ...]
+
+    @property
+    def in_transition(self) -> bool:
+        return self.status in ("CREATING", "UPDATING", "DELETING")
+
+
+@dataclass(frozen=True)
+class Addon:
+    name: str
+    status: str  # CREATING | ACTIVE | CREATE_FAILED | UPDATING | DELETING | DELETE_FAILED | DEGRADED | UPDATE_FAILED
+    version: str
+    configuration: Mapping[str, Any]  # parsed configurationValues ({} when none)
+    compute_type: str  # configuration "computeType" ("Fargate") or "" (EC2, the default)
+    health_issues: tuple[HealthIssue, ...] = ()
+
+    @property
+    def in_transition(self) -> bool:
+        return self.status in ("CREATING", "UPDATING", "DELETING")
+
+
+@dataclass(frozen=True)
+class LoadBalancer:
+    name: str
+    arn: str
+    dns_name: str
+    state: str  # provisioning | active | active_impaired | failed
+    scheme: str  # internet-facing | internal
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str  # pod IP for ip targets, instance id for instance targets
+    port: int
+    state: str  # initial | healthy | unhealthy | unhealthy.draining | unused | draining | unavailable
+    reason: str  # e.g. Elb.InitialHealthChecking ("" when healthy)
+    description: str
+    pod: str | None = None  # "namespace/name" of the pod owning the IP, when known
+    since: datetime | None = None  # when the monitor first saw this state
+
+    @property
+    def in_transition(self) -> bool:
+        return self.state in ("initial", "draining", "unhealthy.draining")
+
+
+@dataclass(frozen=True)
+class TargetGroup:
+    name: str
+    arn: str
+    lb_name: str  # "" when not attached to a load balancer
+    target_type: str  # ip | instance | lambda | alb
+    targets: tuple[Target, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Kubernetes side
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Node:
+    name: str
+    compute_type: ComputeType
+    ready: bool
+    zone: str
+    instance_type: str
+    labels: Mapping[str, str]
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    name: str
+    node: str  # "" while unscheduled
+    compute_type: ComputeType
+    phase: str  # Pending | Running | Succeeded | Failed | Unknown
+    ready: bool
+    reason: str  # what `kubectl get pods` shows in STATUS (Running, ContainerCreating, CrashLoopBackOff...)
+    restarts: int
+    ip: str
+    owner_kind: str
+    owner_name: str
+    labels: Mapping[str, str]
+    capacity_provisioned: str  # the CapacityProvisioned annotation ("0.25vCPU 0.5GB") or ""
+    fargate_profile: str  # the eks.amazonaws.com/fargate-profile label or ""
+    created: datetime | None
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Workload:
+    kind: str  # Deployment | DaemonSet | StatefulSet
+    namespace: str
+    name: str
+    replicas: int  # desired (DaemonSet: desiredNumberScheduled)
+    ready: int
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Event:
+    namespace: str
+    kind: str  # involved object kind
+    name: str  # involved object name
+    reason: str
+    type: str  # Normal | Warning
+    message: str
+    component: str
+    count: int
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True)
+class Ingress:
+    namespace: str
+    name: str
+    hostname: str  # status.loadBalancer.ingress[0].hostname or ""
+    class_name: str  # spec.ingressClassName or the legacy kubernetes.io/ingress.class annotation
+    target_type: str  # alb.ingress.kubernetes.io/target-type ("instance" when absent: the LBC default)
+
+
+@dataclass(frozen=True)
+class TargetGroupBinding:
+    namespace: str
+    name: str
+    target_group_arn: str
+    target_type: str
+    service_name: str
+    service_port: str  # a port number or name, as written in spec.serviceRef.port
+
+
+# --------------------------------------------------------------------------------------------
+# Health of the data itself
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceState:
+    """How fresh one data source (a watch or an AWS poll) is. A failing source keeps its last
+    data in the snapshot; ``stale_since`` says from when it stopped being current, ``error`` why."""
+
+    name: str
+    ok: bool
+    last_success: datetime | None = None
+    error: str = ""
+    stale_since: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConnectionState:
+    context: str  # kubeconfig context name, or "eks:<cluster>" when built from AWS
+    server: str
+    auth_kind: AuthKind
+    token_expires_at: datetime | None = None
+    read_only: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# The snapshot
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Snapshot:
+    taken_at: datetime
+    cluster: ClusterInfo | None
+    connection: ConnectionState | None
+    profiles: tuple[FargateProfile, ...] = ()
+    nodegroups: tuple[NodeGroup, ...] = ()
+    nodes: tuple[Node, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    events: tuple[Event, ...] = ()
+    addons: tuple[Addon, ...] = ()
+    load_balancers: tuple[LoadBalancer, ...] = ()
+    target_groups: tuple[TargetGroup, ...] = ()
+    ingresses: tuple[Ingress, ...] = ()
+    tgbs: tuple[TargetGroupBinding, ...] = ()
+    sources: Mapping[str, SourceState] = field(default_factory=_empty_map)
+    version: int = 0  # increases with every published snapshot of one monitor
+
+    # -- lookups --------------------------------------------------------------------------
+    def pod(self, namespace: str, name: str) -> Pod | None:
+        return next((p for p in self.pods if p.namespace == namespace and p.name == name), None)
+
+    def node(self, name: str) -> Node | None:
+        return next((n for n in self.nodes if n.name == name), None)
+
+    def profile(self, name: str) -> FargateProfile | None:
+        return next((p for p in self.profiles if p.name == name), None)
+
+    def addon(self, name: str) -> Addon | None:
+        return next((a for a in self.addons if a.name == name), None)
+
+    def pods_by_namespace(self) -> Mapping[str, tuple[Pod, ...]]:
+        grouped: dict[str, list[Pod]] = {}
+        for pod in self.pods:
+            grouped.setdefault(pod.namespace, []).append(pod)
+        return MappingProxyType({ns: tuple(pods) for ns, pods in sorted(grouped.items())})
+
+    def coredns_pods(self) -> tuple[Pod, ...]:
+        key, value = COREDNS_LABEL
+        return tuple(p for p in self.pods if p.namespace == "kube-system" and p.labels.get(key) == value)
+
+    def fargate_pods(self) -> tuple[Pod, ...]:
+        return tuple(p for p in self.pods if p.compute_type == "fargate")
+
+    def fargate_nodes(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.compute_type == "fargate")
+
+    def events_for(self, kind: str, namespace: str, name: str) -> tuple[Event, ...]:
+        return tuple(e for e in self.events if e.kind == kind and e.namespace == namespace and e.name == name)
+
+    def stale_sources(self) -> tuple[SourceState, ...]:
+        return tuple(s for s in self.sources.values() if not s.ok)
+
+    def in_transition(self) -> bool:
+        """True while anything AWS-side is changing: the monitor polls fast then."""
+        return (
+            any(p.in_transition for p in self.profiles)
+            or any(a.in_transition for a in self.addons)
+            or any(g.in_transition for g in self.nodegroups)
+            or any(t.in_transition for tg in self.target_groups for t in tg.targets)
+            or any(lb.state == "provisioning" for lb in self.load_balancers)
+        )
+
+
+def sorted_tuple(items: Iterable[Any], key: Any) -> tuple[Any, ...]:
+    """Stable ordering for snapshot collections, so consecutive snapshots diff cleanly."""
+    return tuple(sorted(items, key=key))
