@@ -1,0 +1,99 @@
+"""`iagent-tui sandbox`: run the local EKS twin until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..sandbox.runtime import SCENARIOS, SandboxError, SandboxRuntime, write_connection_files
+
+HELM_SHIM = """#!/bin/sh
+# helm for the iagent-tui sandbox: performs the installs the product asks helm for through the
+# sandbox's Kubernetes API (see iagent_tui/sandbox/helm_shim.py).
+exec {python} -m iagent_tui.sandbox.helm_shim "$@"
+"""
+
+
+def _write_helm_shim(bin_dir: Path) -> None:
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    helm = bin_dir / "helm"
+    helm.write_text(HELM_SHIM.format(python=sys.executable))
+    helm.chmod(helm.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+@click.command("sandbox")
+@click.option("--speed", type=float, default=10.0, show_default=True,
+              help="Divide every real duration by this (10: a profile that takes 3 min on AWS takes 18 s).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Makes every random draw repeatable.")
+@click.option("--scenario", type=click.Choice(SCENARIOS), default="pre-migration", show_default=True)
+@click.option("--kubeconfig", "kubeconfig_path", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="Where to write the kubeconfig (context iagent-sandbox).")
+@click.option("--env-file", "env_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Where to write `export` lines for the aws CLI, boto3 and kubectl.")
+@click.option("--aws-throttle-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Fault: fraction of AWS calls answered with the service's throttling error.")
+@click.option("--aws-error-rate", type=click.FloatRange(0, 1), default=0.0,
+              help="Fault: fraction of AWS calls answered with a 5xx.")
+@click.option("--aws-latency", type=click.FloatRange(0), default=0.0, help="Fault: seconds added to each AWS call.")
+def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, aws_throttle_rate,
+                    aws_error_rate, aws_latency):
+    """Start a local twin of an EKS cluster mid-migration, served over the real AWS and
+    Kubernetes APIs, and keep it running until Ctrl-C."""
+    if speed <= 0:
+        raise click.BadParameter("must be greater than 0", param_hint="--speed")
+    try:
+        asyncio.run(_serve(SandboxRuntime(speed=speed, seed=seed, scenario=scenario),
+                           kubeconfig_path, env_path,
+                           faults=dict(throttle_rate=aws_throttle_rate, error_rate=aws_error_rate,
+                                       latency_seconds=aws_latency)))
+    except SandboxError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+async def _serve(runtime: SandboxRuntime, kubeconfig_path: Path, env_path: Path, faults: dict) -> None:
+    started = time.monotonic()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    bin_dir = env_path.resolve().parent / "bin"
+    try:
+        info = await runtime.start()
+        for name, value in faults.items():
+            setattr(runtime.world.aws.faults, name, value)
+        _write_helm_shim(bin_dir)
+        write_connection_files(info, kubeconfig_path, env_path, bin_dir=bin_dir)
+        click.echo(_ready_message(info, kubeconfig_path, env_path, runtime, time.monotonic() - started))
+        await stop.wait()
+        click.echo("\nStopping the sandbox…")
+    finally:
+        for path in (kubeconfig_path, env_path, bin_dir / "helm"):
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+        await runtime.stop()
+
+
+def _ready_message(info, kubeconfig_path: Path, env_path: Path, runtime: SandboxRuntime, took: float) -> str:
+    return f"""iagent-tui sandbox ready in {took:.1f}s — cluster {info.cluster_name} ({info.region}), scenario {runtime.scenario}, speed {runtime.speed:g}x, seed {runtime.seed}
+  Kubernetes API  {info.kube_url}   (kubeconfig {kubeconfig_path}, context iagent-sandbox)
+  AWS endpoint    {info.aws_endpoint}
+  ALB front       {info.alb_url}   (curl -x {info.alb_url} http://<ingress hostname>/)
+
+In another shell:
+  source {env_path}
+  kubectl get nodes
+  kubectl get pods -A -o wide
+  aws eks describe-cluster --name {info.cluster_name}
+  aws eks list-fargate-profiles --cluster-name {info.cluster_name}
+  iagent-tui status
+
+Ctrl-C stops the sandbox and removes these files."""

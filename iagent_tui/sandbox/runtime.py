@@ -1,0 +1,238 @@
+"""Start and stop the whole sandbox: AWS gateway over moto, the Kubernetes API server, the ALB
+front, and every simulated controller — and hand out the connection details a real EKS cluster
+would (kubeconfig with CA and token, AWS endpoint and credentials).
+
+Two ways to run it:
+- ``SandboxRuntime`` on the caller's event loop (``iagent-tui sandbox``);
+- ``SandboxThread`` on an event loop of its own in a background thread, so a test suite or the
+  dashboard (``--sandbox``) talks to it over HTTP exactly as it would talk to AWS, and the
+  sandbox's own work never stalls the caller's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import shlex
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .clock import SandboxClock
+from .world import SandboxWorld
+
+SCENARIOS = ("pre-migration", "migrated", "broken")
+CONTEXT_NAME = "iagent-sandbox"
+# Simulated seconds per wall second while a scenario's workloads are brought up at start.
+BOOTSTRAP_SPEED = 3000.0
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start; the message says why and what to do."""
+
+
+@dataclass
+class SandboxInfo:
+    cluster_name: str
+    region: str
+    kube_url: str
+    ca_pem: bytes
+    token: str
+    aws_endpoint: str
+    access_key_id: str
+    secret_access_key: str
+    alb_url: str
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def kubeconfig(self) -> dict:
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": CONTEXT_NAME, "cluster": {
+                "server": self.kube_url,
+                "certificate-authority-data": base64.b64encode(self.ca_pem).decode()}}],
+            "users": [{"name": CONTEXT_NAME, "user": {"token": self.token}}],
+            "contexts": [{"name": CONTEXT_NAME, "context": {
+                "cluster": CONTEXT_NAME, "user": CONTEXT_NAME, "namespace": "default"}}],
+            "current-context": CONTEXT_NAME,
+            "preferences": {},
+        }
+
+    def env(self, kubeconfig_path: Path | None = None, bin_dir: Path | None = None) -> dict[str, str]:
+        env = {
+            "AWS_ENDPOINT_URL": self.aws_endpoint,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "IAGENT_CLUSTER": self.cluster_name,
+            "IAGENT_REGION": self.region,
+            "IAGENT_ALB_PROXY": self.alb_url,
+        }
+        if kubeconfig_path is not None:
+            env["KUBECONFIG"] = str(kubeconfig_path)
+        return env
+
+
+def write_connection_files(info: SandboxInfo, kubeconfig_path: Path, env_path: Path,
+                           bin_dir: Path | None = None) -> None:
+    """Write the kubeconfig (0600: it holds a token) and a file of `export` lines to source."""
+    kubeconfig_path = kubeconfig_path.resolve()
+    env_path = env_path.resolve()
+    kubeconfig_path.parent.mkdir(parents=True, exist_ok=True)
+    env_path.parent.mkdir(parents=True, exist_ok=True)
+    kubeconfig_path.write_text(yaml.safe_dump(info.kubeconfig(), sort_keys=False))
+    kubeconfig_path.chmod(0o600)
+    lines = ["# iagent-tui sandbox: `source` this file, then aws, kubectl and boto3 use the sandbox.",
+             # A profile or session token in the caller's shell would take precedence over these keys.
+             "unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN"]
+    for name, value in info.env(kubeconfig_path).items():
+        lines.append(f"export {name}={shlex.quote(value)}")
+    if bin_dir is not None:
+        lines.append(f'export PATH={shlex.quote(str(bin_dir.resolve()))}:"$PATH"')
+    env_path.write_text("\n".join(lines) + "\n")
+    env_path.chmod(0o600)
+
+
+class SandboxRuntime:
+    def __init__(self, *, speed: float = 10.0, seed: int = 0, scenario: str = "pre-migration",
+                 cluster_name: str = "iagent-cluster", region: str = "eu-central-1",
+                 bootstrap_timeout: float = 30.0) -> None:
+        if scenario not in SCENARIOS:
+            raise SandboxError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+        if speed <= 0:
+            raise SandboxError("--speed must be greater than 0")
+        self.speed = speed
+        self.seed = seed
+        self.scenario = scenario
+        self.cluster_name = cluster_name
+        self.region = region
+        self.bootstrap_timeout = bootstrap_timeout
+        self.world: SandboxWorld | None = None
+        self.info: SandboxInfo | None = None
+        self._kube_server = None
+        self._alb = None
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> SandboxInfo:
+        from .aws.sandbox import AwsSandbox
+        from .controllers import start_controllers
+        from .controllers import alb as alb_front
+        from .controllers.logs import SandboxLogs
+        from .controllers.metrics import SandboxMetrics
+        from .kube.eks_token import EksTokenVerifier
+        from .kube.server import KubeApiServer
+        from .kube.store import ObjectStore
+        from .scenarios import seed_kube, settled
+
+        clock = SandboxClock(speed=self.speed, seed=self.seed)
+        store = ObjectStore(clock)
+        aws = AwsSandbox(clock, region=self.region)
+        try:
+            await aws.start()
+            aws.seed(self.scenario, cluster_name=self.cluster_name)
+        except Exception:
+            await aws.stop()
+            raise
+        world = SandboxWorld(clock=clock, store=store, aws=aws, cluster_name=self.cluster_name,
+                             region=self.region, scenario=self.scenario)
+        self.world = world
+        world.endpoints["aws"] = aws.endpoint
+
+        token = secrets.token_urlsafe(32)
+        verifier = EksTokenVerifier(self.cluster_name, {aws.access_key_id: aws.secret_access_key})
+        self._kube_server = KubeApiServer(store, clock, token, metrics=SandboxMetrics(world),
+                                          logs=SandboxLogs(world), authenticators=[verifier.verify])
+        kube_url = await self._kube_server.start()
+        world.endpoints["kube"] = kube_url
+        aws.set_cluster_endpoint(self.cluster_name, kube_url, self._kube_server.ca_pem)
+
+        self._alb = await alb_front.start(world)
+        world.endpoints["alb"] = self._alb.url
+
+        # Bring the scenario's workloads up through the real controllers, fast-forwarded, so the
+        # timestamps, events and statuses are the ones the controllers write.
+        clock.set_speed(max(self.speed, BOOTSTRAP_SPEED))
+        self._tasks = start_controllers(world)
+        await asyncio.sleep(0)  # let controllers register their admission hooks and watches
+        await seed_kube(world)
+        deadline = asyncio.get_running_loop().time() + self.bootstrap_timeout
+        while not settled(world):
+            if asyncio.get_running_loop().time() > deadline:
+                raise SandboxError(f"scenario {self.scenario} did not settle within "
+                                   f"{self.bootstrap_timeout:.0f} s")
+            await asyncio.sleep(0.05)
+        clock.set_speed(self.speed)
+
+        self.info = SandboxInfo(
+            cluster_name=self.cluster_name, region=self.region, kube_url=kube_url,
+            ca_pem=self._kube_server.ca_pem, token=token, aws_endpoint=aws.endpoint,
+            access_key_id=aws.access_key_id, secret_access_key=aws.secret_access_key,
+            alb_url=self._alb.url)
+        return self.info
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        if self._alb is not None:
+            await self._alb.stop()
+        if self._kube_server is not None:
+            await self._kube_server.stop()
+        if self.world is not None:
+            await self.world.aws.stop()
+
+    # -- faults (issue: switchable per test) ----------------------------------------------------
+    def drop_watches(self) -> None:
+        self._kube_server.drop_watches()
+
+    def expire_token(self) -> None:
+        self._kube_server.expire_token()
+
+
+class SandboxThread:
+    """A sandbox on its own event loop in a daemon thread; ``start()`` blocks until it is ready."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.runtime = SandboxRuntime(**kwargs)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="iagent-sandbox",
+                                        daemon=True)
+        self.info: SandboxInfo | None = None
+
+    def start(self, timeout: float = 60.0) -> SandboxInfo:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self.runtime.start(), self.loop)
+        self.info = future.result(timeout)
+        return self.info
+
+    def call(self, fn, *args: Any) -> Any:
+        """Run ``fn(*args)`` on the sandbox's loop (e.g. a fault switch) and return its result."""
+        async def _run():
+            return fn(*args)
+        return asyncio.run_coroutine_threadsafe(_run(), self.loop).result(10)
+
+    def run(self, coro, timeout: float = 30.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(self.runtime.stop(), self.loop).result(20)
+            finally:
+                self.loop.call_soon_threadsafe(self.loop.stop)
+                self._thread.join(10)
+
+    def __enter__(self) -> "SandboxThread":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
