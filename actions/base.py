@@ -1,0 +1,66 @@
+"""What every action is made of: a plan shown before anything changes, and a run that yields
+progress events. Actions never touch widgets; the runner renders events, journals them and enforces
+read-only mode in one place (actions/runner.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+Verb = Literal["create", "change", "delete", "wait", "check", "apply", "restart", "request"]
+EventKind = Literal["step_started", "step_finished", "step_skipped", "waiting", "info", "warning",
+                    "error", "done"]
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    id: str                      # stable within an action ("profile:fp-prod"), used by the journal to resume
+    title: str                   # "Create Fargate profile fp-prod"
+    verb: Verb
+    target: str                  # what is touched: "EKS Fargate profile iagent-cluster/fp-prod"
+    detail: str = ""             # selectors, subnets, policy... one or two lines
+    mutating: bool = True        # False for waits and checks: allowed in read-only mode
+    reschedules: tuple[str, ...] = ()  # "namespace/pod" that this step will move
+    done: bool = False           # already in the desired state: the run skips it
+
+
+@dataclass(frozen=True)
+class Plan:
+    action: str                  # "deploy" | "smoke" | "add-namespace" | "rollback"
+    cluster: str
+    steps: tuple[PlanStep, ...]
+    destructive: bool = False    # deletes or is cluster-wide: ask for the cluster name to be typed
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def pending(self) -> tuple[PlanStep, ...]:
+        return tuple(s for s in self.steps if not s.done)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return not any(s.mutating for s in self.pending)
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    kind: EventKind
+    message: str
+    step_id: str = ""
+    elapsed: float | None = None  # seconds since the step (or wait) started
+    waiting_for: str = ""         # for kind == "waiting": what is awaited
+    ok: bool | None = None        # for step_finished / done
+    data: dict = field(default_factory=dict)  # structured results (e.g. smoke: status codes, start times)
+
+
+class Action(Protocol):
+    name: str
+    title: str
+
+    async def plan(self) -> Plan: ...
+
+    def run(self, plan: Plan) -> AsyncIterator[ProgressEvent]: ...
+
+
+class ReadOnlyRefused(Exception):
+    """Raised by the runner for a mutating step in read-only mode."""
