@@ -1,0 +1,99 @@
+"""Fargate profile selection: which profile (if any) a new pod lands on.
+
+Sources (DOMAIN.md 3.5; EKS User Guide ``fargate-profile.adoc`` and the API's
+``FargateProfileSelector``):
+
+* a pod matches a selector iff its namespace matches AND it carries **all** the selector's labels;
+  it matches a profile iff it matches **any** of the profile's selectors;
+* ``*`` (none, one or many characters) and ``?`` (exactly one character) are allowed in
+  namespaces, label keys and label values, in any position; there is no regex, so ``[`` and every
+  other character match only themselves;
+* when several profiles match, "Fargate picks up the profile based on alphanumeric sorting by
+  profile name" (``beta-workload`` before ``prod-workload``);
+* a pod can pin a profile with the label ``eks.amazonaws.com/fargate-profile: <name>``; it must
+  still match a selector of that profile. Assumption: a pinned pod whose profile does not match is
+  not placed anywhere else (the pin is an explicit choice, so nothing else is tried).
+
+Only ACTIVE profiles place pods: matching happens in the admission webhook at pod creation, and a
+profile still CREATING (or DELETING, or failed) takes no new pods. Profiles are EKS API dicts
+(``fargateProfileName``, ``status``, ``selectors: [{namespace, labels}]``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+ACTIVE = "ACTIVE"
+
+
+@lru_cache(maxsize=1024)
+def _wildcard_regex(pattern: str) -> re.Pattern[str]:
+    parts = (".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def wildcard_match(pattern: str, value: str) -> bool:
+    """True iff ``value`` matches ``pattern`` with ``*``/``?`` wildcards (whole string)."""
+    return _wildcard_regex(pattern).fullmatch(value) is not None
+
+
+def selector_matches(selector: Mapping[str, Any], namespace: str, labels: Mapping[str, str]) -> bool:
+    """Namespace matches and every selector label (key and value patterns) is on the pod."""
+    if not wildcard_match(str(selector.get("namespace", "")), namespace):
+        return False
+    for key_pattern, value_pattern in (selector.get("labels") or {}).items():
+        if not any(
+            wildcard_match(key_pattern, key) and wildcard_match(str(value_pattern), str(value))
+            for key, value in labels.items()
+        ):
+            return False
+    return True
+
+
+def profile_matches(profile: Mapping[str, Any], namespace: str, labels: Mapping[str, str]) -> bool:
+    """Any selector of the profile matches (status is not considered here)."""
+    return any(selector_matches(s, namespace, labels) for s in profile.get("selectors") or [])
+
+
+def profile_name(profile: Mapping[str, Any]) -> str:
+    name = profile.get("fargateProfileName")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"Fargate profile without a fargateProfileName: {dict(profile)!r}")
+    return name
+
+
+def matching_profiles(
+    namespace: str,
+    labels: Mapping[str, str] | None,
+    profiles: Iterable[Mapping[str, Any]],
+    *,
+    active_only: bool = True,
+) -> list[Mapping[str, Any]]:
+    """Every profile whose selectors match, in the order Fargate would prefer them (by name)."""
+    labels = labels or {}
+    found = [
+        p
+        for p in profiles
+        if (not active_only or p.get("status") == ACTIVE) and profile_matches(p, namespace, labels)
+    ]
+    return sorted(found, key=profile_name)
+
+
+def match_profile(
+    namespace: str,
+    labels: Mapping[str, str] | None,
+    profiles: Iterable[Mapping[str, Any]],
+    *,
+    active_only: bool = True,
+) -> Mapping[str, Any] | None:
+    """The profile a pod created now would be scheduled with, or None (it stays with the
+    default-scheduler: Pending on a Fargate-only cluster)."""
+    labels = labels or {}
+    candidates = matching_profiles(namespace, labels, profiles, active_only=active_only)
+    pinned = labels.get(PROFILE_LABEL)
+    if pinned is not None:
+        candidates = [p for p in candidates if profile_name(p) == pinned]
+    return candidates[0] if candidates else None
