@@ -1,0 +1,276 @@
+"""Settings: iagent.yaml, then IAGENT_* environment variables, then command-line flags.
+
+Which file: ``--config`` (passed as ``config_path``), else ``$IAGENT_CONFIG``, else ``./iagent.yaml``
+if it exists. Nested fields come from the environment with ``__``: ``IAGENT_FARGATE__NAMESPACES``.
+List fields accept JSON (``["a","b"]``) or a comma-separated string (``a,b``).
+
+A bad setting raises ConfigError with one sentence per problem naming where it came from (the file,
+the environment variable or the flag), the field, and what is allowed. No pydantic dump.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
+
+DEFAULT_CONFIG_FILE = "iagent.yaml"
+ENV_PREFIX = "IAGENT_"
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")  # EKS CreateCluster name rule
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
+_SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+
+# What each constrained field allows, said the way a person would read it in an error.
+_ALLOWED: dict[str, str] = {
+    "cluster": "an EKS cluster name: letters, digits, '-' and '_', starting with a letter or digit, at most 100 characters",
+    "region": "an AWS region code such as eu-central-1",
+    "namespaces": "a list of Kubernetes namespace names (lowercase letters, digits and '-', at most 63 characters)",
+    "fargate.namespaces": "a non-empty list of Kubernetes namespace names (lowercase letters, digits and '-', at most 63 characters)",
+    "fargate.profile_prefix": "lowercase letters, digits and '-' (profile names are <prefix><namespace>)",
+    "fargate.pod_execution_role_name": "an IAM role name (letters, digits and +=,.@_-, at most 64 characters, no path)",
+    "fargate.subnets": "a list of subnet ids such as subnet-0abc12345def67890 (empty = discover private subnets)",
+    "startup_target_seconds": "a number of seconds greater than 0",
+    "read_only": "true or false",
+}
+
+
+def _split_list(value: Any) -> Any:
+    """Accept "a, b" as well as a list, so env vars and flags stay easy to type."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+def _check_namespaces(values: list[str]) -> list[str]:
+    bad = [v for v in values if not _DNS_LABEL.match(v)]
+    if bad:
+        raise ValueError(f"not a valid namespace name: {', '.join(map(repr, bad))}")
+    return values
+
+
+class FargateSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    namespaces: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["default", "prod", "staging"])
+    profile_prefix: str = "fp-"
+    pod_execution_role_name: str = "AmazonEKSFargatePodExecutionRole"
+    subnets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    _split = field_validator("namespaces", "subnets", mode="before")(_split_list)
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one namespace is required")
+        return _check_namespaces(v)
+
+    @field_validator("profile_prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        if v and not re.match(r"^[a-z0-9][-a-z0-9]*$", v):
+            raise ValueError(f"{v!r} is not a valid profile name prefix")
+        return v
+
+    @field_validator("pod_execution_role_name")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        if not _ROLE_NAME.match(v):
+            raise ValueError(f"{v!r} is not an IAM role name")
+        return v
+
+    @field_validator("subnets")
+    @classmethod
+    def _subnets(cls, v: list[str]) -> list[str]:
+        bad = [s for s in v if not _SUBNET.match(s)]
+        if bad:
+            raise ValueError(f"not a subnet id: {', '.join(map(repr, bad))}")
+        return v
+
+
+class PricingSettings(BaseModel):
+    """Overrides for the Fargate rates (DOMAIN.md 2.2). None = the built-in rate for the region."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    vcpu_hour_usd: float | None = Field(default=None, ge=0)
+    gb_hour_usd: float | None = Field(default=None, ge=0)
+    ephemeral_gb_hour_usd: float | None = Field(default=None, ge=0)
+    min_billable_seconds: int = Field(default=60, ge=0)
+    hours_per_month: float = Field(default=730, gt=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True, case_sensitive=False
+    )
+
+    cluster: str = "iagent-cluster"
+    region: str = "eu-central-1"
+    aws_profile: str | None = None
+    kube_context: str | None = None
+    kubeconfig: str | None = None
+    read_only: bool = False
+    namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # watch scope; empty = all
+    fargate: FargateSettings = Field(default_factory=FargateSettings)
+    pricing: PricingSettings = Field(default_factory=PricingSettings)
+    startup_target_seconds: float = Field(default=120, gt=0)
+    journal_dir: Path = Field(default_factory=lambda: Path("~/.local/state/iagent-tui/journal").expanduser())
+
+    _split = field_validator("namespaces", mode="before")(_split_list)
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster(cls, v: str) -> str:
+        if not _CLUSTER_NAME.match(v):
+            raise ValueError(f"{v!r} is not a valid cluster name")
+        return v
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, v: str) -> str:
+        if not _REGION.match(v):
+            raise ValueError(f"{v!r} is not an AWS region")
+        return v
+
+    @field_validator("namespaces")
+    @classmethod
+    def _namespaces(cls, v: list[str]) -> list[str]:
+        return _check_namespaces(v)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init = file values merged with flags by load_settings(); env sits between them.
+        return (_FlagsSource(settings_cls), _EnvSource(settings_cls), init_settings)
+
+
+class ConfigError(Exception):
+    """A setting is wrong. ``str(err)`` is ready to show to a person."""
+
+
+class _FlagsSource(PydanticBaseSettingsSource):
+    """Command-line flags: the highest priority, set by load_settings() for the duration of a load."""
+
+    current: dict[str, Any] = {}
+    env: Mapping[str, str] | None = None  # the environment load_settings() was given
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return self.current.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(self.current)
+
+
+class _EnvSource(EnvSettingsSource):
+    """IAGENT_* variables from the environment load_settings() was handed (os.environ by default),
+    so tests and embedding code can pass their own without touching the process environment."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        env = os.environ if _FlagsSource.env is None else _FlagsSource.env
+        return parse_env_vars(env, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+def config_file_path(config_path: str | os.PathLike[str] | None, env: Mapping[str, str]) -> tuple[Path | None, bool]:
+    """(path, explicit): the file to read and whether the user named it (then it must exist)."""
+    if config_path:
+        return Path(config_path).expanduser(), True
+    if env.get("IAGENT_CONFIG"):
+        return Path(env["IAGENT_CONFIG"]).expanduser(), True
+    default = Path(DEFAULT_CONFIG_FILE)
+    return (default, False) if default.exists() else (None, False)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror or exc}.") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        raise ConfigError(f"Config file {path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file {path} must be a mapping of settings (cluster: ..., region: ...), not {type(data).__name__}.")
+    return data
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return sorted(model.model_fields)
+
+
+def _describe(err: dict[str, Any], path: Path | None, file_data: dict, flags: dict, env: Mapping[str, str]) -> str:
+    loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
+    dotted = ".".join(loc)
+    top = loc[0] if loc else ""
+    env_name = ENV_PREFIX + "__".join(loc).upper()
+    if top in flags:
+        origin = f"command-line option for {dotted}"
+    elif env_name in {k.upper() for k in env} or (ENV_PREFIX + top.upper()) in {k.upper() for k in env}:
+        origin = f"environment variable {env_name}"
+    elif path is not None and top in file_data:
+        origin = f"{path}: field {dotted}"
+    else:
+        origin = f"field {dotted}"
+    if err.get("type") == "extra_forbidden":
+        parent = Settings if len(loc) == 1 else {"fargate": FargateSettings, "pricing": PricingSettings}.get(loc[0], Settings)
+        return f"{origin}: unknown setting; allowed: {', '.join(_field_names(parent))}."
+    allowed = _ALLOWED.get(dotted)
+    msg = str(err.get("msg", "invalid value"))
+    msg = msg.removeprefix("Value error, ")
+    if allowed is None:
+        field = Settings.model_fields.get(top)
+        annotation = getattr(field, "annotation", None) if field else None
+        allowed = {"int_parsing": "a whole number", "float_parsing": "a number", "bool_parsing": "true or false"}.get(
+            str(err.get("type")), getattr(annotation, "__name__", "") or ""
+        )
+    tail = f"; allowed: {allowed}" if allowed else ""
+    return f"{origin}: {msg}{tail}."
+
+
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings from the file, the IAGENT_* environment and ``overrides`` (the CLI flags;
+    None values are ignored so unset flags do not mask the file)."""
+    env = os.environ if env is None else env
+    path, explicit = config_file_path(config_path, env)
+    if path is not None and explicit and not path.exists():
+        raise ConfigError(f"Config file {path} does not exist (named by {'--config' if config_path else 'IAGENT_CONFIG'}).")
+    file_data = _read_file(path) if path is not None else {}
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    _FlagsSource.current, _FlagsSource.env = flags, env
+    try:
+        return Settings(**file_data)
+    except ValidationError as exc:
+        problems = [_describe(e, path, file_data, flags, env) for e in exc.errors(include_url=False)]
+        where = f" (config file {path})" if path is not None else ""
+        raise ConfigError(f"Invalid settings{where}:\n  " + "\n  ".join(problems)) from None
+    except ValueError as exc:  # pydantic-settings: an env value that is not valid JSON, etc.
+        raise ConfigError(f"Invalid settings: {exc}.") from None
+    finally:
+        _FlagsSource.current, _FlagsSource.env = {}, None
