@@ -1,0 +1,72 @@
+"""boto3 clients wired straight into the sandbox dispatcher, with no socket in between.
+
+Seeding uses the real AWS API (botocore serialises and validates every call) but must work before
+the gateway listens and from inside the event loop that serves the gateway, where a blocking HTTP
+call to ourselves would deadlock. botocore's ``before-send`` event lets a handler answer a prepared
+request itself; it is registered on these clients only, never globally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlsplit
+
+import boto3
+from botocore.awsrequest import AWSResponse
+from botocore.config import Config
+
+from .engine import HttpReply, HttpRequest
+from .protocol import signing_service
+
+LOCAL_ENDPOINT = "http://aws-sandbox.local"
+
+
+class _RawBody(BytesIO):
+    def stream(self, **_: Any) -> Any:
+        chunk = self.read()
+        while chunk:
+            yield chunk
+            chunk = self.read()
+
+
+def local_client(
+    service: str,
+    dispatch: Callable[[HttpRequest], HttpReply],
+    *,
+    region: str,
+    access_key_id: str,
+    secret_access_key: str,
+) -> Any:
+    client = boto3.session.Session().client(
+        service,
+        region_name=region,
+        endpoint_url=LOCAL_ENDPOINT,
+        aws_access_key_id=access_key_id,
+        aws_secret_access_key=secret_access_key,
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+    def answer(request: Any, **_: Any) -> AWSResponse:
+        url = urlsplit(request.url)
+        body = request.body or b""
+        if hasattr(body, "read"):
+            body = body.read()
+        if isinstance(body, str):
+            body = body.encode()
+        headers = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in request.headers.items()}
+        reply = dispatch(
+            HttpRequest(
+                method=request.method,
+                path=url.path or "/",
+                query_string=url.query,
+                headers=headers,
+                body=body,
+                service=signing_service(headers),
+            )
+        )
+        return AWSResponse(request.url, reply.status, reply.headers, _RawBody(reply.body))
+
+    client.meta.events.register("before-send", answer)
+    return client
