@@ -1,0 +1,91 @@
+"""config.py: file < env < flags, and errors that name the file, the field and what is allowed."""
+
+from __future__ import annotations
+
+import pytest
+
+from iagent_tui.config import ConfigError, load_settings
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    path = tmp_path / "iagent.yaml"
+
+    def write(text: str):
+        path.write_text(text)
+        return path
+
+    return write
+
+
+def test_defaults(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./iagent.yaml here
+    s = load_settings(env={})
+    assert (s.cluster, s.region, s.read_only, s.namespaces) == ("iagent-cluster", "eu-central-1", False, [])
+    assert s.fargate.namespaces == ["default", "prod", "staging"]
+    assert (s.fargate.profile_prefix, s.fargate.pod_execution_role_name, s.fargate.subnets) == ("fp-", "AmazonEKSFargatePodExecutionRole", [])
+    assert s.startup_target_seconds == 120 and s.pricing.min_billable_seconds == 60
+
+
+def test_priority_file_then_env_then_flags(cfg):
+    path = cfg("cluster: from-file\nregion: eu-west-1\nread_only: false\nfargate:\n  namespaces: [a]\n")
+    s = load_settings(path, env={"IAGENT_REGION": "us-east-1", "IAGENT_FARGATE__NAMESPACES": "b, c"})
+    assert (s.cluster, s.region, s.fargate.namespaces) == ("from-file", "us-east-1", ["b", "c"])
+    s = load_settings(path, overrides={"region": "ap-south-1", "read_only": True, "cluster": None}, env={"IAGENT_REGION": "us-east-1"})
+    assert (s.cluster, s.region, s.read_only) == ("from-file", "ap-south-1", True)
+
+
+def test_config_path_from_env_and_default_file(cfg, tmp_path, monkeypatch):
+    path = cfg("cluster: via-env\n")
+    assert load_settings(env={"IAGENT_CONFIG": str(path)}).cluster == "via-env"
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(env={}).cluster == "via-env"  # ./iagent.yaml
+
+
+def test_bad_value_names_file_field_and_allowed(cfg):
+    path = cfg("region: moon-base\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, env={})
+    text = str(err.value)
+    assert str(path) in text and "region" in text and "'moon-base'" in text and "eu-central-1" in text
+    assert "pydantic" not in text and "errors.pydantic.dev" not in text
+
+
+def test_unknown_field_lists_allowed_ones(cfg):
+    path = cfg("fargate:\n  namspaces: [prod]\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, env={})
+    assert "fargate.namspaces: unknown setting; allowed: namespaces, pod_execution_role_name, profile_prefix, subnets" in str(err.value)
+
+
+def test_env_and_flag_errors_name_their_origin(cfg):
+    path = cfg("")
+    with pytest.raises(ConfigError, match=r"environment variable IAGENT_READ_ONLY: .*allowed: true or false"):
+        load_settings(path, env={"IAGENT_READ_ONLY": "perhaps"})
+    with pytest.raises(ConfigError, match=r"command-line option for cluster: 'bad name!' is not a valid cluster name"):
+        load_settings(path, overrides={"cluster": "bad name!"}, env={})
+    with pytest.raises(ConfigError, match=r"IAGENT_FARGATE__SUBNETS: not a subnet id: 'sub-1'"):
+        load_settings(path, env={"IAGENT_FARGATE__SUBNETS": "sub-1"})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cluster: [x\n", r"not valid YAML at line 2"),
+        ("- just\n- a list\n", r"must be a mapping of settings"),
+        ("namespaces: [Prod_NS]\n", r"field namespaces: not a valid namespace name: 'Prod_NS'"),
+        ("fargate:\n  namespaces: []\n", r"fargate.namespaces: at least one namespace is required"),
+        ("startup_target_seconds: 0\n", r"startup_target_seconds: .*allowed: a number of seconds greater than 0"),
+        ("pricing:\n  vcpu_hour_usd: -1\n", r"pricing.vcpu_hour_usd: Input should be greater than or equal to 0"),
+    ],
+)
+def test_bad_files(cfg, text, expected):
+    with pytest.raises(ConfigError, match=expected):
+        load_settings(cfg(text), env={})
+
+
+def test_missing_named_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"does not exist \(named by --config\)"):
+        load_settings(tmp_path / "nope.yaml", env={})
+    with pytest.raises(ConfigError, match=r"named by IAGENT_CONFIG"):
+        load_settings(env={"IAGENT_CONFIG": str(tmp_path / "nope.yaml")})
