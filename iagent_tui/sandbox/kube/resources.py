@@ -1,0 +1,127 @@
+"""The resource types the sandbox's Kubernetes API serves, with the names discovery publishes.
+
+Short names, categories and subresources are the ones a real v1.32 API server (and the AWS Load
+Balancer Controller's CRD) publish, because kubectl resolves ``kubectl get deploy`` or
+``kubectl get all`` from discovery and must find the same answers here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group: str  # "" for the core group
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool
+    singular: str
+    short_names: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = STANDARD_VERBS
+    categories: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        """The apiVersion field of objects of this type: "v1" or "apps/v1"."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def group_version(self) -> str:
+        """Same text as api_version; named for use in URL paths and discovery documents."""
+        return self.api_version
+
+    @property
+    def group_resource(self) -> str:
+        """How API server messages name the resource: "pods", "deployments.apps"."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def group_kind(self) -> str:
+        """How "is invalid" messages name the kind: "Pod", "Deployment.apps"."""
+        return f"{self.kind}.{self.group}" if self.group else self.kind
+
+    @property
+    def is_custom(self) -> bool:
+        """Served from a CustomResourceDefinition (no strategic merge patch, like a real server)."""
+        return self.group.endswith(".k8s.aws")
+
+
+def _core(plural, kind, singular, namespaced=True, short=(), categories=(), subresources=()):
+    return ResourceType("", "v1", plural, kind, namespaced, singular, tuple(short),
+                        STANDARD_VERBS, tuple(categories), tuple(subresources))
+
+
+RESOURCES: tuple[ResourceType, ...] = (
+    _core("namespaces", "Namespace", "namespace", namespaced=False, short=("ns",),
+          subresources=("status",)),
+    _core("nodes", "Node", "node", namespaced=False, short=("no",), subresources=("status",)),
+    _core("pods", "Pod", "pod", short=("po",), categories=("all",),
+          subresources=("status", "log")),
+    _core("services", "Service", "service", short=("svc",), categories=("all",),
+          subresources=("status",)),
+    _core("endpoints", "Endpoints", "endpoints", short=("ep",)),
+    _core("events", "Event", "event", short=("ev",)),
+    _core("serviceaccounts", "ServiceAccount", "serviceaccount", short=("sa",)),
+    _core("configmaps", "ConfigMap", "configmap", short=("cm",)),
+    _core("secrets", "Secret", "secret"),
+    _core("persistentvolumes", "PersistentVolume", "persistentvolume", namespaced=False,
+          short=("pv",), subresources=("status",)),
+    _core("persistentvolumeclaims", "PersistentVolumeClaim", "persistentvolumeclaim",
+          short=("pvc",), subresources=("status",)),
+    ResourceType("apps", "v1", "deployments", "Deployment", True, "deployment", ("deploy",),
+                 STANDARD_VERBS, ("all",), ("status", "scale")),
+    ResourceType("apps", "v1", "replicasets", "ReplicaSet", True, "replicaset", ("rs",),
+                 STANDARD_VERBS, ("all",), ("status", "scale")),
+    ResourceType("apps", "v1", "daemonsets", "DaemonSet", True, "daemonset", ("ds",),
+                 STANDARD_VERBS, ("all",), ("status",)),
+    ResourceType("apps", "v1", "statefulsets", "StatefulSet", True, "statefulset", ("sts",),
+                 STANDARD_VERBS, ("all",), ("status", "scale")),
+    ResourceType("networking.k8s.io", "v1", "ingresses", "Ingress", True, "ingress", ("ing",),
+                 STANDARD_VERBS, (), ("status",)),
+    ResourceType("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False,
+                 "ingressclass", (), STANDARD_VERBS, (), ()),
+    ResourceType("elbv2.k8s.aws", "v1beta1", "targetgroupbindings", "TargetGroupBinding", True,
+                 "targetgroupbinding", (), STANDARD_VERBS, (), ("status",)),
+)
+
+
+def _index() -> dict[str, ResourceType]:
+    table: dict[str, ResourceType] = {}
+    for r in RESOURCES:
+        names = {r.plural, r.singular, r.kind.lower(), *r.short_names}
+        names |= {f"{n}.{r.group}" for n in (r.plural, r.singular, r.kind.lower()) if r.group}
+        for n in names:
+            table.setdefault(n, r)
+    return table
+
+
+_BY_NAME = _index()
+_BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
+
+
+def rt(name: str) -> ResourceType:
+    """Resolve a resource type the way kubectl does: plural, singular, kind or short name, with an
+    optional ".group" suffix, case-insensitive (rt("pods"), rt("Pod"), rt("deploy"))."""
+    found = _BY_NAME.get(name.strip().lower())
+    if found is None:
+        raise KeyError(f'the server doesn\'t have a resource type "{name}"')
+    return found
+
+
+def rt_for_path(group: str, version: str, plural: str) -> ResourceType | None:
+    """The type served at /api/v1/<plural> or /apis/<group>/<version>/<plural>, if any."""
+    return _BY_PATH.get((group, version, plural))
+
+
+def rt_for_kind(api_version: str, kind: str) -> ResourceType | None:
+    """The type of an object or owner reference from its apiVersion and kind."""
+    group, _, version = api_version.rpartition("/")
+    for r in RESOURCES:
+        if r.group == group and r.version == version and r.kind == kind:
+            return r
+    return None

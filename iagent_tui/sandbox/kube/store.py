@@ -1,0 +1,596 @@
+"""The sandbox's Kubernetes object store: what etcd plus the API server's registry are to a cluster.
+
+Every write goes through ``_commit``, which bumps one global resourceVersion, keeps the change in a
+bounded history (for watch resume; older versions get 410) and hands it to every open watch without
+waiting. Stored objects are never mutated after commit, so history entries and watch events can
+share them; callers always get deep copies.
+
+The HTTP server translates requests into these calls; simulated controllers call the store directly
+(``mutate`` is their read-modify-write without a conflict check, since they run on the same loop).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections import deque
+from datetime import timedelta
+from typing import Any, Callable, Iterator
+
+from ..clock import SandboxClock, rfc3339
+from . import errors
+from .defaults import TRACKS_GENERATION, apply_create_defaults, default_pod_spec
+from .errors import ApiError, FieldError
+from .resources import RESOURCES, ResourceType, rt as resolve_rt
+from .selectors import parse_field_selector, parse_label_selector
+from .services import ServiceAllocator
+from .validation import NAME_RULES, name_errors, object_errors, required
+from .watch import Change, Watch
+
+__all__ = ["ApiError", "ObjectStore", "Watch"]
+
+INITIAL_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+UNDELETABLE_NAMESPACES = ("default", "kube-public", "kube-system")
+GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # k8s utilrand: no vowels, no look-alikes
+PROPAGATION_POLICIES = ("Foreground", "Background", "Orphan")
+# Metadata only the server sets: copied from the stored object on every update.
+SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                   "generation", "resourceVersion")
+
+Key = tuple[str, str]  # (namespace or "", name)
+
+
+def _key(obj: dict) -> Key:
+    meta = obj["metadata"]
+    return meta.get("namespace") or "", meta["name"]
+
+
+def _owner_uids(obj: dict | None) -> set[str]:
+    if obj is None:
+        return set()
+    return {r.get("uid") for r in (obj["metadata"].get("ownerReferences") or []) if r.get("uid")}
+
+
+def _without(obj: dict, *keys: str) -> dict:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+def _same_content(a: dict, b: dict) -> bool:
+    """Equal apart from resourceVersion: an update that changes nothing writes nothing."""
+    return _without(a, "metadata") == _without(b, "metadata") and \
+        _without(a["metadata"], "resourceVersion") == _without(b["metadata"], "resourceVersion")
+
+
+class ObjectStore:
+    def __init__(self, clock: SandboxClock, history: int = 2000) -> None:
+        if history < 1:
+            raise ValueError("history must keep at least one change")
+        self.clock = clock
+        self._objects: dict[ResourceType, dict[Key, dict]] = {r: {} for r in RESOURCES}
+        self._by_uid: dict[str, tuple[ResourceType, Key]] = {}
+        self._dependents: dict[str, set[tuple[ResourceType, Key]]] = {}
+        self._rv = 0
+        self._history: deque[Change] = deque(maxlen=history)
+        self._trimmed_rv = 0  # every change with rv <= this has left the history
+        self._watches: set[Watch] = set()
+        self._admission: list[Callable[[ResourceType, dict], None]] = []
+        self._rng = clock.rng("kube-object-store")
+        self._services = ServiceAllocator(clock.rng("kube-service-ips"))
+        self._event_index: dict[tuple[str, str, str], Key] = {}
+        self._ns_counts: dict[str, int] = {}  # objects per namespace, to finish namespace deletion
+        for name in INITIAL_NAMESPACES:
+            self.create(resolve_rt("namespaces"), {"metadata": {"name": name}})
+
+    # -- reads ------------------------------------------------------------------------------
+    @property
+    def resource_version(self) -> str:
+        return str(self._rv)
+
+    def get(self, rt: ResourceType, namespace: str | None, name: str) -> dict | None:
+        obj = self._objects[rt].get((self._ns(rt, namespace), name))
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def list(self, rt: ResourceType, namespace: str | None = None,
+             label_selector: str | None = None,
+             field_selector: str | None = None) -> tuple[list[dict], str]:
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, rt)
+        items = [copy.deepcopy(o) for o in self._iter(rt, namespace)
+                 if labels.matches(o["metadata"].get("labels")) and fields.matches(o)]
+        return items, self.resource_version
+
+    def _iter(self, rt: ResourceType, namespace: str | None = None) -> Iterator[dict]:
+        table = self._objects[rt]
+        for key in sorted(table):
+            if namespace is None or not rt.namespaced or key[0] == namespace:
+                yield table[key]
+
+    def _stored(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
+        obj = self._objects[rt].get((self._ns(rt, namespace), name))
+        if obj is None:
+            raise errors.not_found(rt, name)
+        return obj
+
+    @staticmethod
+    def _ns(rt: ResourceType, namespace: str | None) -> str:
+        return (namespace or "default") if rt.namespaced else ""
+
+    # -- the one write path -----------------------------------------------------------------
+    def _commit(self, rt: ResourceType, kind: str, new: dict, old: dict | None) -> dict:
+        self._rv += 1
+        new["metadata"]["resourceVersion"] = str(self._rv)
+        key, uid = _key(new), new["metadata"]["uid"]
+        if kind == "DELETED":
+            self._objects[rt].pop(key, None)
+            self._by_uid.pop(uid, None)
+            if rt.namespaced:
+                self._ns_counts[key[0]] -= 1
+        else:
+            if rt.namespaced and kind == "ADDED":
+                self._ns_counts[key[0]] = self._ns_counts.get(key[0], 0) + 1
+            self._objects[rt][key] = new
+            self._by_uid[uid] = (rt, key)
+        for owner in _owner_uids(old) - _owner_uids(new if kind != "DELETED" else None):
+            self._dependents.get(owner, set()).discard((rt, key))
+        if kind != "DELETED":
+            for owner in _owner_uids(new):
+                self._dependents.setdefault(owner, set()).add((rt, key))
+        if len(self._history) == self._history.maxlen:
+            self._trimmed_rv = self._history[0].rv
+        change = Change(self._rv, rt, kind, new, old)
+        self._history.append(change)
+        for watch in list(self._watches):
+            watch.offer(change)
+        return new
+
+    # -- create -----------------------------------------------------------------------------
+    def add_admission_hook(self, fn: Callable[[ResourceType, dict], None]) -> None:
+        """Run fn(rt, obj) on every create after defaulting and before storing; it may edit obj
+        (a mutating webhook) or raise ApiError to reject the request."""
+        self._admission.append(fn)
+
+    def create(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
+        obj = self._checked_body(rt, obj)
+        meta = obj["metadata"]
+        if rt.namespaced:
+            body_ns = meta.get("namespace")
+            if namespace and body_ns and body_ns != namespace:
+                raise errors.bad_request("the namespace of the provided object does not match the "
+                                         "namespace sent on the request")
+            meta["namespace"] = namespace or body_ns or "default"
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name"):
+            if not meta.get("generateName"):
+                raise errors.invalid(rt, "", [required("metadata.name",
+                                                       "name or generateName is required")])
+            meta["name"] = self._generated_name(rt, meta["namespace"] if rt.namespaced else "",
+                                                meta["generateName"])
+        name = meta["name"]
+        if rt.namespaced:
+            self._check_namespace_open(rt, meta["namespace"], name)
+        name_errs = name_errors(NAME_RULES.get(rt.plural, "subdomain"), name)
+        if name_errs:
+            raise errors.invalid(rt, name, name_errs)
+        for field in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
+                      "managedFields", "selfLink"):
+            meta.pop(field, None)
+        meta["uid"] = str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        meta["creationTimestamp"] = rfc3339(self.clock.now())
+        if rt.plural in TRACKS_GENERATION:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        apply_create_defaults(rt, obj)
+        for hook in self._admission:
+            hook(rt, obj)
+        self._validate(rt, obj)
+        if (self._ns(rt, meta.get("namespace")), name) in self._objects[rt]:
+            raise errors.already_exists(rt, name)
+        if rt.plural == "services":
+            self._services.allocate(rt, obj, self._objects[rt].values())
+        return copy.deepcopy(self._commit(rt, "ADDED", obj, None))
+
+    def _checked_body(self, rt: ResourceType, obj: Any) -> dict:
+        if not isinstance(obj, dict):
+            raise errors.bad_request(f"the body of the request is not a {rt.kind} object")
+        obj = copy.deepcopy(obj)
+        kind, api_version = obj.get("kind"), obj.get("apiVersion")
+        if kind and kind != rt.kind:
+            raise errors.bad_request(f'the kind "{kind}" in the body does not match the resource '
+                                     f'"{rt.group_resource}" ({rt.kind})')
+        if api_version and api_version != rt.api_version:
+            raise errors.bad_request(f"the API version in the data ({api_version}) does not match "
+                                     f"the expected API version ({rt.api_version})")
+        # apiVersion and kind first, as a real server's JSON (and `kubectl get -o yaml`) shows them
+        obj = {"apiVersion": rt.api_version, "kind": rt.kind,
+               **{k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}}
+        meta = obj.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise errors.bad_request("metadata must be an object")
+        return obj
+
+    def _generated_name(self, rt: ResourceType, namespace: str, prefix: str) -> str:
+        prefix = prefix[:58]  # as the API server does, leaving room for the suffix
+        for _ in range(100):
+            name = prefix + "".join(self._rng.choice(GENERATE_NAME_ALPHABET) for _ in range(5))
+            if (namespace, name) not in self._objects[rt]:
+                return name
+        raise errors.already_exists(rt, prefix)
+
+    def _check_namespace_open(self, rt: ResourceType, namespace: str, name: str) -> None:
+        ns = self._objects[resolve_rt("namespaces")].get(("", namespace))
+        if ns is None:
+            raise errors.not_found(resolve_rt("namespaces"), namespace)
+        if ns["metadata"].get("deletionTimestamp"):
+            raise errors.forbidden(rt, name, f"unable to create new content in namespace "
+                                             f"{namespace} because it is being terminated")
+
+    def _validate(self, rt: ResourceType, obj: dict) -> None:
+        errs: list[FieldError] = object_errors(rt.plural, obj)
+        if errs:
+            raise errors.invalid(rt, obj["metadata"].get("name", ""), errs)
+
+    # -- update -----------------------------------------------------------------------------
+    def replace(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
+        """PUT: the whole object. A set metadata.resourceVersion must match the stored one.
+        Status is kept from the stored object when the type has a status subresource."""
+        obj = self._checked_body(rt, obj)
+        meta = obj["metadata"]
+        ns = self._ns(rt, namespace or meta.get("namespace"))
+        name = meta.get("name")
+        if not name:
+            raise errors.invalid(rt, "", [required("metadata.name", "name is required")])
+        cur = self._stored(rt, ns, name)
+        self._check_rv(rt, cur, meta.get("resourceVersion"))
+        if "status" in rt.subresources:
+            obj.pop("status", None)
+            if "status" in cur:
+                obj["status"] = copy.deepcopy(cur["status"])
+        return copy.deepcopy(self._update(rt, cur, obj))
+
+    def replace_status(self, rt: ResourceType, obj: dict, namespace: str | None = None) -> dict:
+        """PUT .../status: only status is taken from obj."""
+        obj = self._checked_body(rt, obj)
+        meta = obj["metadata"]
+        cur = self._stored(rt, namespace or meta.get("namespace"), meta.get("name") or "")
+        self._check_rv(rt, cur, meta.get("resourceVersion"))
+        new = copy.deepcopy(cur)
+        new["status"] = copy.deepcopy(obj.get("status") or {})
+        return copy.deepcopy(self._update(rt, cur, new))
+
+    def mutate(self, rt: ResourceType, namespace: str | None, name: str,
+               fn: Callable[[dict], None], status: bool = False) -> dict | None:
+        """Read-modify-write for simulated controllers (no conflict check, they share the loop).
+        fn edits a copy in place. status=True is a status write: only fn's status changes are
+        kept. Returns the new object, or None if it does not exist. No event if nothing changed."""
+        cur = self._objects[rt].get((self._ns(rt, namespace), name))
+        if cur is None:
+            return None
+        work = copy.deepcopy(cur)
+        fn(work)
+        if status:
+            new = copy.deepcopy(cur)
+            new["status"] = work.get("status") or {}
+        else:
+            new = work
+        return copy.deepcopy(self._update(rt, cur, new, validate=False))
+
+    def _check_rv(self, rt: ResourceType, cur: dict, rv: str | None) -> None:
+        if rv and rv != cur["metadata"]["resourceVersion"]:
+            raise errors.modified_conflict(rt, cur["metadata"]["name"])
+
+    def _update(self, rt: ResourceType, cur: dict, new: dict, validate: bool = True) -> dict:
+        """Shared tail of every update: server-owned metadata restored, defaults, generation,
+        no-op detection, and removal once the last finalizer of a deleted object is gone."""
+        meta, cur_meta = new.setdefault("metadata", {}), cur["metadata"]
+        if meta.get("name", cur_meta["name"]) != cur_meta["name"]:
+            raise errors.bad_request(f"the name of the object ({meta.get('name')}) does not match "
+                                     f"the name on the URL ({cur_meta['name']})")
+        if rt.namespaced and meta.get("namespace", cur_meta["namespace"]) != cur_meta["namespace"]:
+            raise errors.bad_request("the namespace of the provided object does not match the "
+                                     "namespace sent on the request")
+        meta["name"] = cur_meta["name"]
+        if rt.namespaced:
+            meta["namespace"] = cur_meta["namespace"]
+        for field in SERVER_METADATA:
+            meta.pop(field, None)
+            if field in cur_meta:
+                meta[field] = cur_meta[field]
+        new["apiVersion"], new["kind"] = rt.api_version, rt.kind
+        self._default_on_update(rt, cur, new)
+        if validate:
+            self._validate(rt, new)
+        if rt.plural in TRACKS_GENERATION and new.get("spec") != cur.get("spec"):
+            meta["generation"] = cur_meta.get("generation", 1) + 1
+        if meta.get("deletionTimestamp") and cur_meta.get("finalizers") and \
+                not meta.get("finalizers") and not meta.get("deletionGracePeriodSeconds"):
+            return self._remove(rt, new)
+        if _same_content(cur, new):
+            return cur
+        return self._commit(rt, "MODIFIED", new, cur)
+
+    def _default_on_update(self, rt: ResourceType, cur: dict, new: dict) -> None:
+        # The API server defaults every request body, not just creates; fields a client may
+        # leave out of a PUT (allocated IPs and ports) are carried over from the stored object.
+        spec = new.get("spec")
+        if not isinstance(spec, dict):
+            return
+        if rt.plural in ("deployments", "replicasets", "daemonsets", "statefulsets"):
+            template = spec.get("template")
+            if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+                default_pod_spec(template["spec"])
+        elif rt.plural == "pods":
+            default_pod_spec(spec)
+        elif rt.plural == "services":
+            self._services.carry_over(cur, new)
+
+    # -- patch ------------------------------------------------------------------------------
+    def patch(self, rt: ResourceType, namespace: str | None, name: str,
+              patch_body: bytes | str | dict | list, patch_type: str,
+              subresource: str | None = None) -> dict:
+        from .patch import apply_patch  # the schema-driven patch code loads lazily
+
+        cur = self._stored(rt, namespace, name)
+        if subresource == "scale":
+            if "scale" not in rt.subresources:
+                raise errors.not_found(rt, name)
+            scale = apply_patch(rt, self._scale_of(rt, cur), patch_body, patch_type,
+                                schema_kind="io.k8s.api.autoscaling.v1.Scale")
+            return self.replace_scale(rt, namespace, name, scale)
+        patched = apply_patch(rt, copy.deepcopy(cur), patch_body, patch_type)
+        if not isinstance(patched, dict):
+            raise errors.bad_request("the patch did not produce an object")
+        patched.setdefault("metadata", {})
+        self._check_rv(rt, cur, patched["metadata"].get("resourceVersion"))
+        if subresource == "status":
+            new = copy.deepcopy(cur)
+            new["status"] = patched.get("status") or {}
+            return copy.deepcopy(self._update(rt, cur, new))
+        if subresource is not None:
+            raise errors.ApiError(404, "NotFound", f'the server could not find the requested '
+                                                   f'resource ({rt.plural}/{subresource})')
+        if "status" in rt.subresources:
+            patched.pop("status", None)
+            if "status" in cur:
+                patched["status"] = copy.deepcopy(cur["status"])
+        return copy.deepcopy(self._update(rt, cur, patched))
+
+    # -- scale subresource ------------------------------------------------------------------
+    def _scale_of(self, rt: ResourceType, obj: dict) -> dict:
+        from .selectors import label_selector_from_match
+
+        meta = obj["metadata"]
+        selector = (obj.get("spec") or {}).get("selector")
+        return {
+            "kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                              "creationTimestamp") if k in meta},
+            "spec": {"replicas": (obj.get("spec") or {}).get("replicas", 0)},
+            "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
+                       "selector": str(label_selector_from_match(selector)) if selector else ""},
+        }
+
+    def get_scale(self, rt: ResourceType, namespace: str | None, name: str) -> dict:
+        if "scale" not in rt.subresources:
+            raise errors.not_found(rt, name)
+        return self._scale_of(rt, self._stored(rt, namespace, name))
+
+    def replace_scale(self, rt: ResourceType, namespace: str | None, name: str,
+                      scale: dict) -> dict:
+        if "scale" not in rt.subresources:
+            raise errors.not_found(rt, name)
+        cur = self._stored(rt, namespace, name)
+        self._check_rv(rt, cur, (scale.get("metadata") or {}).get("resourceVersion"))
+        replicas = (scale.get("spec") or {}).get("replicas", 0)
+        if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+            raise errors.invalid(rt, name, [FieldError(
+                "FieldValueInvalid", "spec.replicas",
+                f"Invalid value: {json.dumps(replicas)}: must be greater than or equal to 0")])
+        new = copy.deepcopy(cur)
+        new["spec"]["replicas"] = replicas
+        return self._scale_of(rt, self._update(rt, cur, new))
+
+    # -- delete -----------------------------------------------------------------------------
+    def delete(self, rt: ResourceType, namespace: str | None, name: str,
+               grace_period_seconds: int | None = None, propagation_policy: str = "Background",
+               preconditions: dict | None = None) -> dict | None:
+        """Returns the object's last state: still present with deletionTimestamp set (graceful
+        pod deletion, finalizers) or as removed."""
+        if propagation_policy not in PROPAGATION_POLICIES:
+            raise errors.ApiError(422, "Invalid", 'DeleteOptions.meta.k8s.io "" is invalid: '
+                                  f'propagationPolicy: Unsupported value: "{propagation_policy}": '
+                                  'supported values: "Foreground", "Background", "Orphan"')
+        cur = self._stored(rt, namespace, name)
+        self._check_preconditions(rt, cur, preconditions or {})
+        if rt.plural == "namespaces":
+            return copy.deepcopy(self._delete_namespace(cur))
+        return copy.deepcopy(self._delete(rt, cur, grace_period_seconds, propagation_policy))
+
+    def _check_preconditions(self, rt: ResourceType, cur: dict, pre: dict) -> None:
+        meta = cur["metadata"]
+        if pre.get("uid") and pre["uid"] != meta["uid"]:
+            raise errors.conflict(rt, meta["name"], f"Precondition failed: UID in precondition: "
+                                                    f"{pre['uid']}, UID in object meta: {meta['uid']}")
+        if pre.get("resourceVersion") and pre["resourceVersion"] != meta["resourceVersion"]:
+            raise errors.conflict(rt, meta["name"], "Precondition failed: ResourceVersion in "
+                                  f"precondition: {pre['resourceVersion']}, ResourceVersion in "
+                                  f"object meta: {meta['resourceVersion']}")
+
+    def _delete(self, rt: ResourceType, cur: dict, grace: int | None, policy: str) -> dict:
+        grace = self._grace(rt, cur, grace)
+        meta = cur["metadata"]
+        if grace > 0 or meta.get("finalizers"):
+            if meta.get("deletionTimestamp") and (
+                    grace >= (meta.get("deletionGracePeriodSeconds") or 0)):
+                return cur  # already terminating at least this fast
+            new = copy.deepcopy(cur)
+            new["metadata"]["deletionTimestamp"] = rfc3339(
+                self.clock.now() + timedelta(seconds=grace))
+            new["metadata"]["deletionGracePeriodSeconds"] = grace
+            if policy == "Orphan":
+                self._orphan_dependents(meta["uid"])
+            if rt.plural in TRACKS_GENERATION:
+                new["metadata"]["generation"] = meta.get("generation", 1) + 1
+            return self._commit(rt, "MODIFIED", new, cur)
+        if policy == "Foreground":
+            self._collect_dependents(meta["uid"], "Foreground")
+            cur = self._objects[rt].get(_key(cur), cur)
+        elif policy == "Orphan":
+            self._orphan_dependents(meta["uid"])
+            cur = self._objects[rt].get(_key(cur), cur)
+        removed = self._remove(rt, cur)
+        if policy == "Background":
+            self._collect_dependents(meta["uid"], "Background")
+        return removed
+
+    @staticmethod
+    def _grace(rt: ResourceType, cur: dict, grace: int | None) -> int:
+        """Pods terminate gracefully only once bound to a node and not yet finished (the pod
+        registry's CheckGracefulDelete); other objects go at once."""
+        if rt.plural != "pods":
+            return 0
+        if not (cur.get("spec") or {}).get("nodeName"):
+            return 0
+        if (cur.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            return 0
+        if grace is None:
+            grace = (cur.get("spec") or {}).get("terminationGracePeriodSeconds", 30)
+        return max(0, int(grace))
+
+    def finalize_pod(self, namespace: str, name: str) -> None:
+        """The kubelet's final delete once containers have stopped (grace period 0)."""
+        pods = resolve_rt("pods")
+        cur = self._objects[pods].get((namespace, name))
+        if cur is None:
+            return
+        if cur["metadata"].get("finalizers"):
+            new = copy.deepcopy(cur)
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            new["metadata"].setdefault("deletionTimestamp", rfc3339(self.clock.now()))
+            self._commit(pods, "MODIFIED", new, cur)
+            return
+        uid = cur["metadata"]["uid"]
+        self._remove(pods, cur)
+        self._collect_dependents(uid, "Background")
+
+    def _remove(self, rt: ResourceType, cur: dict) -> dict:
+        gone = copy.deepcopy(cur)
+        removed = self._commit(rt, "DELETED", gone, cur)
+        if rt.plural == "events":
+            for key, where in list(self._event_index.items()):
+                if where == _key(cur):
+                    del self._event_index[key]
+        if rt.namespaced:
+            self._finish_namespace_if_empty(cur["metadata"]["namespace"])
+        return removed
+
+    # -- garbage collection -----------------------------------------------------------------
+    def _collect_dependents(self, owner_uid: str, policy: str) -> None:
+        """Delete dependents whose every owner is gone; drop the dangling reference from those
+        that still have a live owner (the garbage collector's rules, done synchronously)."""
+        for rt, key in sorted(self._dependents.pop(owner_uid, set()),
+                              key=lambda d: (d[0].plural, d[1])):
+            dep = self._objects[rt].get(key)
+            if dep is None:
+                continue
+            live = [u for u in _owner_uids(dep) if u != owner_uid and u in self._by_uid]
+            if live:
+                self._drop_owner_ref(rt, dep, owner_uid)
+            elif not dep["metadata"].get("deletionTimestamp"):
+                self._delete(rt, dep, None, policy)
+
+    def _orphan_dependents(self, owner_uid: str) -> None:
+        for rt, key in sorted(self._dependents.pop(owner_uid, set()),
+                              key=lambda d: (d[0].plural, d[1])):
+            dep = self._objects[rt].get(key)
+            if dep is not None:
+                self._drop_owner_ref(rt, dep, owner_uid)
+
+    def _drop_owner_ref(self, rt: ResourceType, dep: dict, owner_uid: str) -> None:
+        new = copy.deepcopy(dep)
+        refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid]
+        if refs:
+            new["metadata"]["ownerReferences"] = refs
+        else:
+            new["metadata"].pop("ownerReferences", None)
+        self._commit(rt, "MODIFIED", new, dep)
+
+    # -- namespaces -------------------------------------------------------------------------
+    def _delete_namespace(self, ns: dict) -> dict:
+        name = ns["metadata"]["name"]
+        if name in UNDELETABLE_NAMESPACES:
+            raise errors.forbidden(resolve_rt("namespaces"), name,
+                                   "this namespace may not be deleted")
+        if not ns["metadata"].get("deletionTimestamp"):
+            new = copy.deepcopy(ns)
+            new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
+            new["metadata"]["deletionGracePeriodSeconds"] = 0
+            new["status"] = {"phase": "Terminating"}
+            ns = self._commit(resolve_rt("namespaces"), "MODIFIED", new, ns)
+        for rt in RESOURCES:
+            if not rt.namespaced:
+                continue
+            for obj in list(self._iter(rt, name)):
+                current = self._objects[rt].get(_key(obj))
+                if current is not None and not current["metadata"].get("deletionTimestamp"):
+                    self._delete(rt, current, None, "Background")
+        self._finish_namespace_if_empty(name)
+        return self._objects[resolve_rt("namespaces")].get(("", name)) or ns
+
+    def _finish_namespace_if_empty(self, namespace: str) -> None:
+        nss = resolve_rt("namespaces")
+        ns = self._objects[nss].get(("", namespace))
+        if ns is None or not ns["metadata"].get("deletionTimestamp"):
+            return
+        if self._ns_counts.get(namespace):
+            return
+        self._remove(nss, ns)
+
+    # -- watch ------------------------------------------------------------------------------
+    def watch(self, rt: ResourceType, namespace: str | None = None,
+              resource_version: str | None = None, label_selector: str | None = None,
+              field_selector: str | None = None, initial_events: bool = False) -> Watch:
+        """Changes after resource_version (replayed from history, 410 if trimmed), or from now
+        when it is None or "0". initial_events=True first sends an ADDED for every matching
+        object (what the HTTP server needs for a watch without resourceVersion), atomically with
+        the subscription."""
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, rt)
+        since: int | None = None
+        if resource_version not in (None, "", "0"):
+            try:
+                since = int(resource_version)
+            except ValueError:
+                raise errors.bad_request(f'invalid resource version "{resource_version}"') from None
+            if since < self._trimmed_rv:
+                raise errors.gone(f"too old resource version: {since} ({self._trimmed_rv})")
+        w = Watch(rt, namespace if rt.namespaced else None, labels, fields,
+                  self._watches.discard, lambda: self._rv)
+        if initial_events:
+            for obj in self._iter(rt, namespace):
+                w.offer_initial(obj)
+        if since is not None:
+            for change in self._history:
+                if change.rv > since:
+                    w.offer(change)
+        self._watches.add(w)
+        return w
+
+    def close_all_watches(self) -> None:
+        """End every open watch (what clients see when the API server restarts)."""
+        for w in list(self._watches):
+            w.close("server closed")
+
+    @property
+    def open_watches(self) -> int:
+        return len(self._watches)
+
+    # -- events -----------------------------------------------------------------------------
+    def record_event(self, involved: dict, reason: str, message: str, type: str = "Normal",
+                     component: str = "", host: str | None = None,
+                     field_path: str | None = None) -> dict:
+        from .events import record_event
+
+        return record_event(self, involved, reason, message, type, component, host, field_path)

@@ -1,0 +1,214 @@
+"""Name and label validation with k8s.io/apimachinery's exact wording.
+
+kubectl shows these messages verbatim, so they are copied character for character (including the
+double space in "(e.g. 'my-name',  or '123-abc'").
+"""
+
+from __future__ import annotations
+
+import re
+
+from .errors import FieldError
+
+DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1123_SUBDOMAIN = DNS1123_LABEL + r"(\." + DNS1123_LABEL + r")*"
+DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
+QUALIFIED_NAME_PART = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+
+SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, "
+                 "'-' or '.', and must start and end with an alphanumeric character (e.g. "
+                 f"'example.com', regex used for validation is '{DNS1123_SUBDOMAIN}')")
+LABEL_MSG = ("a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+             "and must start and end with an alphanumeric character (e.g. 'my-name',  or "
+             f"'123-abc', regex used for validation is '{DNS1123_LABEL}')")
+DNS1035_MSG = ("a DNS-1035 label must consist of lower case alphanumeric characters or '-', start "
+               "with an alphabetic character, and end with an alphanumeric character (e.g. "
+               f"'my-name',  or 'abc-123', regex used for validation is '{DNS1035_LABEL}')")
+LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
+                   "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+                   "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+                   f"'{LABEL_VALUE}')")
+NAME_PART_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+                 "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
+                 f"'123-abc', regex used for validation is '{QUALIFIED_NAME_PART}')")
+
+
+def _full(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value) is not None
+
+
+def dns1123_subdomain_errors(value: str) -> list[str]:
+    errs = []
+    if len(value) > 253:
+        errs.append("must be no more than 253 characters")
+    if not _full(DNS1123_SUBDOMAIN, value):
+        errs.append(SUBDOMAIN_MSG)
+    return errs
+
+
+def dns1123_label_errors(value: str) -> list[str]:
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _full(DNS1123_LABEL, value):
+        errs.append(LABEL_MSG)
+    return errs
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _full(DNS1035_LABEL, value):
+        errs.append(DNS1035_MSG)
+    return errs
+
+
+def label_value_errors(value: str) -> list[str]:
+    errs = []
+    if len(value) > 63:
+        errs.append("must be no more than 63 characters")
+    if not _full(LABEL_VALUE, value):
+        errs.append(LABEL_VALUE_MSG)
+    return errs
+
+
+def qualified_name_errors(value: str) -> list[str]:
+    """Label and annotation keys: an optional DNS subdomain prefix, "/", and a name part."""
+    prefix, slash, name = value.rpartition("/")
+    errs = []
+    if slash:
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            errs += ["prefix part " + e for e in dns1123_subdomain_errors(prefix)]
+    if not name:
+        errs.append("name part must be non-empty")
+    elif len(name) > 63:
+        errs.append("name part must be no more than 63 characters")
+    elif not _full(QUALIFIED_NAME_PART, name):
+        errs.append(NAME_PART_MSG)
+    return errs
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def invalid_value(field: str, value: str, detail: str) -> FieldError:
+    return FieldError("FieldValueInvalid", field, f"Invalid value: {_quote(value)}: {detail}")
+
+
+def required(field: str, detail: str = "") -> FieldError:
+    return FieldError("FieldValueRequired", field, "Required value" + (f": {detail}" if detail else ""))
+
+
+def name_errors(kind_rule: str, name: str) -> list[FieldError]:
+    """Errors for metadata.name under a naming rule: "subdomain", "label" or "dns1035"."""
+    check = {"subdomain": dns1123_subdomain_errors, "label": dns1123_label_errors,
+             "dns1035": dns1035_label_errors}[kind_rule]
+    return [invalid_value("metadata.name", name, msg) for msg in check(name)]
+
+
+def labels_errors(labels: object, field: str = "metadata.labels") -> list[FieldError]:
+    if labels is None:
+        return []
+    if not isinstance(labels, dict):
+        return [FieldError("FieldValueInvalid", field, "Invalid value: must be a map of strings")]
+    errs = []
+    for key, value in labels.items():
+        errs += [invalid_value(field, key, msg) for msg in qualified_name_errors(str(key))]
+        if not isinstance(value, str):
+            errs.append(FieldError("FieldValueInvalid", f"{field}[{key}]",
+                                   "Invalid value: must be a string"))
+        else:
+            errs += [invalid_value(field, value, msg) for msg in label_value_errors(value)]
+    return errs
+
+
+def annotations_errors(annotations: object, field: str = "metadata.annotations") -> list[FieldError]:
+    if annotations is None:
+        return []
+    if not isinstance(annotations, dict):
+        return [FieldError("FieldValueInvalid", field, "Invalid value: must be a map of strings")]
+    errs = []
+    for key, value in annotations.items():
+        errs += [invalid_value(field, key, msg) for msg in qualified_name_errors(str(key))]
+        if not isinstance(value, str):
+            errs.append(FieldError("FieldValueInvalid", f"{field}[{key}]",
+                                   "Invalid value: must be a string"))
+    return errs
+
+
+# -- whole-object checks run on create and update ----------------------------------------------
+
+NAME_RULES = {"namespaces": "label", "services": "dns1035"}
+
+
+def _go_map(labels: dict) -> str:
+    """Go's %#v of a map[string]string, which the selector-mismatch message prints."""
+    return "map[string]string{" + ", ".join(
+        f'"{k}":"{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def _selector_matches(selector: dict, labels: dict) -> bool:
+    from .selectors import label_selector_from_match  # selectors imports this module
+    try:
+        return label_selector_from_match(selector).matches(labels)
+    except Exception:  # a malformed selector is reported by its own error below
+        return False
+
+
+def _pod_spec_errors(spec: object, path: str) -> list[FieldError]:
+    if not isinstance(spec, dict):
+        return [required(path)]
+    containers = spec.get("containers")
+    if not containers:
+        return [required(f"{path}.containers")]
+    errs = []
+    seen: set[str] = set()
+    for i, c in enumerate(containers):
+        where = f"{path}.containers[{i}]"
+        if not isinstance(c, dict):
+            errs.append(FieldError("FieldValueInvalid", where, "Invalid value: must be an object"))
+            continue
+        name = c.get("name")
+        if not name:
+            errs.append(required(f"{where}.name"))
+        else:
+            errs += [invalid_value(f"{where}.name", name, m) for m in dns1123_label_errors(name)]
+            if name in seen:
+                errs.append(FieldError("FieldValueDuplicate", f"{where}.name",
+                                       f'Duplicate value: "{name}"'))
+            seen.add(name)
+        if not c.get("image"):
+            errs.append(required(f"{where}.image"))
+    return errs
+
+
+def object_errors(plural: str, obj: dict) -> list[FieldError]:
+    """Labels, annotations and the type-specific rules clients trip over most (missing
+    selector, selector not matching the template, pods without containers)."""
+    meta = obj.get("metadata") or {}
+    errs = labels_errors(meta.get("labels")) + annotations_errors(meta.get("annotations"))
+    spec = obj.get("spec")
+    if plural == "pods":
+        errs += _pod_spec_errors(spec, "spec")
+    elif plural in ("deployments", "replicasets", "daemonsets", "statefulsets"):
+        spec = spec if isinstance(spec, dict) else {}
+        selector = spec.get("selector")
+        template = spec.get("template") or {}
+        tlabels = (template.get("metadata") or {}).get("labels") or {}
+        if not selector or not (selector.get("matchLabels") or selector.get("matchExpressions")):
+            errs.append(required("spec.selector"))
+        elif not _selector_matches(selector, tlabels):
+            errs.append(FieldError("FieldValueInvalid", "spec.template.metadata.labels",
+                                   f"Invalid value: {_go_map(tlabels)}: `selector` does not "
+                                   "match template `labels`"))
+        errs += _pod_spec_errors(template.get("spec"), "spec.template.spec")
+        replicas = spec.get("replicas")
+        if isinstance(replicas, int) and replicas < 0:
+            errs.append(FieldError("FieldValueInvalid", "spec.replicas",
+                                   f"Invalid value: {replicas}: must be greater than or equal to 0"))
+    return errs
