@@ -1,0 +1,313 @@
+"""The Textual App: owns the snapshot source (the monitor), the action runs and the screens.
+
+Snapshots arrive from a SnapshotSource (ClusterMonitor in the product, StaticSource in tests and
+demos); each one is derived once (cost, start times, findings) and rendered once, only when it is
+new. Nothing ticks while nothing changes. Actions are planned, confirmed in a dialog and run in a
+worker owned by the App (group "actions"), never by the dialog, so closing a screen cannot kill a
+half-finished migration step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from functools import partial
+from pathlib import Path
+from typing import Any, Protocol
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+import screens
+from actions.base import Action, Plan, ProgressEvent
+from screens.confirm import ConfirmDialog
+from screens.dashboard import DashboardScreen
+from screens.derive import Derived, derive
+from screens.detail import DetailScreen, LogFetcher, detail_for
+from screens.help import HelpScreen
+from screens.keyed_table import tone_styles
+from screens.keymap import (ACTION_KEYS, APP_COMMANDS, DETAIL_COMMAND, Command, action_commands,
+                            bindings)
+from screens.namespaces import NamespaceSwitcher
+from screens.progress import ActionProgress
+from screens.rows import View
+
+from .model import Snapshot
+
+RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
+
+
+class SnapshotSource(Protocol):
+    """Where snapshots come from. ClusterMonitor satisfies it (through MonitorSource)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def updates(self) -> AsyncIterator[Snapshot]:
+        """Yields the latest snapshot each time there is a newer one (coalesced)."""
+        ...
+
+
+class StaticSource:
+    """Snapshots handed in by code: fixed data for snapshot tests, demos, and `publish()` in
+    Pilot tests to drive the dashboard through changes."""
+
+    def __init__(self, *snapshots: Snapshot) -> None:
+        self._latest: Snapshot | None = snapshots[-1] if snapshots else None
+        self._changed: asyncio.Event | None = None
+
+    async def start(self) -> None:
+        self._changed = asyncio.Event()
+
+    async def stop(self) -> None:
+        return None
+
+    def publish(self, snapshot: Snapshot) -> None:
+        self._latest = snapshot
+        if self._changed is not None:
+            self._changed.set()
+
+    async def updates(self) -> AsyncIterator[Snapshot]:
+        if self._changed is None:
+            await self.start()
+        assert self._changed is not None
+        seen: Snapshot | None = None
+        while True:
+            if self._latest is not None and self._latest is not seen:
+                seen = self._latest
+                yield seen
+            self._changed.clear()
+            if self._latest is seen:
+                await self._changed.wait()
+
+
+def _default_run(action: Action, plan: Plan) -> AsyncIterator[ProgressEvent]:
+    return action.run(plan)
+
+
+class IagentApp(App):
+    TITLE = "iagent-tui"
+    CSS_PATH = Path(screens.__file__).parent / "app.tcss"
+    BINDINGS = [
+        *bindings(APP_COMMANDS),
+        *(Binding(key, f"start_action('{name}')", f"Run {name}", id=f"action-{name}")
+          for name, key in ACTION_KEYS.items()),
+    ]
+
+    def __init__(self, source: SnapshotSource, *, actions: Iterable[Action] = (),
+                 run_action: RunAction | None = None, fetch_logs: LogFetcher | None = None,
+                 read_only: bool = False, start_target: float = 120.0,
+                 rate_overrides: Mapping[str, Any] | None = None,
+                 keymap: Mapping[str, str] | None = None) -> None:
+        super().__init__()
+        self.source = source
+        self.actions: dict[str, Action] = {a.name: a for a in actions}
+        self.run_action_events = run_action or _default_run
+        self.fetch_logs = fetch_logs
+        self.read_only_flag = read_only
+        self.start_target = start_target
+        self.rate_overrides = rate_overrides
+        self.user_keymap = dict(keymap or {})
+        self.snapshot: Snapshot | None = None
+        self.derived = Derived(start_target=start_target)
+        self.view = View()
+        self.dashboard = DashboardScreen()
+        self._dirty = False
+        self._last_render_error = ""
+        self.snapshots_rendered = 0  # how many snapshots reached the screen (tests, benchmark)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def on_mount(self) -> None:
+        if self.user_keymap:
+            self.set_keymap(self.user_keymap)
+        self.push_screen(self.dashboard)
+        self.run_worker(self._follow(), group="monitor", exit_on_error=False,
+                        description="follow cluster snapshots")
+        self.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    async def on_unmount(self) -> None:
+        await self.source.stop()
+
+    async def _follow(self) -> None:
+        await self.source.start()
+        async for snapshot in self.source.updates():
+            self.apply_snapshot(snapshot)
+
+    @property
+    def commands(self) -> tuple[Command, ...]:
+        titles = {name: action.title for name, action in self.actions.items()}
+        return APP_COMMANDS + (DETAIL_COMMAND,) + action_commands(titles)
+
+    @property
+    def read_only(self) -> bool:
+        connection = self.snapshot.connection if self.snapshot else None
+        return self.read_only_flag or bool(connection and connection.read_only)
+
+    # -- rendering ---------------------------------------------------------------------------
+    def apply_snapshot(self, snapshot: Snapshot) -> None:
+        """Take a new snapshot: derive once, render if the dashboard is what the user sees."""
+        self.snapshot = snapshot
+        try:
+            self.derived = derive(snapshot, self.start_target, self.rate_overrides)
+        except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
+            self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
+        self._dirty = True
+        self.render_if_visible()
+
+    def render_if_visible(self) -> None:
+        # A dialog or detail view covers the panels: rendering them would be wasted work. The
+        # dashboard catches up on the latest snapshot when it is shown again.
+        if not self._dirty or self.screen is not self.dashboard or not self.dashboard.is_mounted:
+            return
+        self._dirty = False
+        try:
+            self.dashboard.show(self.snapshot, self.derived, self.view)
+            self.snapshots_rendered += 1
+        except Exception as exc:  # noqa: BLE001 - one bad snapshot must not kill the dashboard
+            self._report_render_error(f"could not render snapshot: {exc}")
+            self.log.error("render failed", exc_info=exc)
+
+    def _rerender(self) -> None:
+        self._dirty = True
+        self.render_if_visible()
+
+    def _restyle(self) -> None:
+        self.dashboard.restyle()
+        self._rerender()
+
+    def _report_render_error(self, message: str) -> None:
+        if message != self._last_render_error:
+            self._last_render_error = message
+            self.notify(message, severity="error", timeout=10)
+
+    # -- workers: one place for failures ------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state != WorkerState.ERROR:
+            return
+        error = worker.error
+        if worker.group == "actions":
+            progress = self.dashboard.query_one(ActionProgress)
+            if progress.running:
+                progress.fail(f"{type(error).__name__}: {error}")
+            else:
+                self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15)
+        elif worker.group == "monitor":
+            self.notify(f"Lost the cluster feed: {error}. The panels keep their last data.",
+                        severity="error", timeout=30)
+        else:
+            self.notify(f"{worker.description} failed: {error}", severity="error", timeout=10)
+
+    # -- navigation ---------------------------------------------------------------------------
+    def action_focus_panel(self, panel: str) -> None:
+        if self.screen is self.dashboard:
+            self.dashboard.query_one(f"#table-{panel}").focus()
+
+    def open_detail(self, panel: str, key: str) -> None:
+        if self.snapshot is None:
+            return
+        spec = detail_for(panel, key, self.snapshot, self.derived)
+        if spec is None:
+            self.notify("That row is gone from the latest snapshot.", severity="warning")
+            return
+        self.push_screen(DetailScreen(spec, self.fetch_logs))
+
+    def action_open_detail(self) -> None:
+        focused = self.focused
+        table_id = getattr(focused, "id", "") or ""
+        if self.screen is self.dashboard and table_id.startswith("table-"):
+            key = focused.cursor_key()
+            if key is not None:
+                self.open_detail(table_id.removeprefix("table-"), key)
+
+    def action_help(self) -> None:
+        keys = {c.id: c.key for c in self.commands}
+        keys.update(self.user_keymap)
+        self.push_screen(HelpScreen(self.commands, keys))
+
+    def action_filter(self) -> None:
+        if self.screen is not self.dashboard:
+            return
+        box = self.dashboard.query_one("#filter")
+        box.display = True
+        box.focus()
+
+    def set_filter(self, text: str) -> None:
+        self.view = View(namespace=self.view.namespace, text=text.strip())
+        self._rerender()
+
+    def action_clear_filter(self) -> None:
+        if self.screen is not self.dashboard:
+            return
+        box = self.dashboard.query_one("#filter")
+        box.value = ""
+        box.display = False
+        self.view = View()
+        self.dashboard.query_one("#table-pods").focus()
+        self._rerender()
+
+    def namespaces(self) -> list[str]:
+        if self.snapshot is None:
+            return []
+        return sorted({p.namespace for p in self.snapshot.pods} | {w.namespace for w in self.snapshot.workloads})
+
+    def action_switch_namespace(self) -> None:
+        def chosen(namespace: str | None) -> None:
+            if namespace is not None:
+                self.view = View(namespace=namespace, text=self.view.text)
+                self._rerender()
+        self.push_screen(NamespaceSwitcher(self.namespaces(), self.view.namespace), chosen)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for command in self.commands:
+            key = f" ({command.key})" if command.key else ""
+            yield SystemCommand(command.description, f"{command.group}{key}",
+                                partial(self.call_later, self.run_action, command.action))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start_action":
+            return bool(parameters) and parameters[0] in self.actions
+        if action == "close_progress":
+            progress = self.dashboard.query_one(ActionProgress) if self.dashboard.is_mounted else None
+            return progress is not None and progress.display and not progress.running
+        return True
+
+    # -- actions: plan, confirm, run ----------------------------------------------------------
+    def action_start_action(self, name: str) -> None:
+        action = self.actions.get(name)
+        if action is None:
+            self.notify(f"No action called {name!r}.", severity="error")
+            return
+        if self.dashboard.query_one(ActionProgress).running:
+            self.notify("An action is already running; wait for it to finish.", severity="warning")
+            return
+        self.run_worker(self._plan_and_confirm(action), group="actions", exit_on_error=False,
+                        description=f"planning {name}")
+
+    async def _plan_and_confirm(self, action: Action) -> None:
+        plan = await action.plan()
+        dialog = ConfirmDialog(plan, self.read_only, plan.cluster, tone_styles(self.theme_variables))
+        self.push_screen(dialog, partial(self._confirmed, action, plan))
+
+    def _confirmed(self, action: Action, plan: Plan, go: bool | None) -> None:
+        if not go or self.read_only:
+            return
+        self.dashboard.query_one(ActionProgress).begin(plan, tone_styles(self.theme_variables))
+        self.run_worker(self._run(action, plan), group="actions", exit_on_error=False,
+                        description=f"running {action.name}")
+
+    async def _run(self, action: Action, plan: Plan) -> None:
+        progress = self.dashboard.query_one(ActionProgress)
+        async for event in self.run_action_events(action, plan):
+            progress.apply(event)
+        if progress.running:  # the run ended without a "done" event
+            progress.apply(ProgressEvent("done", "", ok=not progress.errors))
+
+    def action_close_progress(self) -> None:
+        progress = self.dashboard.query_one(ActionProgress)
+        if not progress.running:
+            progress.display = False

@@ -1,0 +1,94 @@
+"""The one confirmation dialog: the plan in full before anything changes.
+
+Cancel has the focus. A destructive or cluster-wide plan asks for the cluster name to be typed
+before its button works. In read-only mode the same dialog opens without the button that acts,
+so a read-only user still sees exactly what would happen.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+from actions.base import Plan
+
+_VERB_TONES = {"create": "ok", "delete": "bad", "change": "warn", "apply": "warn", "restart": "warn"}
+
+
+def plan_text(plan: Plan, styles: dict) -> Text:
+    text = Text(end="")
+    text.append(f"{plan.action} on cluster {plan.cluster}\n", style="bold")
+    for step in plan.steps:
+        mark = "already done" if step.done else step.verb
+        text.append(f"\n {mark:>12}  ", style=styles.get("muted" if step.done else _VERB_TONES.get(step.verb, ""), ""))
+        text.append(step.title)
+        if step.target:
+            text.append(f"\n               {step.target}", style=styles.get("muted", ""))
+        if step.detail:
+            text.append(f"\n               {step.detail}")
+        if step.reschedules:
+            text.append(f"\n               reschedules {len(step.reschedules)} pod(s): " + ", ".join(step.reschedules),
+                        style=styles.get("warn", ""))
+    moved = sorted({pod for step in plan.pending for pod in step.reschedules})
+    counts = {verb: sum(1 for s in plan.pending if s.verb == verb) for verb in ("create", "change", "delete")}
+    text.append("\n\n" + ", ".join(f"{n} to {verb}" for verb, n in counts.items()) + f"; {len(moved)} pod(s) rescheduled")
+    if plan.nothing_to_do:
+        text.append("\nNothing to change: everything is already in place.", style=styles.get("ok", ""))
+    for warning in plan.warnings:
+        text.append(f"\n ! {warning}", style=styles.get("warn", ""))
+    return text
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """dismiss(True) to act, dismiss(False) to cancel."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+
+    def __init__(self, plan: Plan, read_only: bool, cluster_name: str, styles: dict | None = None) -> None:
+        super().__init__()
+        self.plan = plan
+        self.read_only = read_only
+        self.cluster_name = cluster_name
+        self.tone_styles = styles or {}
+
+    @property
+    def needs_typed_name(self) -> bool:
+        return self.plan.destructive and not self.read_only
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm-box"):
+            with VerticalScroll(id="confirm-plan"):
+                yield Static(plan_text(self.plan, self.tone_styles))
+            if self.read_only:
+                yield Static("Read-only mode: this plan is shown, nothing will be changed.", id="confirm-readonly")
+            elif self.needs_typed_name:
+                yield Static(Text(f"This is destructive or cluster-wide. Type the cluster name "
+                                  f"({self.cluster_name}) to enable Apply.", end=""), id="confirm-prompt")
+                yield Input(placeholder=self.cluster_name, id="confirm-name")
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="cancel", variant="default")
+                if not self.read_only and not self.plan.nothing_to_do:
+                    yield Button("Apply", id="apply", variant="error" if self.plan.destructive else "primary",
+                                 disabled=self.needs_typed_name)
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Input.Changed, "#confirm-name")
+    def _name_typed(self, event: Input.Changed) -> None:
+        self.query_one("#apply", Button).disabled = event.value.strip() != self.cluster_name
+
+    @on(Button.Pressed, "#apply")
+    def _apply(self) -> None:
+        if self.needs_typed_name and self.query_one("#confirm-name", Input).value.strip() != self.cluster_name:
+            return
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,79 @@
+"""The dashboard screen: header, panels, trend charts, the action progress panel and the filter."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input
+
+from iagent_tui.model import Snapshot
+
+from .charts import Charts
+from .derive import Derived
+from .header import ClusterHeader
+from .keyed_table import KeyedTable, tone_styles
+from .panels import Panel
+from .progress import ActionProgress
+from .rows import PANELS_BY_ID, View
+
+LEFT = ("profiles", "nodes", "coredns", "targets")
+RIGHT = ("pods", "events", "findings")
+
+
+class DashboardScreen(Screen):
+    def compose(self) -> ComposeResult:
+        yield ClusterHeader("", id="header")
+        with Horizontal(id="columns"):
+            with Vertical(id="left"):
+                for panel in LEFT:
+                    yield Panel(PANELS_BY_ID[panel])
+            with Vertical(id="right"):
+                for panel in RIGHT:
+                    yield Panel(PANELS_BY_ID[panel])
+                yield Charts()
+        yield ActionProgress(id="progress")
+        yield Input(placeholder="filter rows in every panel (enter keeps it, esc clears)", id="filter")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#progress").display = False
+        self.query_one("#filter").display = False
+        self.query_one("#table-profiles", KeyedTable).focus()
+        self.query_one(ClusterHeader).show(None, tone_styles(self.app.theme_variables))
+        self.call_after_refresh(self.app.render_if_visible)  # a snapshot may have come first
+
+    def on_screen_resume(self) -> None:
+        self.app.render_if_visible()  # catch up on snapshots that arrived while covered
+
+    def panel(self, panel_id: str) -> Panel:
+        return self.query_one(f"#panel-{panel_id}", Panel)
+
+    def show(self, snap: Snapshot | None, derived: Derived, view: View) -> None:
+        styles = tone_styles(self.app.theme_variables)
+        self.query_one(ClusterHeader).show(snap, styles)
+        if snap is None:
+            return
+        with self.app.batch_update():
+            for panel in self.query(Panel):
+                panel.show(snap, derived, view)
+            self.query_one(Charts).show(snap, derived)
+
+    def restyle(self) -> None:
+        for table in self.query(KeyedTable):
+            table.restyle()
+
+    @on(DataTable.RowSelected)
+    def _open_detail(self, event: DataTable.RowSelected) -> None:
+        table_id = event.data_table.id or ""
+        if table_id.startswith("table-") and event.row_key.value is not None:
+            self.app.open_detail(table_id.removeprefix("table-"), event.row_key.value)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.app.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_kept(self, event: Input.Submitted) -> None:
+        self.query_one("#table-pods", KeyedTable).focus()

@@ -1,0 +1,70 @@
+"""Plain formatting of cluster facts for panels: ages, money, durations, tones.
+
+Ages are measured against the snapshot's ``taken_at``, never the wall clock: a panel re-renders only
+when a new snapshot arrives, so there is no timer ticking ages forward while nothing changes, and a
+fixed snapshot renders identically in snapshot tests.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+Tone = Literal["ok", "warn", "bad", "busy", "muted", ""]
+
+# Status words of AWS and Kubernetes mapped to how alarming they are. One table, so every panel
+# colours "CREATE_FAILED" and "unhealthy" the same way.
+_TONES: dict[str, Tone] = {
+    "ACTIVE": "ok", "Running": "ok", "healthy": "ok", "active": "ok", "Ready": "ok", "Succeeded": "ok",
+    "True": "ok",
+    "CREATING": "busy", "DELETING": "busy", "UPDATING": "busy", "PENDING": "busy", "initial": "busy",
+    "draining": "busy", "provisioning": "busy", "Pending": "busy", "ContainerCreating": "busy",
+    "unhealthy.draining": "warn", "unused": "warn", "DEGRADED": "warn", "active_impaired": "warn",
+    "Unknown": "warn", "Warning": "warn", "warning": "warn",
+    "CREATE_FAILED": "bad", "DELETE_FAILED": "bad", "UPDATE_FAILED": "bad", "FAILED": "bad",
+    "failed": "bad", "unhealthy": "bad", "unavailable": "bad", "Failed": "bad", "CrashLoopBackOff": "bad",
+    "ImagePullBackOff": "bad", "ErrImagePull": "bad", "error": "bad", "False": "bad",
+    "info": "muted",
+}
+
+
+def tone_of(status: str) -> Tone:
+    return _TONES.get(status, "")
+
+
+def duration(seconds: float | None) -> str:
+    """Compact, kubectl-like: 45s, 3m12s, 2h5m, 4d3h; '-' when unknown."""
+    if seconds is None:
+        return "-"
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s" if minutes < 10 else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours}h" if hours else f"{days}d"
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    if since is None:
+        return "-"
+    return duration((now - since).total_seconds())
+
+
+def clock_time(moment: datetime | None) -> str:
+    return moment.strftime("%H:%M:%S") if moment else "-"
+
+
+def money(hourly_usd: float | None) -> str:
+    if hourly_usd is None:
+        return "-"
+    return f"${hourly_usd:.4f}"
+
+
+def short_node(name: str) -> str:
+    """Node names are long DNS names; the host part identifies them on screen."""
+    return name.split(".", 1)[0] if name else "-"

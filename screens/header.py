@@ -1,0 +1,55 @@
+"""The cluster header: which cluster, how we are connected, how fresh the data is."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from rich.text import Text
+from textual.widgets import Static
+
+from iagent_tui.model import Snapshot
+
+from .format import clock_time, duration
+
+# EKS tokens live ~15 minutes; say so well before one runs out (k9s sessions died silently here).
+TOKEN_WARNING = timedelta(minutes=3)
+
+
+def header_text(snap: Snapshot | None, styles: dict) -> Text:
+    text = Text(end="")
+    if snap is None:
+        text.append("connecting… waiting for the first snapshot", style=styles.get("busy", ""))
+        return text
+    c = snap.cluster
+    if c is None:
+        text.append("cluster: unknown (EKS not reachable yet)", style=styles.get("warn", ""))
+    else:
+        text.append(c.name, style="bold")
+        text.append(f"  {c.region}  Kubernetes {c.version or '?'}  ")
+        text.append(c.status or "?", style=styles.get("ok" if c.status == "ACTIVE" else "warn", ""))
+    conn = snap.connection
+    if conn is not None and conn.read_only:
+        text.append("  READ-ONLY", style="bold reverse")
+    text.append(f"  updated {clock_time(snap.taken_at)}")
+    stale = snap.stale_sources()
+    if stale:
+        text.append(f"  {len(stale)} source{'s' if len(stale) > 1 else ''} stale",
+                    style=styles.get("warn", ""))
+    text.append("\n")
+    if conn is None:
+        text.append("connection: unknown")
+        return text
+    text.append(f"context {conn.context}  {conn.server}  auth {conn.auth_kind}")
+    if conn.token_expires_at is not None:
+        left = conn.token_expires_at - snap.taken_at
+        if left <= timedelta(0):
+            text.append("  token expired: refreshing", style=styles.get("bad", ""))
+        else:
+            tone = "warn" if left <= TOKEN_WARNING else ""
+            text.append(f"  token expires in {duration(left.total_seconds())}", style=styles.get(tone, ""))
+    return text
+
+
+class ClusterHeader(Static):
+    def show(self, snap: Snapshot | None, styles: dict) -> None:
+        self.update(header_text(snap, styles))

@@ -1,0 +1,72 @@
+"""A dashboard panel: a titled box holding a keyed table, a summary line and a staleness line.
+
+A panel whose sources fail keeps showing its last rows and says since when and why it is stale;
+it never blanks.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from iagent_tui.model import Snapshot, SourceState
+
+from .derive import Derived
+from .format import clock_time
+from .keyed_table import KeyedTable
+from .rows import PanelSpec, View, coredns_summary, filter_rows, node_counts
+
+
+def stale_text(states: list[SourceState]) -> Text:
+    text = Text(end="")
+    for state in states:
+        if text:
+            text.append("\n")
+        since = clock_time(state.stale_since)
+        text.append(f"stale since {since}", style="bold")
+        text.append(f" ({state.name}): {state.error or 'no data'}")
+    return text
+
+
+class Panel(Vertical):
+    """One panel of the dashboard, built from a PanelSpec."""
+
+    def __init__(self, spec: PanelSpec) -> None:
+        super().__init__(id=f"panel-{spec.id}", classes="panel")
+        self.spec = spec
+        self.border_title = spec.title
+        self.stale: tuple[SourceState, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        yield Static("", classes="panel-stale")
+        if self.spec.id in ("coredns",):
+            yield Static("", classes="panel-summary")
+        yield KeyedTable(self.spec.columns, id=f"table-{self.spec.id}")
+
+    @property
+    def table(self) -> KeyedTable:
+        return self.query_one(KeyedTable)
+
+    def show(self, snap: Snapshot, derived: Derived, view: View) -> None:
+        all_rows = self.spec.rows(snap, derived, view)
+        rows = filter_rows(all_rows, view.text)
+        self.table.sync(rows)
+        self._show_staleness(snap)
+        if self.spec.id == "nodes":
+            self.border_title = f"Nodes — {node_counts(snap)}"
+        elif self.spec.id == "coredns":
+            self.query_one(".panel-summary", Static).update(Text(coredns_summary(snap), end=""))
+        shown = f"{len(rows)} of {len(all_rows)}" if view.text else f"{len(rows)}"
+        self.border_subtitle = shown + (f" · ns {view.namespace}" if view.namespace else "")
+
+    def _show_staleness(self, snap: Snapshot) -> None:
+        stale = tuple(state for name in self.spec.sources
+                      if (state := snap.sources.get(name)) is not None and not state.ok)
+        if stale == self.stale:
+            return
+        self.stale = stale
+        line = self.query_one(".panel-stale", Static)
+        line.update(stale_text(list(stale)))
+        self.set_class(bool(stale), "-stale")

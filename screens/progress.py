@@ -1,0 +1,108 @@
+"""The docked progress panel of a running action: steps with their state, what is being waited
+for and for how long, warnings and errors. The dashboard panels keep updating around it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from actions.base import Plan, ProgressEvent
+
+from .format import duration
+
+_MARKS = {"pending": "·", "running": "▶", "done": "✔", "failed": "✘", "skipped": "–"}
+_TONES = {"running": "busy", "done": "ok", "failed": "bad", "skipped": "muted", "pending": "muted"}
+
+
+class ActionProgress(Static):
+    """Renders ProgressEvents of one action run. Fed by the App; never talks to the action."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self.plan: Plan | None = None
+        self.step_state: dict[str, str] = {}
+        self.waiting = ""
+        self.info = ""
+        self.warnings: list[str] = []
+        self.errors: list[str] = []
+        self.finished: bool | None = None  # None while running, then ok / not ok
+        self.styles_by_tone: dict = {}
+
+    @property
+    def running(self) -> bool:
+        return self.plan is not None and self.finished is None
+
+    def begin(self, plan: Plan, styles: dict) -> None:
+        self.plan = plan
+        self.styles_by_tone = styles
+        self.step_state = {s.id: ("skipped" if s.done else "pending") for s in plan.steps}
+        self.waiting = self.info = ""
+        self.warnings, self.errors = [], []
+        self.finished = None
+        self.display = True
+        self._render_state()
+
+    def apply(self, event: ProgressEvent) -> None:
+        if event.kind == "step_started":
+            self.step_state[event.step_id] = "running"
+            self.waiting = ""
+        elif event.kind == "step_finished":
+            self.step_state[event.step_id] = "done" if event.ok is not False else "failed"
+            self.waiting = ""
+        elif event.kind == "step_skipped":
+            self.step_state[event.step_id] = "skipped"
+        elif event.kind == "waiting":
+            what = event.waiting_for or event.message
+            self.waiting = f"waiting for {what} ({duration(event.elapsed)})"
+            if event.message and event.message != what:
+                self.waiting += f": {event.message}"
+        elif event.kind == "info":
+            self.info = event.message
+        elif event.kind == "warning":
+            self.warnings.append(event.message)
+        elif event.kind == "error":
+            self.errors.append(event.message)
+            if event.step_id:
+                self.step_state[event.step_id] = "failed"
+        elif event.kind == "done":
+            self.finished = event.ok is not False and not self.errors
+            self.waiting = ""
+            if event.message:
+                self.info = event.message
+        self._render_state()
+
+    def fail(self, message: str) -> None:
+        """The run itself raised: show why, mark the running step failed."""
+        self.errors.append(message)
+        for step_id, state in self.step_state.items():
+            if state == "running":
+                self.step_state[step_id] = "failed"
+        self.finished = False
+        self.waiting = ""
+        self._render_state()
+
+    def _render_state(self) -> None:
+        if self.plan is None:
+            return
+        s = self.styles_by_tone
+        text = Text(end="")
+        status = ("running" if self.finished is None else "finished" if self.finished else "failed")
+        text.append(f"{self.plan.action} on {self.plan.cluster}: {status}",
+                    style=s.get({"running": "busy", "finished": "ok", "failed": "bad"}[status], ""))
+        if self.finished is not None:
+            text.append("   (x hides this panel)")
+        for step in self.plan.steps:
+            state = self.step_state.get(step.id, "pending")
+            text.append(f"\n {_MARKS[state]} ", style=s.get(_TONES[state], ""))
+            text.append(step.title)
+            if state in ("running", "failed"):
+                text.append(f"  [{state}]", style=s.get(_TONES[state], ""))
+        if self.waiting:
+            text.append(f"\n   {self.waiting}", style=s.get("busy", ""))
+        if self.info:
+            text.append(f"\n   {self.info}")
+        for warning in self.warnings:
+            text.append(f"\n ! {warning}", style=s.get("warn", ""))
+        for error in self.errors:
+            text.append(f"\n ✘ {error}", style=s.get("bad", ""))
+        self.update(text)

@@ -1,0 +1,233 @@
+"""Snapshot -> table rows, one pure function per panel.
+
+A row is (key, cells). Keys are stable identities (a pod's namespace/name, a target's group and
+id), so a panel can update rows in place between snapshots. A cell is plain text or (text, tone);
+the table turns tones into theme colours. Nothing here parses markup: text from AWS and Kubernetes
+stays literal all the way to the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from iagent_tui.model import Event, Snapshot
+
+from .derive import Derived
+from .format import Tone, age, clock_time, duration, money, short_node, tone_of
+
+Cell = str | tuple[str, Tone]
+Row = tuple[str, tuple[Cell, ...]]
+
+
+@dataclass(frozen=True)
+class View:
+    """What the user narrowed the dashboard to: a namespace ("" = all) and a filter text."""
+    namespace: str = ""
+    text: str = ""
+
+    def namespace_ok(self, namespace: str) -> bool:
+        return not self.namespace or namespace == self.namespace
+
+
+def _status(text: str) -> Cell:
+    return (text or "-", tone_of(text))
+
+
+def profile_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    pods_per_profile: dict[str, int] = {}
+    for pod in snap.pods:
+        if pod.fargate_profile and pod.phase not in ("Succeeded", "Failed"):
+            pods_per_profile[pod.fargate_profile] = pods_per_profile.get(pod.fargate_profile, 0) + 1
+    rows = []
+    for p in sorted(snap.profiles, key=lambda p: p.name):
+        selectors = "; ".join(
+            s.namespace + ("{" + ",".join(f"{k}={v}" for k, v in sorted(s.labels.items())) + "}"
+                           if s.labels else "")
+            for s in p.selectors)
+        cost = derived.profile_cost.get(p.name)
+        rows.append((p.name, (p.name, _status(p.status), age(p.status_since, snap.taken_at), selectors,
+                              ", ".join(p.subnets), str(pods_per_profile.get(p.name, 0)), money(cost))))
+    return rows
+
+
+def node_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    return [
+        (n.name, (short_node(n.name), (n.compute_type or "-", "ok" if n.compute_type == "fargate" else ""),
+                  ("Ready", "ok") if n.ready else ("NotReady", "bad"), n.zone or "-",
+                  n.instance_type or "-", age(n.created, snap.taken_at)))
+        for n in sorted(snap.nodes, key=lambda n: (n.compute_type != "fargate", n.name))
+    ]
+
+
+def node_counts(snap: Snapshot) -> str:
+    fargate = sum(1 for n in snap.nodes if n.compute_type == "fargate")
+    ec2 = sum(1 for n in snap.nodes if n.compute_type == "ec2")
+    return f"Fargate {fargate} · EC2 {ec2}"
+
+
+def coredns_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    return [
+        (p.key, (p.name, short_node(p.node), (p.compute_type or "-", "ok" if p.compute_type == "fargate" else ""),
+                 ("ready", "ok") if p.ready else ("not ready", "warn"), _status(p.reason or p.phase)))
+        for p in sorted(snap.coredns_pods(), key=lambda p: p.name)
+    ]
+
+
+def coredns_summary(snap: Snapshot) -> str:
+    addon = snap.addon("coredns")
+    if addon is None:
+        return "add-on: not installed (self-managed CoreDNS)"
+    compute = addon.compute_type or "EC2 (default)"
+    issues = "; ".join(f"{i.code}: {i.message}" for i in addon.health_issues)
+    return f"add-on {addon.version} {addon.status} · computeType {compute}" + (f" · {issues}" if issues else "")
+
+
+def target_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    rows = []
+    for tg in sorted(snap.target_groups, key=lambda g: g.name):
+        for t in sorted(tg.targets, key=lambda t: (t.id, t.port)):
+            namespace = t.pod.split("/", 1)[0] if t.pod else ""
+            if t.pod and not view.namespace_ok(namespace):
+                continue
+            rows.append((f"{tg.arn}|{t.id}:{t.port}",
+                         (tg.lb_name or "-", tg.name, f"{t.id}:{t.port}", t.pod or "-", _status(t.state),
+                          t.reason or "-", t.description or "-", age(t.since, snap.taken_at))))
+    return rows
+
+
+def healthy_targets(snap: Snapshot) -> int:
+    return sum(1 for tg in snap.target_groups for t in tg.targets if t.state == "healthy")
+
+
+def _start_cell(seconds: float | None, target: float) -> Cell:
+    if seconds is None:
+        return "-"
+    return (duration(seconds), "ok" if seconds <= target else "bad")
+
+
+def _pod_cost(key: str, derived: Derived) -> Cell:
+    cost = derived.pod_cost.get(key)
+    if cost is None:
+        return "-"
+    if key in derived.pod_cost_projected:
+        return (f"~{money(cost)}", "muted")  # what it would cost on Fargate, from its requests
+    return money(cost)
+
+
+def pod_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    rows = []
+    for p in sorted(snap.pods, key=lambda p: (p.namespace, p.name)):
+        if not view.namespace_ok(p.namespace):
+            continue
+        start = derived.start.get(p.key)
+        rows.append((p.key, (
+            p.namespace, p.name,
+            (p.compute_type or "-", "ok" if p.compute_type == "fargate" else ""),
+            _status(p.reason or p.phase),
+            duration(start.scheduled) if start else "-",
+            duration(start.pull_seconds) if start else "-",
+            _start_cell(start.ready, derived.start_target) if start else "-",
+            p.capacity_provisioned or "-",
+            _pod_cost(p.key, derived),
+        )))
+    return rows
+
+
+# Event reasons an operator moving to Fargate cares about: scheduling, image pulls, target health.
+_EVENT_REASONS = {"FailedScheduling", "Pulling", "Pulled", "ErrImagePull", "ImagePullBackOff", "Failed",
+                  "BackOff", "LoggingEnabled", "LoggingDisabled", "SuccessfullyReconciled",
+                  "FailedDeployModel", "FailedBuildModel", "BackendNotFound", "FailedNetworkReconcile"}
+_EVENT_KINDS = {"TargetGroupBinding", "Ingress"}
+
+
+def event_matters(e: Event) -> bool:
+    return (e.component == "fargate-scheduler" or e.reason in _EVENT_REASONS or e.kind in _EVENT_KINDS
+            or e.type == "Warning" or (e.namespace == "kube-system" and e.name.startswith("coredns")))
+
+
+def event_key(e: Event) -> str:
+    return f"{e.namespace}/{e.kind}/{e.name}|{e.reason}|{e.message}"
+
+
+MAX_EVENTS = 200  # newest first; older ones are in `kubectl get events`
+
+
+def event_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    chosen = [e for e in snap.events if event_matters(e) and view.namespace_ok(e.namespace)]
+    chosen.sort(key=lambda e: (e.last_seen is None, -(e.last_seen.timestamp() if e.last_seen else 0),
+                               event_key(e)))
+    return [
+        (event_key(e), (clock_time(e.last_seen), (e.type, tone_of(e.type)), e.reason,
+                        f"{e.kind}/{e.namespace}/{e.name}", e.component or "-",
+                        f"{e.message} (x{e.count})" if e.count > 1 else e.message))
+        for e in chosen[:MAX_EVENTS]
+    ]
+
+
+def finding_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+    rows = []
+    for f in derived.findings:
+        namespace = f.object.split(" ", 1)[-1].split("/", 1)[0] if "/" in f.object else ""
+        if namespace and not view.namespace_ok(namespace):
+            continue
+        rows.append((f"{f.code}|{f.object}",
+                     ((f.severity, {"error": "bad", "warning": "warn"}.get(f.severity, "muted")),
+                      f.code, f.object, f.message)))
+    return rows
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    id: str
+    title: str
+    columns: tuple[tuple[str, str], ...]  # (column key, header)
+    sources: tuple[str, ...]             # Snapshot.sources names feeding this panel
+    rows: Callable[[Snapshot, Derived, View], list[Row]]
+
+
+# Source names follow the monitor (iagent_tui.services.monitor): one per watch or AWS poll.
+PANELS: tuple[PanelSpec, ...] = (
+    PanelSpec("profiles", "Fargate profiles",
+              (("name", "Name"), ("status", "Status"), ("since", "In state"), ("selectors", "Selectors"),
+               ("subnets", "Subnets"), ("pods", "Pods"), ("cost", "$/h")),
+              ("fargate_profiles", "pods"), profile_rows),
+    PanelSpec("nodes", "Nodes",
+              (("name", "Name"), ("type", "Type"), ("ready", "Ready"), ("zone", "Zone"),
+               ("instance", "Instance"), ("age", "Age")),
+              ("nodes",), node_rows),
+    PanelSpec("coredns", "CoreDNS",
+              (("pod", "Pod"), ("node", "Node"), ("compute", "Compute"), ("ready", "Ready"),
+               ("status", "Status")),
+              ("addons", "pods"), coredns_rows),
+    PanelSpec("targets", "ALB target health",
+              (("lb", "Load balancer"), ("tg", "Target group"), ("target", "Target"), ("pod", "Pod"),
+               ("state", "State"), ("reason", "Reason"), ("description", "Description"),
+               ("since", "In state")),
+              ("load_balancers", "target_groups", "target_health"), target_rows),
+    PanelSpec("pods", "Pods",
+              (("namespace", "Namespace"), ("name", "Pod"), ("type", "Node type"), ("status", "Status"),
+               ("scheduled", "Sched"), ("pull", "Pull"), ("ready", "Ready"), ("capacity", "Capacity"),
+               ("cost", "$/h")),
+              ("pods",), pod_rows),
+    PanelSpec("events", "Events",
+              (("time", "Last"), ("type", "Type"), ("reason", "Reason"), ("object", "Object"),
+               ("from", "From"), ("message", "Message")),
+              ("events",), event_rows),
+    PanelSpec("findings", "Findings",
+              (("severity", "Severity"), ("code", "Code"), ("object", "Object"), ("message", "Message")),
+              (), finding_rows),
+)
+PANELS_BY_ID = {p.id: p for p in PANELS}
+
+
+def cell_text(cell: Cell) -> str:
+    return cell if isinstance(cell, str) else cell[0]
+
+
+def filter_rows(rows: list[Row], text: str) -> list[Row]:
+    """Rows where any cell contains the filter text (case-insensitive)."""
+    if not text:
+        return rows
+    needle = text.casefold()
+    return [r for r in rows if any(needle in cell_text(c).casefold() for c in r[1])]
