@@ -1,0 +1,214 @@
+"""Cluster-level Fargate checks: load balancing, IAM trust, CoreDNS, Pod Identity (FG018-FG024).
+
+Sources: DOMAIN.md 6.3 (ip targets are required for Fargate pods: the LBC's instance mode skips
+Fargate nodes), 8.1 (the pod execution role's principal is ``eks-fargate-pods.amazonaws.com``;
+``pods.eks.amazonaws.com`` is EKS Pod Identity, which Fargate doesn't support), 4.2 (CoreDNS
+``computeType: Fargate`` still needs a kube-system profile, created before the pods), 5.1.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Any, Iterable, Iterator, Mapping
+
+import yaml
+
+from .findings import Finding
+from .profiles import match_profile, matching_profiles, profile_name
+
+FARGATE_POD_PRINCIPAL = "eks-fargate-pods.amazonaws.com"
+POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
+ALB_TARGET_TYPE = "alb.ingress.kubernetes.io/target-type"
+INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
+NLB_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
+NLB_TARGET_TYPE = "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type"
+LBC_NLB_CLASS = "service.k8s.aws/nlb"
+COREDNS_POD_LABELS = {"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"}
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    return obj.get("metadata") or {}
+
+
+def _name(kind: str, obj: Mapping[str, Any]) -> str:
+    meta = _meta(obj)
+    return f"{kind} {meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+
+
+def _is_alb_ingress(ingress: Mapping[str, Any], alb_classes: frozenset[str]) -> bool:
+    spec_class = (ingress.get("spec") or {}).get("ingressClassName")
+    legacy_class = (_meta(ingress).get("annotations") or {}).get(INGRESS_CLASS_ANNOTATION)
+    return (spec_class or legacy_class) in alb_classes
+
+
+def ingress_backend_services(ingress: Mapping[str, Any]) -> list[str]:
+    """Service names an Ingress (networking.k8s.io/v1) routes to, in order, without repeats."""
+    spec = ingress.get("spec") or {}
+    backends = [spec.get("defaultBackend") or {}]
+    for rule in spec.get("rules") or []:
+        backends += [path.get("backend") or {} for path in (rule.get("http") or {}).get("paths") or []]
+    names = [(b.get("service") or {}).get("name") for b in backends]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def check_ingresses(
+    ingresses: Iterable[Mapping[str, Any]],
+    services: Mapping[tuple[str, str], Mapping[str, Any]],
+    on_fargate: Any,
+    alb_classes: frozenset[str] = frozenset({"alb"}),
+) -> Iterator[Finding]:
+    """FG019. ``on_fargate(service) -> bool`` says whether the service's pods would run on Fargate.
+    A Service's own target-type annotation overrides the Ingress's, as in the LBC."""
+    for ingress in ingresses:
+        if not _is_alb_ingress(ingress, alb_classes):
+            continue
+        namespace = _meta(ingress).get("namespace", "default")
+        ingress_type = (_meta(ingress).get("annotations") or {}).get(ALB_TARGET_TYPE)
+        for service_name in ingress_backend_services(ingress):
+            service = services.get((namespace, service_name)) or {}
+            target_type = (_meta(service).get("annotations") or {}).get(ALB_TARGET_TYPE) or ingress_type
+            if target_type == "ip":
+                continue
+            fargate = bool(service) and on_fargate(service)
+            yield Finding(
+                "FG019",
+                "error" if fargate else "warning",
+                _name("Ingress", ingress),
+                f"backend {service_name}: {ALB_TARGET_TYPE}: {target_type or '(unset: instance)'}",
+                "Instance targets register nodes, and the load balancer controller skips Fargate nodes: "
+                + ("the target group stays empty." if fargate else "this breaks once the pods move to Fargate."),
+                f"Annotate the Ingress with {ALB_TARGET_TYPE}: ip.",
+            )
+
+
+def check_load_balancer_services(services: Iterable[Mapping[str, Any]], on_fargate: Any) -> Iterator[Finding]:
+    """FG020: Services of type LoadBalancer that would not register pod IPs."""
+    for service in services:
+        spec = service.get("spec") or {}
+        if spec.get("type") != "LoadBalancer":
+            continue
+        annotations = _meta(service).get("annotations") or {}
+        lb_type = annotations.get(NLB_TYPE)
+        if lb_type == "nlb-ip" or (
+            (lb_type == "external" or spec.get("loadBalancerClass") == LBC_NLB_CLASS)
+            and annotations.get(NLB_TARGET_TYPE) == "ip"
+        ):
+            continue
+        evidence = f"{NLB_TYPE}: {lb_type or '(unset)'}, {NLB_TARGET_TYPE}: {annotations.get(NLB_TARGET_TYPE) or '(unset)'}"
+        fargate = on_fargate(service)
+        yield Finding(
+            "FG020",
+            "error" if fargate else "warning",
+            _name("Service", service),
+            evidence,
+            "Load balancers reach Fargate pods only through IP targets; this Service would register nodes.",
+            f'Set {NLB_TYPE}: "external" and {NLB_TARGET_TYPE}: "ip" (AWS Load Balancer Controller).',
+        )
+
+
+def trust_policy(document: str | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A role's AssumeRolePolicyDocument as a dict: IAM's raw API returns it URL-encoded JSON,
+    boto3 returns it decoded."""
+    if isinstance(document, Mapping):
+        return document
+    try:
+        return json.loads(urllib.parse.unquote(document))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"trust policy is not a JSON document: {exc}") from None
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [] if value is None else [value]
+
+
+def trusted_services(document: str | Mapping[str, Any]) -> dict[str, bool]:
+    """Service principals allowed sts:AssumeRole -> whether an aws:SourceArn condition limits it."""
+    trusted: dict[str, bool] = {}
+    for statement in _as_list(trust_policy(document).get("Statement")):
+        actions = _as_list(statement.get("Action"))
+        if statement.get("Effect") != "Allow" or not ({"sts:AssumeRole", "sts:*", "*"} & set(actions)):
+            continue
+        conditions = statement.get("Condition") or {}
+        source_arn = any("aws:SourceArn" in (c or {}) for c in conditions.values())
+        for service in _as_list((statement.get("Principal") or {}).get("Service")):
+            trusted[service] = trusted.get(service, False) or source_arn
+    return trusted
+
+
+def check_pod_execution_roles(roles: Iterable[Mapping[str, Any]]) -> Iterator[Finding]:
+    """FG021/FG022 over IAM GetRole 'Role' dicts (RoleName, Arn, AssumeRolePolicyDocument)."""
+    for role in roles:
+        obj = f"IAM role {role.get('RoleName') or role.get('Arn', '?')}"
+        services = trusted_services(role.get("AssumeRolePolicyDocument") or {})
+        if FARGATE_POD_PRINCIPAL not in services:
+            wrong = POD_IDENTITY_PRINCIPAL in services
+            yield Finding(
+                "FG021",
+                "error",
+                obj,
+                f"trusted services: {', '.join(sorted(services)) or '(none)'}",
+                f"The pod execution role must trust {FARGATE_POD_PRINCIPAL}"
+                + (f"; {POD_IDENTITY_PRINCIPAL} is EKS Pod Identity, which Fargate doesn't use." if wrong else "."),
+                f"Set the trust policy principal to Service: {FARGATE_POD_PRINCIPAL} with "
+                "Condition ArnLike aws:SourceArn arn:aws:eks:<region>:<account>:fargateprofile/<cluster>/*.",
+            )
+        elif not services[FARGATE_POD_PRINCIPAL]:
+            yield Finding(
+                "FG022",
+                "warning",
+                obj,
+                f"{FARGATE_POD_PRINCIPAL} trusted without an aws:SourceArn condition",
+                "Without aws:SourceArn the role is open to the confused deputy problem.",
+                "Add Condition ArnLike aws:SourceArn arn:aws:eks:<region>:<account>:fargateprofile/<cluster>/*.",
+            )
+
+
+def addon_configuration(addon: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An add-on's configurationValues (JSON or YAML string, as EKS accepts) as a dict."""
+    raw = addon.get("configurationValues")
+    if not raw:
+        return {}
+    try:
+        values = yaml.safe_load(raw)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        raise ValueError(f"add-on {addon.get('addonName', '?')} configurationValues unreadable: {exc}") from None
+    return values if isinstance(values, Mapping) else {}
+
+
+def check_coredns_addon(addon: Mapping[str, Any] | None, profiles: list[Mapping[str, Any]]) -> Iterator[Finding]:
+    """FG023: computeType Fargate with no ACTIVE profile selecting CoreDNS pods."""
+    if not addon or str(addon_configuration(addon).get("computeType", "")).lower() != "fargate":
+        return
+    if match_profile("kube-system", COREDNS_POD_LABELS, profiles) is not None:
+        return
+    pending = matching_profiles("kube-system", COREDNS_POD_LABELS, profiles, active_only=False)
+    states = ", ".join(f"{profile_name(p)} is {p.get('status')}" for p in pending)
+    yield Finding(
+        "FG023",
+        "error",
+        f"EKS add-on {addon.get('addonName', 'coredns')}",
+        'configurationValues computeType: "Fargate"' + (f"; {states}" if states else "; no matching profile"),
+        "CoreDNS is set to run on Fargate but no ACTIVE Fargate profile selects kube-system pods "
+        "labelled k8s-app=kube-dns: its pods stay Pending and DNS fails.",
+        "Create a Fargate profile with selector namespace=kube-system, labels k8s-app=kube-dns, wait for "
+        "ACTIVE, then restart the coredns deployment.",
+    )
+
+
+def check_pod_identity(
+    workloads: Iterable[tuple[str, str, str]], associations: Iterable[Mapping[str, Any]]
+) -> Iterator[Finding]:
+    """FG024. ``workloads``: (object, namespace, serviceAccountName) of workloads bound for
+    Fargate; ``associations``: EKS ListPodIdentityAssociations items (namespace, serviceAccount)."""
+    associated = {(a.get("namespace"), a.get("serviceAccount")) for a in associations}
+    for obj, namespace, account in workloads:
+        if (namespace, account) in associated:
+            yield Finding(
+                "FG024",
+                "error",
+                obj,
+                f"service account {namespace}/{account} has an EKS Pod Identity association",
+                "EKS Pod Identity isn't supported for pods on Fargate: the pods get no AWS credentials.",
+                "Use IAM roles for service accounts (annotation eks.amazonaws.com/role-arn).",
+            )

@@ -1,0 +1,133 @@
+"""Can these workloads move to Fargate, and where would their pods land?
+
+``check_workloads`` runs every check (codes and sources in ``findings.py``) over the cluster's
+objects as the APIs return them and returns findings worst first. ``placement`` answers where a
+workload's new pods would be scheduled. ``fargate_rejection_reasons`` (re-exported from
+``rejection.py``) is the scheduler's own rule, shared with the sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from .cluster_checks import (
+    check_coredns_addon,
+    check_ingresses,
+    check_load_balancer_services,
+    check_pod_execution_roles,
+    check_pod_identity,
+)
+from .findings import Finding, sort_findings
+from .pod_checks import check_pod_spec
+from .pricing import RateCard, rate_card
+from .profiles import match_profile, matching_profiles, profile_name
+from .rejection import fargate_rejection_reasons, rejection_message
+from .workloads import pod_template, workload_ref
+
+__all__ = ["Finding", "check_workloads", "fargate_rejection_reasons", "placement", "rejection_message"]
+
+DEFAULT_WASTE_THRESHOLD = 0.25  # share of the pod's price paid for unrequested capacity
+
+
+def _namespace(obj: Mapping[str, Any]) -> str:
+    return (obj.get("metadata") or {}).get("namespace", "default")
+
+
+def placement(workload: Mapping[str, Any], profiles: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The ACTIVE profile a workload's new pods would be scheduled with, or None: they would stay
+    with the default-scheduler (Pending when the cluster has no EC2 capacity for them)."""
+    if workload.get("kind") == "DaemonSet":
+        return None  # DaemonSet pods target every node and are never given to fargate-scheduler
+    template_meta, _ = pod_template(workload)
+    return match_profile(_namespace(workload), template_meta.get("labels") or {}, profiles)
+
+
+def _is_controlled_pod(obj: Mapping[str, Any]) -> bool:
+    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
+    return obj.get("kind") == "Pod" and any(o.get("controller") for o in owners)
+
+
+def check_workloads(
+    workloads: Iterable[Mapping[str, Any]],
+    *,
+    profiles: Iterable[Mapping[str, Any]] | None = None,
+    pvcs: Iterable[Mapping[str, Any]] = (),
+    pvs: Iterable[Mapping[str, Any]] = (),
+    services: Iterable[Mapping[str, Any]] = (),
+    ingresses: Iterable[Mapping[str, Any]] = (),
+    pod_execution_roles: Iterable[Mapping[str, Any]] = (),
+    coredns_addon: Mapping[str, Any] | None = None,
+    pod_identity_associations: Iterable[Mapping[str, Any]] = (),
+    rates: RateCard | None = None,
+    waste_threshold: float = DEFAULT_WASTE_THRESHOLD,
+) -> list[Finding]:
+    """Every finding for the given objects, worst first.
+
+    ``workloads``: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and Pods
+    (each with ``kind``); pods owned by a controller are skipped because their controller is
+    checked. ``profiles``: EKS FargateProfile dicts; None skips the placement check (FG018).
+    ``pod_execution_roles``: IAM Role dicts of the profiles' pod execution roles.
+    ``coredns_addon``: the EKS DescribeAddon ``addon`` dict for coredns, if installed.
+    ``rates`` (default us-east-1) only weighs rounding waste (FG017)."""
+    workloads = [w for w in workloads if not _is_controlled_pod(w)]
+    profile_list = list(profiles) if profiles is not None else []
+    rates = rates or rate_card("us-east-1")
+    pvc_index = {(_namespace(p), (p.get("metadata") or {}).get("name")): p for p in pvcs}
+    pv_index = {(p.get("metadata") or {}).get("name"): p for p in pvs}
+    service_list = list(services)
+    findings: list[Finding] = []
+    fargate_bound: list[tuple[str, str, str]] = []
+    templates = []
+    for workload in workloads:
+        obj, kind, namespace = str(workload_ref(workload)), workload.get("kind", "?"), _namespace(workload)
+        template_meta, spec = pod_template(workload)
+        labels = template_meta.get("labels") or {}
+        findings += check_pod_spec(
+            obj,
+            kind,
+            spec,
+            pvc_lookup=lambda claim, ns=namespace: pvc_index.get((ns, claim)),
+            pvs=pv_index,
+            rates=rates,
+            waste_threshold=waste_threshold,
+        )
+        profile = placement(workload, profile_list)
+        templates.append((namespace, labels, profile is not None))
+        if profile is not None:
+            fargate_bound.append((obj, namespace, spec.get("serviceAccountName") or "default"))
+        elif profiles is not None and kind != "DaemonSet":
+            findings.append(_unplaced(obj, namespace, labels, profile_list))
+
+    def on_fargate(service: Mapping[str, Any]) -> bool:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        return bool(selector) and any(
+            ns == _namespace(service) and fargate and all(labels.get(k) == v for k, v in selector.items())
+            for ns, labels, fargate in templates
+        )
+
+    service_index = {(_namespace(s), (s.get("metadata") or {}).get("name")): s for s in service_list}
+    findings += check_ingresses(ingresses, service_index, on_fargate)
+    findings += check_load_balancer_services(service_list, on_fargate)
+    findings += check_pod_execution_roles(pod_execution_roles)
+    findings += check_coredns_addon(coredns_addon, profile_list)
+    findings += check_pod_identity(fargate_bound, pod_identity_associations)
+    return sort_findings(findings)
+
+
+def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: list[Mapping[str, Any]]) -> Finding:
+    inactive = matching_profiles(namespace, labels, profiles, active_only=False)
+    if inactive:
+        states = ", ".join(f"{profile_name(p)} is {p.get('status')}" for p in inactive)
+        evidence = f"namespace {namespace}: {states}"
+    else:
+        evidence = f"namespace {namespace}, labels {dict(labels)}: no profile selector matches"
+    return Finding(
+        "FG018",
+        "warning",
+        obj,
+        evidence,
+        "No ACTIVE Fargate profile selects these pods: new pods stay with the default-scheduler "
+        "(Pending once no EC2 node is left).",
+        f"Add a Fargate profile selecting namespace {namespace} (and labels if needed), wait for ACTIVE, "
+        "then restart the workload: existing pods are not moved.",
+    )
