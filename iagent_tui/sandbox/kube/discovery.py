@@ -38,14 +38,16 @@ METRICS_RESOURCES: tuple[ResourceType, ...] = (
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 
-def served_types() -> tuple[ResourceType, ...]:
-    return RESOURCES + METRICS_RESOURCES
+def served_types(with_metrics: bool = True) -> tuple[ResourceType, ...]:
+    """Stored types, plus metrics.k8s.io when a MetricsSource backs it (without one, kubectl top
+    says "Metrics API not available", as on a cluster without metrics-server)."""
+    return RESOURCES + METRICS_RESOURCES if with_metrics else RESOURCES
 
 
-def _group_versions() -> dict[str, list[str]]:
+def _group_versions(with_metrics: bool = True) -> dict[str, list[str]]:
     """Group name -> versions, in first-seen order (core group is "")."""
     versions: dict[str, list[str]] = defaultdict(list)
-    for r in served_types():
+    for r in served_types(with_metrics):
         if r.version not in versions[r.group]:
             versions[r.group].append(r.version)
     return versions
@@ -70,9 +72,9 @@ def api_versions() -> dict:
     }
 
 
-def api_group_list() -> dict:
+def api_group_list(with_metrics: bool = True) -> dict:
     groups = []
-    for name, versions in _group_versions().items():
+    for name, versions in _group_versions(with_metrics).items():
         if not name:
             continue
         gvs = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
@@ -143,9 +145,10 @@ def _aggregated_group(name: str, versions: list[str]) -> dict:
     return {"metadata": {"name": name, "creationTimestamp": None}, "versions": out_versions}
 
 
-def aggregated(core: bool) -> dict:
+def aggregated(core: bool, with_metrics: bool = True) -> dict:
     """apidiscovery.k8s.io/v2 APIGroupDiscoveryList: /api (core only) or /apis (every other group)."""
-    items = [_aggregated_group(name, versions) for name, versions in _group_versions().items()
+    items = [_aggregated_group(name, versions)
+             for name, versions in _group_versions(with_metrics).items()
              if (name == "") == core]
     return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2",
             "metadata": {}, "items": items}

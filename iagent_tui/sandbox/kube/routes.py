@@ -1,0 +1,465 @@
+"""REST verbs for the stored resource types: get, list, watch, create, update, patch, delete.
+
+One ``Target`` (resource type, namespace, name, subresource) per request, parsed by the server.
+The semantics (resourceVersion, conflicts, defaults, garbage collection) belong to the ObjectStore;
+this module speaks HTTP: query parameters, bodies, content types, tables and watch streams.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from ..clock import SandboxClock
+from . import openapi, tables
+from .errors import ApiError, bad_request, not_found, unsupported_media_type
+from .resources import ResourceType
+
+PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
+               "application/strategic-merge-patch+json")
+BODY_TYPES = ("application/json", "application/yaml")
+APPLY_PATCH = "application/apply-patch+yaml"
+DEFAULT_WATCH_TIMEOUT = 1800.0  # wall seconds; a real server picks 30-60 min
+BOOKMARK_EVERY_SIM = 60.0  # simulated seconds between bookmarks, like a real server's ~1 min
+
+
+@dataclass
+class Target:
+    rt: ResourceType
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    legacy_watch: bool = False
+
+
+def _true(value: str | None) -> bool:
+    return value is not None and value.lower() in ("1", "true", "yes")
+
+
+def _int_param(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(f'invalid value for {name}: "{raw}" is not an integer') from None
+
+
+def _media_type(request: web.Request) -> str:
+    return request.headers.get("Content-Type", "application/json").split(";")[0].strip().lower()
+
+
+async def read_object(request: web.Request, rt: ResourceType) -> dict:
+    """The request body as an object of rt's kind; anything else is a 400 BadRequest."""
+    media = _media_type(request)
+    if media not in BODY_TYPES:
+        raise unsupported_media_type(BODY_TYPES)
+    raw = await request.read()
+    if not raw.strip():
+        raise bad_request("the request body is empty: send a JSON object")
+    try:
+        body = yaml.safe_load(raw) if media == "application/yaml" else json.loads(raw)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
+    if not isinstance(body, dict):
+        raise bad_request(f"couldn't get version/kind; json parse error: expected a JSON object, "
+                          f"got {type(body).__name__}")
+    return body
+
+
+def check_kind(body: dict, rt: ResourceType, kind: str | None = None,
+               api_version: str | None = None) -> None:
+    """Reject an object of another kind or apiVersion than the endpoint serves (no conversion)."""
+    kind, api_version = kind or rt.kind, api_version or rt.api_version
+    got_version, got_kind = body.get("apiVersion"), body.get("kind")
+    if got_version is not None and got_version != api_version:
+        raise bad_request(f"the API version in the data ({got_version}) does not match the "
+                          f"expected API version ({api_version})")
+    if got_kind is not None and got_kind != kind:
+        raise bad_request(f'{got_kind} in version "{api_version.rpartition("/")[2]}" cannot be '
+                          f"handled as a {kind}: the kind in the data ({got_kind}) does not "
+                          f"match the expected kind ({kind})")
+    if not isinstance(body.get("metadata", {}), dict):
+        raise bad_request(f'{kind} in version "{api_version.rpartition("/")[2]}" cannot be handled '
+                          f"as a {kind}: metadata must be an object")
+
+
+def field_validation(request: web.Request, body: dict, rt: ResourceType) -> list[str]:
+    """Server-side field validation (kubectl sends fieldValidation=Strict): unknown fields are an
+    error under Strict, a Warning header otherwise (Warn is the server default), nothing under
+    Ignore. Returns the warnings to send."""
+    mode = request.query.get("fieldValidation", "Warn")
+    if mode not in ("Ignore", "Warn", "Strict"):
+        raise bad_request(f'fieldValidation must be one of "Ignore", "Warn" or "Strict", got "{mode}"')
+    if mode == "Ignore":
+        return []
+    unknown = openapi.unknown_fields(body, rt.group, rt.version, rt.kind)
+    if not unknown:
+        return []
+    if mode == "Strict":
+        fields = ", ".join(f'unknown field "{f}"' for f in unknown)
+        raise bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                          f"strict decoding error: {fields}")
+    return [f'unknown field "{f}"' for f in unknown]
+
+
+def _warning_headers(warnings: list[str]) -> dict[str, str]:
+    # One Warning header may carry several comma-separated warn-values (RFC 7234).
+    if not warnings:
+        return {}
+    return {"Warning": ", ".join('299 - "' + w.replace('"', '\\"') + '"' for w in warnings)}
+
+
+def _reject_dry_run(request: web.Request) -> None:
+    if request.query.get("dryRun"):
+        raise bad_request("dryRun is not supported by the sandbox API server: "
+                          "use client-side dry run (kubectl --dry-run=client)")
+
+
+class ResourceRoutes:
+    def __init__(self, store, clock: SandboxClock) -> None:
+        self.store = store
+        self.clock = clock
+        self._watches: set = set()
+
+    def close_streams(self) -> None:
+        """End every watch this server is streaming (their responses then end cleanly)."""
+        for watch in list(self._watches):
+            watch.close()
+
+    # -- dispatch ---------------------------------------------------------------------------------
+    async def handle(self, request: web.Request, t: Target) -> web.StreamResponse:
+        m = request.method
+        if t.legacy_watch:
+            if m != "GET" or t.subresource:
+                raise ApiError(405, "MethodNotAllowed",
+                               "the server does not allow this method on the requested resource")
+            return await self.watch(request, t)
+        if t.name is None:
+            if m == "GET":
+                if _true(request.query.get("watch")):
+                    return await self.watch(request, t)
+                return self.list(request, t)
+            if m == "POST" and (t.namespace is not None or not t.rt.namespaced):
+                return await self.create(request, t)
+            if m == "DELETE" and (t.namespace is not None or not t.rt.namespaced):
+                return await self.delete_collection(request, t)
+        elif t.subresource == "scale":
+            if m == "GET":
+                return self._json(self.store.get_scale(t.rt, t.namespace, t.name))
+            if m in ("PUT", "PATCH"):
+                return await self.update_scale(request, t)
+        elif t.subresource == "status":
+            if m == "GET":
+                return self._single(request, t, self._get(t))
+            if m == "PUT":
+                return await self.replace(request, t, status=True)
+            if m == "PATCH":
+                return await self.patch(request, t)
+        else:
+            if m == "GET":
+                return self._single(request, t, self._get(t))
+            if m == "PUT":
+                return await self.replace(request, t, status=False)
+            if m == "PATCH":
+                return await self.patch(request, t)
+            if m == "DELETE":
+                return await self.delete(request, t)
+        raise ApiError(405, "MethodNotAllowed",
+                       "the server does not allow this method on the requested resource")
+
+    # -- reads ------------------------------------------------------------------------------------
+    def _get(self, t: Target) -> dict:
+        obj = self.store.get(t.rt, t.namespace, t.name)
+        if obj is None:
+            raise not_found(t.rt, t.name or "")
+        return obj
+
+    def _json(self, body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
+        return web.json_response(body, status=status, headers=_warning_headers(warnings or []))
+
+    def _single(self, request: web.Request, t: Target, obj: dict, status: int = 200,
+                warnings: list[str] | None = None) -> web.Response:
+        accept = request.headers.get("Accept", "")
+        if tables.wants_table(accept):
+            table = tables.build_table(t.rt.plural, [obj], self.clock.now(),
+                                       include_object=request.query.get("includeObject", "Metadata"),
+                                       api_version=tables.table_api_version(accept))
+            return self._json(table, status, warnings)
+        return self._json(obj, status, warnings)
+
+    def list(self, request: web.Request, t: Target) -> web.Response:
+        items, rv = self.store.list(t.rt, t.namespace,
+                                    label_selector=request.query.get("labelSelector") or None,
+                                    field_selector=request.query.get("fieldSelector") or None)
+        items, cont = self._page(request, items, rv)
+        accept = request.headers.get("Accept", "")
+        if tables.wants_table(accept):
+            table = tables.build_table(t.rt.plural, items, self.clock.now(), resource_version=rv,
+                                       include_object=request.query.get("includeObject", "Metadata"),
+                                       api_version=tables.table_api_version(accept))
+            if cont:
+                table["metadata"]["continue"] = cont
+            return self._json(table)
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        if cont:
+            meta["continue"] = cont
+        return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
+                           "metadata": meta, "items": items})
+
+    def _page(self, request: web.Request, items: list[dict], rv: str) -> tuple[list[dict], str]:
+        """limit/continue: pages in (namespace, name) order; the token remembers the last key.
+        Later pages see the current state rather than a snapshot (documented difference)."""
+        token = request.query.get("continue")
+        if token:
+            try:
+                last = json.loads(base64.urlsafe_b64decode(token.encode()))
+                after = (last["ns"], last["name"])
+            except (ValueError, KeyError, TypeError):
+                raise bad_request("continue key is not valid: use the value the previous list "
+                                  "returned") from None
+            items = [o for o in items if _key(o) > after]
+        limit = _int_param(request, "limit")
+        if limit is None or limit <= 0 or len(items) <= limit:
+            return items, ""
+        page = items[:limit]
+        ns, name = _key(page[-1])
+        token = base64.urlsafe_b64encode(json.dumps({"rv": rv, "ns": ns, "name": name}).encode())
+        return page, token.decode()
+
+    # -- writes -----------------------------------------------------------------------------------
+    async def create(self, request: web.Request, t: Target) -> web.Response:
+        body = await read_object(request, t.rt)
+        check_kind(body, t.rt)
+        meta = body.setdefault("metadata", {})
+        if t.namespace is not None and meta.get("namespace") not in (None, "", t.namespace):
+            raise bad_request("the namespace of the provided object does not match the namespace "
+                              "sent on the request")
+        warnings = field_validation(request, body, t.rt)
+        _reject_dry_run(request)
+        created = self.store.create(t.rt, body, namespace=t.namespace)
+        return self._single(request, t, created, status=201, warnings=warnings)
+
+    async def replace(self, request: web.Request, t: Target, status: bool) -> web.Response:
+        body = await read_object(request, t.rt)
+        check_kind(body, t.rt)
+        meta = body.setdefault("metadata", {})
+        if meta.get("name") not in (None, t.name):
+            raise bad_request(f"the name of the object ({meta.get('name')}) does not match the "
+                              f"name on the URL ({t.name})")
+        if t.namespace is not None and meta.get("namespace") not in (None, "", t.namespace):
+            raise bad_request("the namespace of the provided object does not match the namespace "
+                              "sent on the request")
+        meta["name"] = t.name
+        if t.namespace is not None:
+            meta["namespace"] = t.namespace
+        warnings = field_validation(request, body, t.rt)
+        _reject_dry_run(request)
+        body.setdefault("apiVersion", t.rt.api_version)
+        body.setdefault("kind", t.rt.kind)
+        updated = self.store.replace_status(t.rt, body) if status else self.store.replace(t.rt, body)
+        return self._single(request, t, updated, warnings=warnings)
+
+    async def patch(self, request: web.Request, t: Target) -> web.Response:
+        media = _media_type(request)
+        if media == APPLY_PATCH:
+            raise ApiError(415, "UnsupportedMediaType",
+                           "server-side apply is not supported by the sandbox API server: "
+                           "use client-side apply (kubectl apply without --server-side)")
+        if media not in PATCH_TYPES:
+            raise unsupported_media_type(PATCH_TYPES)
+        raw = await request.read()
+        try:
+            body = json.loads(raw)
+        except ValueError as exc:
+            raise bad_request(f"error decoding patch: {exc}") from None
+        if media == "application/json-patch+json" and not isinstance(body, list):
+            raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        if media != "application/json-patch+json" and not isinstance(body, dict):
+            raise bad_request("error decoding patch: a merge patch must be a JSON object")
+        _reject_dry_run(request)
+        self._get(t)  # 404 for a missing object before any patch parsing detail
+        patched = self.store.patch(t.rt, t.namespace, t.name, body, media,
+                                   subresource=t.subresource)
+        if t.subresource == "scale":
+            return self._json(patched)
+        warnings: list[str] = []
+        if request.query.get("fieldValidation") in ("Strict", "Warn"):
+            unknown = openapi.unknown_fields(patched, t.rt.group, t.rt.version, t.rt.kind)
+            warnings = [f'unknown field "{f}"' for f in unknown]
+        return self._single(request, t, patched, warnings=warnings)
+
+    # -- scale ----------------------------------------------------------------------------------
+    async def update_scale(self, request: web.Request, t: Target) -> web.Response:
+        if request.method == "PUT":
+            body = await read_object(request, t.rt)
+            check_kind(body, t.rt, kind="Scale", api_version="autoscaling/v1")
+            if (body.get("metadata") or {}).get("name") not in (None, t.name):
+                raise bad_request(f"the name of the object ({body['metadata']['name']}) does not "
+                                  f"match the name on the URL ({t.name})")
+            return self._json(self.store.replace_scale(t.rt, t.namespace, t.name, body))
+        return await self.patch(request, t)
+
+    # -- deletes ----------------------------------------------------------------------------------
+    async def _delete_options(self, request: web.Request) -> dict:
+        opts: dict[str, Any] = {}
+        raw = await request.read()
+        if raw.strip():
+            try:
+                body = json.loads(raw)
+            except ValueError as exc:
+                raise bad_request(f"couldn't get version/kind; json parse error: {exc}") from None
+            if not isinstance(body, dict):
+                raise bad_request("DeleteOptions must be a JSON object")
+            if body.get("kind") not in (None, "DeleteOptions"):
+                raise bad_request(f"the body must be DeleteOptions, got {body.get('kind')}")
+            opts.update(body)
+        grace = _int_param(request, "gracePeriodSeconds")
+        if grace is not None:
+            opts["gracePeriodSeconds"] = grace
+        if request.query.get("propagationPolicy"):
+            opts["propagationPolicy"] = request.query["propagationPolicy"]
+        if _true(request.query.get("orphanDependents")) or opts.get("orphanDependents") is True:
+            opts.setdefault("propagationPolicy", "Orphan")
+        policy = opts.get("propagationPolicy", "Background")
+        if policy not in ("Background", "Foreground", "Orphan"):
+            raise bad_request(f'propagationPolicy must be one of "Background", "Foreground" or '
+                              f'"Orphan", got "{policy}"')
+        opts["propagationPolicy"] = policy
+        if opts.get("gracePeriodSeconds") is not None and not isinstance(opts["gracePeriodSeconds"], int):
+            raise bad_request("gracePeriodSeconds must be an integer")
+        _reject_dry_run(request)
+        return opts
+
+    async def delete(self, request: web.Request, t: Target) -> web.Response:
+        opts = await self._delete_options(request)
+        self._get(t)
+        result = self.store.delete(t.rt, t.namespace, t.name,
+                                   grace_period_seconds=opts.get("gracePeriodSeconds"),
+                                   propagation_policy=opts["propagationPolicy"],
+                                   preconditions=opts.get("preconditions"))
+        return self._json(self._delete_answer(t, result))
+
+    def _delete_answer(self, t: Target, result: dict | None) -> dict:
+        """A real server returns the object while it is still terminating, and a Success Status
+        once it is gone."""
+        if result is not None and result.get("metadata", {}).get("deletionTimestamp") \
+                and self.store.get(t.rt, t.namespace, t.name) is not None:
+            return result
+        details: dict[str, Any] = {"name": t.name, "kind": t.rt.plural}
+        if t.rt.group:
+            details["group"] = t.rt.group
+        if result is not None and result.get("metadata", {}).get("uid"):
+            details["uid"] = result["metadata"]["uid"]
+        return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": details}
+
+    async def delete_collection(self, request: web.Request, t: Target) -> web.Response:
+        opts = await self._delete_options(request)
+        items, _ = self.store.list(t.rt, t.namespace,
+                                   label_selector=request.query.get("labelSelector") or None,
+                                   field_selector=request.query.get("fieldSelector") or None)
+        deleted = []
+        for obj in items:
+            meta = obj["metadata"]
+            result = self.store.delete(t.rt, meta.get("namespace"), meta["name"],
+                                       grace_period_seconds=opts.get("gracePeriodSeconds"),
+                                       propagation_policy=opts["propagationPolicy"])
+            deleted.append(result if result is not None else obj)
+        return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
+                           "metadata": {"resourceVersion": self.store.resource_version},
+                           "items": deleted})
+
+    # -- watch ------------------------------------------------------------------------------------
+    async def watch(self, request: web.Request, t: Target) -> web.StreamResponse:
+        q = request.query
+        label_sel, field_sel = q.get("labelSelector") or None, q.get("fieldSelector") or None
+        if t.name is not None:
+            # /watch/namespaces/x/pods/name (legacy) watches one object by name.
+            field_sel = ",".join(filter(None, [field_sel, f"metadata.name={t.name}"]))
+        rv = q.get("resourceVersion") or None
+        timeout = _int_param(request, "timeoutSeconds")
+        bookmarks = _true(q.get("allowWatchBookmarks"))
+        accept = request.headers.get("Accept", "")
+        as_table = tables.wants_table(accept)
+        include = q.get("includeObject", "Metadata")
+
+        initial: list[dict] = []
+        if rv in (None, "0"):
+            # Start with the current state as ADDED events, then changes after that list.
+            initial, rv = self.store.list(t.rt, t.namespace, label_selector=label_sel,
+                                          field_selector=field_sel)
+        response = web.StreamResponse(status=200)
+        response.content_type = "application/json"
+        response.enable_chunked_encoding()
+        try:
+            watch = self.store.watch(t.rt, t.namespace, resource_version=rv,
+                                     label_selector=label_sel, field_selector=field_sel)
+        except ApiError as err:
+            if err.status != 410:
+                raise
+            # Expired resourceVersion: a 200 stream carrying one ERROR event, as a real server.
+            await response.prepare(request)
+            await response.write(_line({"type": "ERROR", "object": err.to_status()}))
+            await response.write_eof()
+            return response
+
+        self._watches.add(watch)
+        first_table = True
+
+        def encode(kind: str, obj: dict) -> bytes:
+            nonlocal first_table
+            if as_table and kind != "BOOKMARK":
+                payload = tables.build_table(t.rt.plural, [obj], self.clock.now(),
+                                             include_object=include, with_columns=first_table,
+                                             api_version=tables.table_api_version(accept))
+                first_table = False
+                return _line({"type": kind, "object": payload})
+            return _line({"type": kind, "object": obj})
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (timeout if timeout and timeout > 0 else DEFAULT_WATCH_TIMEOUT)
+        try:
+            await response.prepare(request)
+            for obj in initial:
+                await response.write(encode("ADDED", obj))
+            iterator = watch.__aiter__()
+            while True:
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                wait = min(remaining, self.clock.wall_seconds(BOOKMARK_EVERY_SIM)) if bookmarks else remaining
+                try:
+                    kind, obj = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait, 0.01))
+                except StopAsyncIteration:
+                    break
+                except asyncio.TimeoutError:
+                    if bookmarks and loop.time() < deadline:
+                        watch.request_bookmark()  # queued behind anything already delivered
+                    continue
+                if kind == "BOOKMARK" and not bookmarks:
+                    continue
+                await response.write(encode(kind, obj))
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client left
+        finally:
+            watch.close()
+            self._watches.discard(watch)
+        return response
+
+
+def _line(event: dict) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    meta = obj.get("metadata", {})
+    return (meta.get("namespace") or "", meta.get("name") or "")
