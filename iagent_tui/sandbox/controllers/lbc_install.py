@@ -176,7 +176,7 @@ def chart_objects(values: dict[str, Any], namespace: str = NAMESPACE,
 def _release_secret(store, values: dict, namespace: str, release: str, revision: int) -> dict:
     """Helm 3's storage: Secret sh.helm.release.v1.<release>.v<N>, data.release =
     base64(gzip(json(release))) (Kubernetes base64-encodes it once more in the Secret's data)."""
-    now = rfc3339(store_clock(store).now())
+    now = rfc3339(store.clock.now())
     record = {"name": release, "namespace": namespace, "version": revision,
               "info": {"status": "deployed", "first_deployed": now, "last_deployed": now,
                        "description": "Install complete" if revision == 1 else "Upgrade complete"},
@@ -190,9 +190,6 @@ def _release_secret(store, values: dict, namespace: str, release: str, revision:
                                     "version": str(revision)}},
             "data": {"release": base64.b64encode(inner.encode()).decode()}}
 
-
-def store_clock(store):
-    return getattr(store, "clock", None) or getattr(store, "_clock")
 
 
 def install(store, values: dict[str, Any], namespace: str = NAMESPACE,
