@@ -1,0 +1,75 @@
+"""The kubelets of every node, EC2 and Fargate alike: one PodWorker per pod bound to a node
+(see podworker.py for the pod's life), each node's image cache, and the pod garbage collector's
+rule that pods bound to a node that no longer exists are removed.
+
+Fargate nodes start with an empty image cache and hold one pod, so every Fargate pod pulls its
+images (DOMAIN.md 7.1: "No image cache: every pod is a fresh node"); EC2 nodes keep what they
+pulled, so a second replica on the same node finds its image "already present on machine".
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from . import kubeutil as ku
+from .images import parse_image
+from .podworker import PodWorker
+
+
+class Kubelet:
+    def __init__(self, world) -> None:
+        self.world = world
+        self.workers: dict[str, PodWorker] = {}
+        self._images: dict[str, set[str]] = {}
+        self._nodes: set[str] = set()
+
+    def image_cached(self, node_name: str, image: str) -> bool:
+        return parse_image(image).full in self._images.get(node_name, set())
+
+    def remember_image(self, node_name: str, image: str) -> None:
+        self._images.setdefault(node_name, set()).add(parse_image(image).full)
+
+    def on_pod(self, event: str, pod: dict) -> None:
+        uid = pod["metadata"]["uid"]
+        if event == "DELETED":
+            worker = self.workers.pop(uid, None)
+            if worker is not None and worker.task is not None:
+                worker.task.cancel()
+            return
+        node_name = pod["spec"].get("nodeName")
+        if not node_name:
+            return
+        worker = self.workers.get(uid)
+        if worker is not None:
+            worker.notify(pod)
+            return
+        worker = PodWorker(self, pod)
+        self.workers[uid] = worker
+        worker.task = asyncio.ensure_future(worker.run())
+
+    def on_node(self, event: str, node: dict) -> None:
+        name = node["metadata"]["name"]
+        if event != "DELETED":
+            self._nodes.add(name)
+            return
+        self._nodes.discard(name)
+        self._images.pop(name, None)
+        # podgc: pods on a node that is gone will never be stopped by a kubelet; delete them at
+        # once so their controllers replace them elsewhere.
+        pods, _ = self.world.store.list(ku.PODS, field_selector=f"spec.nodeName={name}")
+        for pod in pods:
+            meta = pod["metadata"]
+            self.world.store.delete(ku.PODS, meta["namespace"], meta["name"], grace_period_seconds=0)
+
+    async def run(self) -> None:
+        try:
+            await asyncio.gather(ku.informer(self.world.store, ku.NODES, self.on_node),
+                                 ku.informer(self.world.store, ku.PODS, self.on_pod))
+        finally:
+            for worker in self.workers.values():
+                if worker.task is not None:
+                    worker.task.cancel()
+
+
+async def run(world) -> None:
+    await Kubelet(world).run()

@@ -1,0 +1,209 @@
+"""The default kube-scheduler, for pods that no Fargate profile claimed (schedulerName
+default-scheduler): filter nodes like the default plugins do, bind to the least allocated fit, or
+leave the pod Pending with the scheduler's own FailedScheduling message.
+
+Filter order per node follows the default plugin order (NodeUnschedulable, TaintToleration,
+NodeAffinity, NodeResourcesFit); a node is counted under the first plugin that rejects it, and
+NodeResourcesFit reports every resource that is short, as kube-scheduler does. Message format is
+``FitError.Error()`` (pkg/scheduler/framework/types.go): reasons "N <reason>" sorted as strings,
+then the preemption post-filter summary. Preemption itself is not simulated: nodes rejected for
+resources report "No preemption victims found for incoming pod", the rest "Preemption is not
+helpful for scheduling" (what a cluster of equal-priority pods shows).
+
+Unschedulable pods are retried when something that could make them fit changes: a node is added,
+removed or modified, or a bound pod goes away or finishes (the scheduling queue's cluster events).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from . import kubeutil as ku
+
+SCHEDULER_NAME = "default-scheduler"
+NO_NODES = "no nodes available to schedule pods"
+UNSCHEDULABLE_NODE = "node(s) were unschedulable"
+AFFINITY_MISMATCH = "node(s) didn't match Pod's node affinity/selector"
+NOT_HELPFUL = "Preemption is not helpful for scheduling"
+NO_VICTIMS = "No preemption victims found for incoming pod"
+# The node lifecycle controller taints nodes that are not Ready; simulated nodes may not carry the
+# taint, so a NotReady node is treated as if they did.
+NOT_READY_TAINT = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+
+
+def _quantity_int(value, parse) -> int:
+    return parse(value) if value is not None else 0
+
+
+def node_allocatable(node: dict) -> tuple[int, int, int]:
+    status = node.get("status") or {}
+    alloc = status.get("allocatable") or status.get("capacity") or {}
+    pods = alloc.get("pods")
+    return (_quantity_int(alloc.get("cpu"), ku.cpu_millicores),
+            _quantity_int(alloc.get("memory"), ku.memory_bytes),
+            int(pods) if pods is not None else 110)
+
+
+def node_rejections(node: dict, spec: dict, used: tuple[int, int, int],
+                    request: tuple[int, int]) -> tuple[list[str], bool]:
+    """Why the pod cannot go on this node: (reasons, resolvable_by_preemption)."""
+    tolerations = spec.get("tolerations") or []
+    if (node.get("spec") or {}).get("unschedulable") and not any(
+            ku.toleration_matches(t, {"key": "node.kubernetes.io/unschedulable",
+                                      "effect": "NoSchedule"}) for t in tolerations):
+        return [UNSCHEDULABLE_NODE], False
+    taint = ku.untolerated_taint(node, tolerations)
+    if taint is None and not ku.node_ready(node):
+        taint = ku.untolerated_taint({"spec": {"taints": [NOT_READY_TAINT]}}, tolerations)
+    if taint is not None:
+        return [f"node(s) had untolerated taint {{{taint['key']}: {taint.get('value') or ''}}}"], False
+    if not ku.node_matches_pod(node, spec):
+        return [AFFINITY_MISMATCH], False
+    cpu_alloc, mem_alloc, pods_alloc = node_allocatable(node)
+    used_cpu, used_mem, used_pods = used
+    reasons = []
+    if used_pods + 1 > pods_alloc:
+        reasons.append("Too many pods")
+    if request[0] and used_cpu + request[0] > cpu_alloc:
+        reasons.append("Insufficient cpu")
+    if request[1] and used_mem + request[1] > mem_alloc:
+        reasons.append("Insufficient memory")
+    return reasons, True
+
+
+def fit_error(node_count: int, reasons: Counter, post: Counter) -> str:
+    head = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
+    tail = ", ".join(sorted(f"{count} {reason}" for reason, count in post.items()))
+    return (f"0/{node_count} nodes are available: {head}. "
+            f"preemption: 0/{node_count} nodes are available: {tail}.")
+
+
+def choose_node(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[dict | None, str]:
+    """(node to bind to, "") or (None, the FailedScheduling message)."""
+    if not nodes:
+        return None, NO_NODES
+    usage: dict[str, list[int]] = {}
+    for other in pods:
+        node_name = other["spec"].get("nodeName")
+        if not node_name or ku.is_finished(other) or other["metadata"]["uid"] == pod["metadata"]["uid"]:
+            continue
+        cpu, mem = ku.pod_requests(other["spec"])
+        entry = usage.setdefault(node_name, [0, 0, 0])
+        entry[0] += cpu
+        entry[1] += mem
+        entry[2] += 1
+    request = ku.pod_requests(pod["spec"])
+    reasons: Counter = Counter()
+    post: Counter = Counter()
+    fits: list[tuple[float, str, dict]] = []
+    for node in nodes:
+        used = tuple(usage.get(node["metadata"]["name"], (0, 0, 0)))
+        rejected, resolvable = node_rejections(node, pod["spec"], used, request)
+        if rejected:
+            reasons.update(rejected)
+            post[NO_VICTIMS if resolvable else NOT_HELPFUL] += 1
+            continue
+        cpu_alloc, mem_alloc, _ = node_allocatable(node)
+        # LeastAllocated scoring: prefer the node with the most room left after placing the pod.
+        free = ((cpu_alloc - used[0] - request[0]) / max(cpu_alloc, 1)
+                + (mem_alloc - used[1] - request[1]) / max(mem_alloc, 1))
+        fits.append((-free, node["metadata"]["name"], node))
+    if fits:
+        return min(fits, key=lambda f: (f[0], f[1]))[2], ""
+    return None, fit_error(len(nodes), reasons, post)
+
+
+class DefaultScheduler:
+    def __init__(self, world) -> None:
+        self.world = world
+        self.store = world.store
+        self.queue = ku.WorkQueue()
+        self.unschedulable: set[tuple[str, str]] = set()
+        self._node_shapes: dict[str, tuple] = {}
+
+    def _wants(self, pod: dict) -> bool:
+        spec = pod.get("spec") or {}
+        return (spec.get("schedulerName", SCHEDULER_NAME) == SCHEDULER_NAME
+                and not spec.get("nodeName") and not ku.is_terminating(pod)
+                and not ku.is_finished(pod))
+
+    def _retry_unschedulable(self) -> None:
+        for key in list(self.unschedulable):
+            self.queue.add(key)
+
+    def on_pod(self, event: str, pod: dict) -> None:
+        key = ku.obj_key(pod)
+        if event != "DELETED" and self._wants(pod):
+            self.queue.add(key)
+            return
+        self.unschedulable.discard(key)
+        if event == "DELETED" or ku.is_finished(pod) or ku.is_terminating(pod):
+            if pod["spec"].get("nodeName"):
+                self._retry_unschedulable()  # resources were freed
+
+    def on_node(self, event: str, node: dict) -> None:
+        name = node["metadata"]["name"]
+        if event == "DELETED":
+            self._node_shapes.pop(name, None)
+        else:
+            # Status heartbeats must not trigger a retry storm; only what scheduling reads does.
+            shape = (repr(node["metadata"].get("labels")), repr(node.get("spec")),
+                     repr((node.get("status") or {}).get("allocatable")), ku.node_ready(node))
+            if self._node_shapes.get(name) == shape:
+                return
+            self._node_shapes[name] = shape
+        self._retry_unschedulable()
+
+    def reconcile(self, key: tuple[str, str]) -> None:
+        namespace, name = key
+        pod = self.store.get(ku.PODS, namespace, name)
+        if pod is None or not self._wants(pod):
+            self.unschedulable.discard(key)
+            return
+        nodes, _ = self.store.list(ku.NODES)
+        pods, _ = self.store.list(ku.PODS)
+        node, message = choose_node(pod, nodes, pods)
+        now = ku.now_text(self.world)
+        if node is None:
+            self.unschedulable.add(key)
+            self.store.mutate(ku.PODS, namespace, name, lambda p: ku.set_condition(
+                p.setdefault("status", {}), "PodScheduled", "False", now, "Unschedulable", message,
+                probe_time=True), status=True)
+            self.store.record_event(pod, "FailedScheduling", message, type="Warning",
+                                    component=SCHEDULER_NAME)
+            return
+        self.unschedulable.discard(key)
+        bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME)
+
+    async def run(self) -> None:
+        await asyncio.gather(
+            ku.informer(self.store, ku.NODES, self.on_node),
+            ku.informer(self.store, ku.PODS, self.on_pod),
+            ku.run_workers(self.queue, self.reconcile, "default-scheduler"),
+        )
+
+
+def bind(world, pod: dict, node_name: str, component: str) -> dict | None:
+    """What POST pods/<name>/binding does: set spec.nodeName and PodScheduled True."""
+    now = ku.now_text(world)
+    meta = pod["metadata"]
+
+    def apply(p: dict) -> None:
+        p["spec"]["nodeName"] = node_name
+        ku.set_condition(p.setdefault("status", {}), "PodScheduled", "True", now, probe_time=True)
+
+    bound = world.store.mutate(ku.PODS, meta["namespace"], meta["name"], apply)
+    if bound is not None:
+        bound = world.store.mutate(ku.PODS, meta["namespace"], meta["name"],
+                                   lambda p: ku.set_condition(p.setdefault("status", {}),
+                                                              "PodScheduled", "True", now,
+                                                              probe_time=True), status=True)
+        world.store.record_event(bound, "Scheduled",
+                                 f"Successfully assigned {meta['namespace']}/{meta['name']} to {node_name}",
+                                 component=component)
+    return bound
+
+
+async def run(world) -> None:
+    await DefaultScheduler(world).run()
