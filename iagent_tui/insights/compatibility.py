@@ -39,7 +39,12 @@ def placement(workload: Mapping[str, Any], profiles: Iterable[Mapping[str, Any]]
     if workload.get("kind") == "DaemonSet":
         return None  # DaemonSet pods target every node and are never given to fargate-scheduler
     template_meta, _ = pod_template(workload)
-    return match_profile(_namespace(workload), template_meta.get("labels") or {}, profiles)
+    return match_profile(
+        _namespace(workload),
+        template_meta.get("labels") or {},
+        profiles,
+        annotations=template_meta.get("annotations") or {},
+    )
 
 
 def _is_controlled_pod(obj: Mapping[str, Any]) -> bool:

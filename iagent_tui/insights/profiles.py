@@ -14,6 +14,10 @@ Sources (DOMAIN.md 3.5; EKS User Guide ``fargate-profile.adoc`` and the API's
   still match a selector of that profile. Assumption: a pinned pod whose profile does not match is
   not placed anywhere else (the pin is an explicit choice, so nothing else is tried).
 
+A pod annotated ``eks.amazonaws.com/compute-type: ec2`` is never given to Fargate: this is how EKS
+keeps CoreDNS on EC2 by default, and removing it is the documented first step of moving CoreDNS
+(DOMAIN.md 4.1). Pass the pod's annotations to honour it.
+
 Only ACTIVE profiles place pods: matching happens in the admission webhook at pod creation, and a
 profile still CREATING (or DELETING, or failed) takes no new pods. Profiles are EKS API dicts
 (``fargateProfileName``, ``status``, ``selectors: [{namespace, labels}]``).
@@ -26,6 +30,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+COMPUTE_TYPE_ANNOTATION = "eks.amazonaws.com/compute-type"
 ACTIVE = "ACTIVE"
 
 
@@ -88,9 +93,12 @@ def match_profile(
     profiles: Iterable[Mapping[str, Any]],
     *,
     active_only: bool = True,
+    annotations: Mapping[str, str] | None = None,
 ) -> Mapping[str, Any] | None:
     """The profile a pod created now would be scheduled with, or None (it stays with the
     default-scheduler: Pending on a Fargate-only cluster)."""
+    if (annotations or {}).get(COMPUTE_TYPE_ANNOTATION) == "ec2":
+        return None
     labels = labels or {}
     candidates = matching_profiles(namespace, labels, profiles, active_only=active_only)
     pinned = labels.get(PROFILE_LABEL)

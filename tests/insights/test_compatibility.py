@@ -293,3 +293,13 @@ def test_finding_rejects_unknown_severity():
 def test_workload_without_template_is_a_clear_error():
     with pytest.raises(ValueError, match="no pod template"):
         check_workloads([{"kind": "Service", "metadata": {"name": "s"}}])
+
+
+def test_coredns_deployment_pinned_to_ec2_is_not_placed():
+    coredns = deployment("coredns", "kube-system", labels={"k8s-app": "kube-dns"})
+    coredns["spec"]["template"]["metadata"]["annotations"] = {"eks.amazonaws.com/compute-type": "ec2"}
+    profiles = [{"fargateProfileName": "coredns", "status": "ACTIVE",
+                 "selectors": [{"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}]}]
+    assert placement(coredns, profiles) is None
+    del coredns["spec"]["template"]["metadata"]["annotations"]
+    assert placement(coredns, profiles)["fargateProfileName"] == "coredns"

@@ -89,3 +89,11 @@ def test_pin_to_a_profile_that_does_not_match_places_nowhere():
 def test_profile_without_name_is_a_clear_error():
     with pytest.raises(ValueError, match="fargateProfileName"):
         match_profile("prod", {}, [{"status": "ACTIVE", "selectors": [{"namespace": "prod"}]}])
+
+
+def test_ec2_compute_type_annotation_keeps_the_pod_off_fargate():
+    p = profile("coredns", ("kube-system", {"k8s-app": "kube-dns"}))
+    labels = {"k8s-app": "kube-dns"}
+    assert match_profile("kube-system", labels, [p], annotations={"eks.amazonaws.com/compute-type": "ec2"}) is None
+    assert match_profile("kube-system", labels, [p], annotations={"eks.amazonaws.com/compute-type": "fargate"}) is p
+    assert match_profile("kube-system", labels, [p]) is p
