@@ -73,10 +73,10 @@ class KubeApiServer:
         app.router.add_route("*", "/{path:.*}", self._dispatch)
         app.on_response_prepare.append(self._stamp_date)
         # handler_cancellation: a watch or log stream ends when its client goes away.
-        runner = web.AppRunner(app, handler_cancellation=True, access_log=None)
+        runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
+                               shutdown_timeout=1.0)
         await runner.setup()
-        site = web.TCPSite(runner, host, port, ssl_context=self._tls.server_context(),
-                           shutdown_timeout=1.0)
+        site = web.TCPSite(runner, host, port, ssl_context=self._tls.server_context())
         await site.start()
         self._runner = runner
         sock = site._server.sockets[0]  # the bound port, when port=0 asked for a free one
