@@ -90,6 +90,13 @@ RESOURCES: tuple[ResourceType, ...] = (
 )
 
 
+class UnknownResourceType(KeyError):
+    """rt() of a name the sandbox does not serve; reads like kubectl's message."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
 def _index() -> dict[str, ResourceType]:
     table: dict[str, ResourceType] = {}
     for r in RESOURCES:
@@ -109,7 +116,7 @@ def rt(name: str) -> ResourceType:
     optional ".group" suffix, case-insensitive (rt("pods"), rt("Pod"), rt("deploy"))."""
     found = _BY_NAME.get(name.strip().lower())
     if found is None:
-        raise KeyError(f'the server doesn\'t have a resource type "{name}"')
+        raise UnknownResourceType(f'the server doesn\'t have a resource type "{name}"')
     return found
 
 
