@@ -1,0 +1,354 @@
+"""Kubernetes reads on kubernetes_asyncio: list, get, and watch streams that survive everything.
+
+``KubeClient`` sends requests through kubernetes_asyncio's ApiClient (TLS, CA, proxy handling) with
+the bearer token taken from a TokenSource on every request; a 401 invalidates the token and the
+request is retried once with a fresh one, so an expiring EKS token never surfaces as an error.
+Responses are kept as raw JSON dicts (``_preload_content=False``): insights need fields no model
+names, and custom resources (TargetGroupBinding) have no generated class anyway.
+
+``Reflector`` keeps one resource type in sync: list, then watch from the list's resourceVersion;
+when a stream ends it resumes from the last seen version (no re-list); on 410 Gone it re-lists;
+on errors it backs off (0.5 s doubling to 30 s, jittered) and reports itself stale while keeping
+its last items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from .connection import Connection
+from .errors import ServiceError, from_kube
+
+
+@dataclass(frozen=True)
+class Resource:
+    plural: str
+    kind: str
+    group: str = ""  # "" = core
+    version: str = "v1"
+    namespaced: bool = True
+
+    def path(self, namespace: str | None = None, name: str | None = None) -> str:
+        base = f"/api/{self.version}" if not self.group else f"/apis/{self.group}/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        return f"{base}/{name}" if name else base
+
+
+NODES = Resource("nodes", "Node", namespaced=False)
+NAMESPACES = Resource("namespaces", "Namespace", namespaced=False)
+PODS = Resource("pods", "Pod")
+EVENTS = Resource("events", "Event")
+SERVICES = Resource("services", "Service")
+CONFIGMAPS = Resource("configmaps", "ConfigMap")
+DEPLOYMENTS = Resource("deployments", "Deployment", "apps")
+DAEMONSETS = Resource("daemonsets", "DaemonSet", "apps")
+STATEFULSETS = Resource("statefulsets", "StatefulSet", "apps")
+INGRESSES = Resource("ingresses", "Ingress", "networking.k8s.io")
+TARGETGROUPBINDINGS = Resource("targetgroupbindings", "TargetGroupBinding", "elbv2.k8s.aws", "v1beta1")
+
+WATCH_TIMEOUT_SECONDS = 300  # the server ends each stream after this; we resume from the last version
+REQUEST_TIMEOUT_SECONDS = 30
+
+
+class KubeClient:
+    """One HTTP client (connection pool) per Connection. ``async with KubeClient(conn) as kube``."""
+
+    def __init__(self, connection: Connection, request_timeout: float = REQUEST_TIMEOUT_SECONDS) -> None:
+        from kubernetes_asyncio.client import ApiClient, Configuration
+
+        self.connection = connection
+        self.token_source = connection.kube.token
+        cfg = Configuration(host=connection.kube.server.rstrip("/"))
+        cfg.ssl_ca_cert = connection.ca_file()
+        cfg.verify_ssl = connection.kube.verify_ssl
+        if connection.kube.tls_server_name:
+            cfg.tls_server_name = connection.kube.tls_server_name
+        cfg.api_key = {"BearerToken": ""}
+        cfg.api_key_prefix = {"BearerToken": "Bearer"}
+        cfg.refresh_api_key_hook = self._refresh_token
+        self._cfg = cfg
+        self.api = ApiClient(cfg)
+        self.request_timeout = request_timeout
+        self.unauthorized_retries = 0  # how often a 401 made us fetch a new token (observability)
+
+    async def _refresh_token(self, cfg: Any) -> None:
+        cfg.api_key["BearerToken"] = await self.token_source.token()
+
+    async def __aenter__(self) -> KubeClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self.api.close()
+
+    async def _send(self, method: str, path: str, query: list[tuple[str, str]] | None = None, *, body: Any = None,
+                    content_type: str | None = None, timeout: Any = None) -> Any:
+        """The raw aiohttp response (caller reads and releases it). Raises ApiException >= 400."""
+        from kubernetes_asyncio.client.exceptions import ApiException
+
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        for attempt in (1, 2):
+            resp = await self.api.call_api(
+                path, method, query_params=query or [], header_params=dict(headers), body=body,
+                auth_settings=["BearerToken"], _preload_content=False,
+                _request_timeout=timeout if timeout is not None else self.request_timeout,
+            )
+            if resp.status == 401 and attempt == 1:
+                resp.release()
+                self.token_source.invalidate()
+                self.unauthorized_retries += 1
+                continue
+            if resp.status >= 400:
+                data = await resp.read()
+                resp.release()
+                exc = ApiException(status=resp.status, reason=resp.reason)
+                exc.body = data.decode("utf-8", "replace")
+                exc.headers = resp.headers
+                raise exc
+            return resp
+        raise AssertionError("unreachable")
+
+    async def request_json(self, method: str, path: str, query: list[tuple[str, str]] | None = None, *,
+                           body: Any = None, content_type: str | None = None, action: str = "", target: str = "") -> dict:
+        try:
+            resp = await self._send(method, path, query, body=body, content_type=content_type)
+            try:
+                return json.loads(await resp.read())
+            finally:
+                resp.release()
+        except ServiceError:
+            raise
+        except Exception as exc:
+            raise from_kube(exc, action or f"{method} {path}", target or self.connection.kube.server) from None
+
+    async def get(self, resource: Resource, namespace: str | None, name: str) -> dict | None:
+        """One object, or None when it does not exist (403 still raises: not permitted is not absent)."""
+        try:
+            return await self.request_json("GET", resource.path(namespace, name), action=f"read {resource.kind}",
+                                           target=f"{namespace}/{name}" if namespace else name)
+        except ServiceError as err:
+            if err.kind == "not_found":
+                return None
+            raise
+
+    async def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
+                   field_selector: str | None = None, page_size: int = 500) -> tuple[list[dict], str]:
+        """Every item (following ``continue`` pages) and the list's resourceVersion."""
+        items: list[dict] = []
+        token = ""
+        while True:
+            query = [("limit", str(page_size))]
+            if label_selector:
+                query.append(("labelSelector", label_selector))
+            if field_selector:
+                query.append(("fieldSelector", field_selector))
+            if token:
+                query.append(("continue", token))
+            out = await self.request_json("GET", resource.path(namespace), query, action=f"list {resource.plural}",
+                                          target=f"namespace {namespace}" if namespace else "all namespaces")
+            kind = resource.kind
+            version = f"{resource.group}/{resource.version}" if resource.group else resource.version
+            for item in out.get("items") or ():
+                # list items carry no kind/apiVersion; put them back so raw objects are self-describing
+                item.setdefault("kind", kind)
+                item.setdefault("apiVersion", version)
+                items.append(item)
+            meta = out.get("metadata") or {}
+            token = meta.get("continue") or ""
+            if not token:
+                return items, str(meta.get("resourceVersion", ""))
+
+    async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
+                    timeout_seconds: int = WATCH_TIMEOUT_SECONDS) -> AsyncIterator[tuple[str, dict]]:
+        """One watch stream: (type, object) pairs until the server ends it. ERROR events are
+        yielded as they come (the caller decides: 410 means re-list)."""
+        query = [
+            ("watch", "true"),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        import aiohttp
+
+        # No total timeout on a stream; a read timeout a bit longer than the server's own end.
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=timeout_seconds + 30)
+        resp = await self._send("GET", resource.path(namespace), query, timeout=timeout)
+        try:
+            while True:
+                line = await resp.content.readline()
+                if not line:
+                    return
+                line = line.strip()
+                if not line:
+                    continue
+                event = json.loads(line)
+                yield str(event.get("type", "")), event.get("object") or {}
+        finally:
+            resp.release()
+
+
+def _key(obj: dict) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return meta.get("namespace", "") or "", meta.get("name", "") or ""
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Reflector:
+    """Keeps ``items`` (key -> raw object) of one resource in sync with the server.
+
+    ``on_change()`` is called (synchronously) after every applied change or re-list.
+    Counters ``lists`` and ``watches`` say how many full lists and watch streams were made.
+    """
+
+    def __init__(self, client: KubeClient, resource: Resource, namespace: str | None = None, *,
+                 name: str | None = None, on_change: Callable[[], None] | None = None,
+                 watch_timeout: int = WATCH_TIMEOUT_SECONDS, max_backoff: float = 30.0,
+                 now: Callable[[], datetime] = _utcnow, optional: bool = False, absent_retry: float = 30.0) -> None:
+        self.client = client
+        self.resource = resource
+        self.namespace = namespace
+        self.name = name or (f"{resource.plural}@{namespace}" if namespace else resource.plural)
+        self.items: dict[tuple[str, str], dict] = {}
+        self.resource_version = ""
+        self.synced = False
+        self.error: ServiceError | None = None
+        self.last_success: datetime | None = None
+        self.stale_since: datetime | None = None
+        self.lists = 0
+        self.watches = 0
+        self._on_change = on_change or (lambda: None)
+        self._watch_timeout = watch_timeout
+        self._max_backoff = max_backoff
+        self._now = now
+        self._rng = random.Random(zlib.crc32(self.name.encode()))  # jitter, repeatable per source
+        self._synced_event = asyncio.Event()
+        # optional: a custom resource whose CRD may not be installed yet (404 on list = no items)
+        self.optional = optional
+        self.absent = False
+        self._absent_retry = absent_retry
+
+    async def wait_synced(self, timeout: float | None = None) -> None:
+        await asyncio.wait_for(self._synced_event.wait(), timeout)
+
+    def _ok(self) -> None:
+        self.error = None
+        self.stale_since = None
+        self.last_success = self._now()
+
+    def _failed(self, err: ServiceError) -> None:
+        first = self.error is None
+        self.error = err
+        if self.stale_since is None:
+            self.stale_since = self._now()
+        if first:
+            self._on_change()  # publish the stale marker once, not on every retry
+
+    async def relist(self) -> None:
+        items, rv = await self.client.list(self.resource, self.namespace)
+        self.lists += 1
+        self.items = {_key(obj): obj for obj in items}
+        self.resource_version = rv
+        self.synced = True
+        self._ok()
+        self._synced_event.set()
+        self._on_change()
+
+    async def relist_or_absent(self) -> bool:
+        """relist(); for an optional resource whose type the server does not know, record an
+        empty, healthy source and return False (nothing to watch yet)."""
+        try:
+            await self.relist()
+            self.absent = False
+            return True
+        except ServiceError as err:
+            if not (self.optional and err.kind == "not_found"):
+                raise
+        self.absent = True
+        self.items = {}
+        self.synced = True
+        self._ok()
+        self._synced_event.set()
+        self._on_change()
+        return False
+
+    def _apply(self, kind: str, obj: dict) -> None:
+        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if kind == "DELETED":
+            self.items.pop(_key(obj), None)
+        else:
+            obj.setdefault("kind", self.resource.kind)
+            self.items[_key(obj)] = obj
+        if rv:
+            self.resource_version = str(rv)
+
+    async def _watch_once(self) -> bool:
+        """One stream; True when the server said 410 and a re-list is needed."""
+        self.watches += 1
+        stream = self.client.watch(self.resource, self.namespace, self.resource_version, self._watch_timeout)
+        try:
+            async for kind, obj in stream:
+                if kind == "ERROR":
+                    if obj.get("code") == 410:
+                        return True
+                    raise ServiceError("server", f"Watch of {self.resource.plural} failed: {obj.get('message', obj)}.",
+                                       code=str(obj.get("reason", "")), status=obj.get("code"))
+                if kind == "BOOKMARK":
+                    rv = (obj.get("metadata") or {}).get("resourceVersion")
+                    if rv:
+                        self.resource_version = str(rv)
+                    continue
+                self._apply(kind, obj)
+                if self.error is not None:
+                    self._ok()
+                self._on_change()
+        except Exception as exc:
+            err = from_kube(exc, f"watch {self.resource.plural}", f"namespace {self.namespace}" if self.namespace else "all namespaces")
+            if err.status == 410:
+                return True
+            raise err from None
+        finally:
+            await stream.aclose()
+        if self.error is not None:
+            self._ok()
+            self._on_change()
+        return False
+
+    async def run(self) -> None:
+        """Forever: (re-)list when needed, watch, resume; cancel the task to stop."""
+        need_list = not self.synced
+        backoff = 0.0
+        while True:
+            try:
+                if need_list:
+                    if not await self.relist_or_absent():
+                        await asyncio.sleep(self._absent_retry)  # check again later (CRD installed?)
+                        continue
+                    need_list = False
+                started = asyncio.get_running_loop().time()
+                need_list = await self._watch_once()
+                # A stream that ends at once again and again (a flapping server) must not spin.
+                quick = asyncio.get_running_loop().time() - started < 1.0
+                backoff = min(self._max_backoff, max(0.05, backoff * 2)) if quick and not need_list else 0.0
+            except asyncio.CancelledError:
+                raise
+            except ServiceError as err:
+                self._failed(err)
+                backoff = min(self._max_backoff, max(0.5, backoff * 2))
+            if backoff:
+                await asyncio.sleep(backoff * (0.75 + 0.5 * self._rng.random()))

@@ -1,0 +1,450 @@
+"""ClusterMonitor: streams the cluster (Kubernetes watches + adaptive AWS polls) into Snapshots.
+
+One monitor per connection; it owns every task it starts (``start()`` / ``stop()``). Watches keep
+raw objects current (services.kube.Reflector). AWS is polled in one loop that waits for each round
+to finish before scheduling the next (never overlapping): every ~2 s while something is changing
+(a profile CREATING, an add-on UPDATING, a target in ``initial``...), every ~30 s when steady, and
+slower after throttling. Changes are coalesced: at most one Snapshot per ~100 ms burst.
+
+A failing source keeps its last data; its SourceState says since when it is stale and why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import datetime, timezone
+from types import MappingProxyType
+from typing import Any
+
+from ..config import Settings
+from ..model import (
+    Addon,
+    ClusterInfo,
+    FargateProfile,
+    LoadBalancer,
+    NodeGroup,
+    Pod,
+    Snapshot,
+    SourceState,
+    Target,
+    TargetGroup,
+)
+from . import convert
+from .aws import AwsServices
+from .connection import Connection
+from .errors import ServiceError
+from .kube import (
+    DAEMONSETS,
+    DEPLOYMENTS,
+    EVENTS,
+    INGRESSES,
+    NODES,
+    PODS,
+    STATEFULSETS,
+    TARGETGROUPBINDINGS,
+    KubeClient,
+    Reflector,
+    Resource,
+)
+
+WATCHED: tuple[Resource, ...] = (NODES, PODS, EVENTS, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, INGRESSES, TARGETGROUPBINDINGS)
+OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
+AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups")
+MAX_EVENTS = 500  # newest events kept in a snapshot
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Subscription:
+    """Latest-only mailbox: a slow reader skips intermediate snapshots instead of queueing them."""
+
+    def __init__(self) -> None:
+        self.latest: Snapshot | None = None
+        self.event = asyncio.Event()
+
+    def put(self, snap: Snapshot) -> None:
+        self.latest = snap
+        self.event.set()
+
+    async def get(self) -> Snapshot:
+        await self.event.wait()
+        self.event.clear()
+        assert self.latest is not None
+        return self.latest
+
+
+class ClusterMonitor:
+    def __init__(
+        self,
+        connection: Connection,
+        settings: Settings,
+        *,
+        fast_interval: float = 2.0,
+        slow_interval: float = 30.0,
+        max_interval: float = 120.0,
+        coalesce_seconds: float = 0.1,
+        watch_timeout: int = 300,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.connection = connection
+        self.settings = settings
+        self.cluster_name = settings.cluster or connection.cluster_name
+        self.fast_interval = fast_interval
+        self.slow_interval = slow_interval
+        self.max_interval = max_interval
+        self.coalesce_seconds = coalesce_seconds
+        self.watch_timeout = watch_timeout
+        self._now = now
+        self.kube: KubeClient | None = None
+        self.aws: AwsServices | None = None
+        self.reflectors: list[Reflector] = []
+        self._tasks: list[asyncio.Task] = []
+        self._dirty = asyncio.Event()
+        self._poll_now = asyncio.Event()
+        self._subs: list[_Subscription] = []
+        self._callbacks: list[Callable[[Snapshot], Any]] = []
+        self._version = 0
+        self._latest: Snapshot | None = None
+        # AWS data and its health, kept across failures (stale, not blank)
+        self._aws_data: dict[str, Any] = {
+            "cluster": None, "fargate_profiles": (), "nodegroups": (), "addons": (), "load_balancers": (), "target_groups": (),
+        }
+        self._aws_state: dict[str, SourceState] = {}
+        self._since: dict[tuple, datetime] = {}  # first time a (thing, status) was seen
+        self._pod_cache: dict[tuple[str, str], tuple[str, str, Pod]] = {}
+        self._last_errors: dict[str, ServiceError] = {}
+        self.aws_polls = 0
+        self.current_interval = slow_interval
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return bool(self._tasks)
+
+    def _scopes(self, resource: Resource) -> list[str | None]:
+        if not resource.namespaced or not self.settings.namespaces:
+            return [None]
+        return sorted(set(self.settings.namespaces) | {"kube-system"})
+
+    def _open_clients(self) -> None:
+        if self.kube is None:
+            self.kube = KubeClient(self.connection)
+        if self.aws is None:
+            self.aws = AwsServices(self.connection.aws)
+
+    async def _close_clients(self) -> None:
+        if self.kube is not None:
+            await self.kube.close()
+            self.kube = None
+        if self.aws is not None:
+            await self.aws.close()
+            self.aws = None
+
+    async def start(self) -> None:
+        if self._tasks:
+            return
+        self._open_clients()
+        assert self.kube is not None
+        self.reflectors = [
+            Reflector(self.kube, res, ns, on_change=self._mark_dirty, watch_timeout=self.watch_timeout, now=self._now,
+                      optional=res.plural in OPTIONAL)
+            for res in WATCHED
+            for ns in self._scopes(res)
+        ]
+        self._tasks = [asyncio.create_task(r.run(), name=f"iagent-watch-{r.name}") for r in self.reflectors]
+        self._tasks.append(asyncio.create_task(self._poll_aws_loop(), name="iagent-aws-poll"))
+        self._tasks.append(asyncio.create_task(self._publish_loop(), name="iagent-publish"))
+
+    async def stop(self) -> None:
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._close_clients()
+
+    async def __aenter__(self) -> ClusterMonitor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- subscribers --------------------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot | None:
+        return self._latest
+
+    def add_listener(self, callback: Callable[[Snapshot], Any]) -> Callable[[], None]:
+        """Call ``callback(snapshot)`` on every publish; returns a function that unsubscribes."""
+        self._callbacks.append(callback)
+        if self._latest is not None:
+            callback(self._latest)
+        return lambda: self._callbacks.remove(callback) if callback in self._callbacks else None
+
+    async def snapshots(self) -> AsyncIterator[Snapshot]:
+        """The latest snapshot now (if any), then each newer one; intermediate ones are skipped
+        when the reader is slower than the monitor."""
+        sub = _Subscription()
+        if self._latest is not None:
+            sub.put(self._latest)
+        self._subs.append(sub)
+        try:
+            while True:
+                yield await sub.get()
+        finally:
+            self._subs.remove(sub)
+
+    async def wait_for(self, predicate: Callable[[Snapshot], Any], timeout: float = 30.0) -> Snapshot:
+        """The first snapshot for which ``predicate`` holds (for actions and tests)."""
+        async def first() -> Snapshot:
+            async for snap in self.snapshots():
+                if predicate(snap):
+                    return snap
+            raise AssertionError("unreachable")
+        return await asyncio.wait_for(first(), timeout)
+
+    def poll_now(self) -> None:
+        """Ask for an AWS poll at once (after an action changed something)."""
+        self._poll_now.set()
+
+    # -- publishing ---------------------------------------------------------------------------
+    def _mark_dirty(self) -> None:
+        self._dirty.set()
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            await asyncio.sleep(self.coalesce_seconds)  # let a burst of watch events land first
+            self._dirty.clear()
+            if not all(r.synced or r.error is not None for r in self.reflectors):
+                continue  # first snapshot only once every source answered (data or error)
+            self._publish(self._build())
+
+    def _publish(self, snap: Snapshot) -> None:
+        self._latest = snap
+        for sub in list(self._subs):
+            sub.put(snap)
+        for callback in list(self._callbacks):
+            try:
+                callback(snap)
+            except Exception:  # a broken subscriber must not stop the monitor
+                import logging
+
+                logging.getLogger(__name__).exception("snapshot listener failed")
+
+    def _seen_since(self, key: tuple, now: datetime) -> datetime:
+        return self._since.setdefault(key, now)
+
+    def _kube_sources(self) -> dict[str, SourceState]:
+        states: dict[str, SourceState] = {}
+        for res in WATCHED:
+            group = [r for r in self.reflectors if r.resource is res]
+            errors = [r for r in group if r.error is not None]
+            last = [r.last_success for r in group if r.last_success]
+            stale = [r.stale_since for r in errors if r.stale_since]
+            states[res.plural] = SourceState(
+                name=res.plural,
+                ok=not errors,
+                last_success=min(last) if last and len(last) == len(group) else (max(last) if last else None),
+                error="; ".join(r.error.message for r in errors if r.error),
+                stale_since=min(stale) if stale else None,
+            )
+        return states
+
+    def _pods(self, node_types: Mapping[str, Any]) -> tuple[Pod, ...]:
+        pods = []
+        live: set[tuple[str, str]] = set()
+        for r in self.reflectors:
+            if r.resource is not PODS:
+                continue
+            for key, raw in r.items.items():
+                live.add(key)
+                rv = (raw.get("metadata") or {}).get("resourceVersion", "")
+                node = (raw.get("spec") or {}).get("nodeName", "")
+                cached = self._pod_cache.get(key)
+                # A pod's compute type also depends on its node, which may arrive after the pod.
+                marker = f"{rv}|{node_types.get(node, '')}"
+                if cached is None or cached[0] != marker:
+                    cached = (marker, "", convert.pod_from_raw(raw, node_types))
+                    self._pod_cache[key] = cached
+                pods.append(cached[2])
+        for gone in set(self._pod_cache) - live:
+            del self._pod_cache[gone]
+        return tuple(sorted(pods, key=lambda p: (p.namespace, p.name)))
+
+    def _items(self, resource: Resource) -> list[dict]:
+        return [obj for r in self.reflectors if r.resource is resource for obj in r.items.values()]
+
+    def _build(self) -> Snapshot:
+        now = self._now()
+        nodes = tuple(sorted((convert.node_from_raw(o) for o in self._items(NODES)), key=lambda n: n.name))
+        node_types = {n.name: n.compute_type for n in nodes}
+        pods = self._pods(node_types)
+        workloads = tuple(sorted(
+            (convert.workload_from_raw(o) for res in (DEPLOYMENTS, DAEMONSETS, STATEFULSETS) for o in self._items(res)),
+            key=lambda w: (w.kind, w.namespace, w.name),
+        ))
+        events = sorted((convert.event_from_raw(o) for o in self._items(EVENTS)),
+                        key=lambda e: (e.last_seen or now, e.namespace, e.name))[-MAX_EVENTS:]
+        ingresses = tuple(sorted((convert.ingress_from_raw(o) for o in self._items(INGRESSES)), key=lambda i: (i.namespace, i.name)))
+        tgbs = tuple(sorted((convert.tgb_from_raw(o) for o in self._items(TARGETGROUPBINDINGS)), key=lambda t: (t.namespace, t.name)))
+        sources = {**self._kube_sources(), **self._aws_state}
+        self._version += 1
+        return assemble(
+            taken_at=now, connection=self.connection, aws_data=self._aws_data, nodes=nodes, pods=pods,
+            workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
+            version=self._version,
+        )
+
+    # -- AWS polling --------------------------------------------------------------------------
+    async def poll_aws_once(self) -> None:
+        """One round of every AWS read, concurrently; each source succeeds or fails on its own."""
+        self._open_clients()
+        aws, cluster = self.aws, self.cluster_name
+        assert aws is not None
+        calls = {
+            "cluster": aws.describe_cluster(cluster),
+            "fargate_profiles": aws.fargate_profiles(cluster),
+            "nodegroups": aws.nodegroups(cluster),
+            "addons": aws.addons(cluster),
+            "load_balancers": aws.load_balancers(),
+            "target_groups": aws.target_groups(),
+        }
+        results = await asyncio.gather(*calls.values(), return_exceptions=True)
+        now = self._now()
+        for name, result in zip(calls, results):
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            if isinstance(result, BaseException):
+                err = result if isinstance(result, ServiceError) else ServiceError("server", f"{name}: {result}")
+                prev = self._aws_state.get(name)
+                self._aws_state[name] = SourceState(
+                    name, False, prev.last_success if prev else None, err.message,
+                    (prev.stale_since if prev and not prev.ok else None) or now,
+                )
+                self._last_errors[name] = err
+                continue
+            self._last_errors.pop(name, None)
+            self._aws_data[name] = self._stamp(name, result, now)
+            self._aws_state[name] = SourceState(name, True, now)
+        self.aws_polls += 1
+
+    def _stamp(self, name: str, result: Any, now: datetime) -> Any:
+        """Add the monitor's own "since when in this state" to profiles and targets."""
+        if name == "fargate_profiles":
+            from dataclasses import replace
+
+            return tuple(replace(p, status_since=self._seen_since(("profile", p.name, p.status), p.created_at if p.status == "CREATING" and p.created_at else now))
+                         for p in result)
+        if name == "target_groups":
+            from dataclasses import replace
+
+            return tuple(
+                replace(tg, targets=tuple(replace(t, since=self._seen_since(("target", tg.arn, t.id, t.port, t.state), now)) for t in tg.targets))
+                for tg in result
+            )
+        return result
+
+    def _next_interval(self) -> float:
+        throttled = any(e.kind == "throttled" for e in self._last_errors.values())
+        failing = bool(self._last_errors)
+        if throttled or failing:
+            # back off: double the last interval, from at least the fast one, up to the cap
+            return min(self.max_interval, max(self.fast_interval, self.current_interval) * 2)
+        probe = assemble(taken_at=self._now(), connection=None, aws_data=self._aws_data)
+        return self.fast_interval if probe.in_transition() else self.slow_interval
+
+    async def _poll_aws_loop(self) -> None:
+        self._last_errors = {}
+        while True:
+            self._poll_now.clear()
+            await self.poll_aws_once()
+            self._mark_dirty()
+            self.current_interval = self._next_interval()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._poll_now.wait(), self.current_interval)
+
+    # -- one shot -----------------------------------------------------------------------------
+    async def one_shot(self) -> Snapshot:
+        """One snapshot from parallel list calls and AWS reads, no watches (for `status`)."""
+        own_clients = self.kube is None and self.aws is None
+        self._open_clients()
+        assert self.kube is not None
+        reflectors = [
+            Reflector(self.kube, res, ns, now=self._now, optional=res.plural in OPTIONAL)
+            for res in WATCHED for ns in self._scopes(res)
+        ]
+
+        async def list_one(r: Reflector) -> None:
+            try:
+                await r.relist_or_absent()
+            except ServiceError as err:
+                r._failed(err)
+
+        try:
+            self._last_errors = {}
+            await asyncio.gather(self.poll_aws_once(), *(list_one(r) for r in reflectors))
+            saved, self.reflectors = self.reflectors, reflectors
+            try:
+                return self._build()
+            finally:
+                self.reflectors = saved
+        finally:
+            if own_clients:
+                await self._close_clients()
+
+
+def assemble(
+    *,
+    taken_at: datetime,
+    connection: Connection | None,
+    aws_data: Mapping[str, Any],
+    nodes: tuple = (),
+    pods: tuple = (),
+    workloads: tuple = (),
+    events: tuple = (),
+    ingresses: tuple = (),
+    tgbs: tuple = (),
+    sources: Mapping[str, SourceState] | None = None,
+    version: int = 0,
+) -> Snapshot:
+    """A Snapshot from the monitor's parts; target ids are joined to the pods owning the IPs."""
+    pod_by_ip = {p.ip: p.key for p in pods if p.ip}
+    target_groups: tuple[TargetGroup, ...] = aws_data.get("target_groups") or ()
+    if pod_by_ip:
+        from dataclasses import replace
+
+        target_groups = tuple(
+            replace(tg, targets=tuple(replace(t, pod=pod_by_ip.get(t.id)) if t.pod is None and t.id in pod_by_ip else t for t in tg.targets))
+            for tg in target_groups
+        )
+    cluster: ClusterInfo | None = aws_data.get("cluster")
+    profiles: tuple[FargateProfile, ...] = aws_data.get("fargate_profiles") or ()
+    nodegroups: tuple[NodeGroup, ...] = aws_data.get("nodegroups") or ()
+    addons: tuple[Addon, ...] = aws_data.get("addons") or ()
+    lbs: tuple[LoadBalancer, ...] = aws_data.get("load_balancers") or ()
+    return Snapshot(
+        taken_at=taken_at,
+        cluster=cluster,
+        connection=connection.state() if connection is not None else None,
+        profiles=profiles,
+        nodegroups=nodegroups,
+        nodes=nodes,
+        pods=pods,
+        workloads=workloads,
+        events=events,
+        addons=addons,
+        load_balancers=lbs,
+        target_groups=target_groups,
+        ingresses=ingresses,
+        tgbs=tgbs,
+        sources=MappingProxyType(dict(sources or {})),
+        version=version,
+    )
+
+
+__all__ = ["ClusterMonitor", "assemble", "WATCHED", "AWS_SOURCES", "Target"]
