@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from .findings import Finding
+from .findings import Finding, finding
 from .profiles import match_profile, matching_profiles, profile_name
 
 FARGATE_POD_PRINCIPAL = "eks-fargate-pods.amazonaws.com"
@@ -71,14 +71,12 @@ def check_ingresses(
             if target_type == "ip":
                 continue
             fargate = bool(service) and on_fargate(service)
-            yield Finding(
+            yield finding(
                 "FG019",
-                "error" if fargate else "warning",
                 _name("Ingress", ingress),
                 f"backend {service_name}: {ALB_TARGET_TYPE}: {target_type or '(unset: instance)'}",
-                "Instance targets register nodes, and the load balancer controller skips Fargate nodes: "
-                + ("the target group stays empty." if fargate else "this breaks once the pods move to Fargate."),
-                f"Annotate the Ingress with {ALB_TARGET_TYPE}: ip.",
+                severity="error" if fargate else "warning",
+                consequence="the target group stays empty." if fargate else "this breaks once the pods move to Fargate.",
             )
 
 
@@ -97,13 +95,12 @@ def check_load_balancer_services(services: Iterable[Mapping[str, Any]], on_farga
             continue
         evidence = f"{NLB_TYPE}: {lb_type or '(unset)'}, {NLB_TARGET_TYPE}: {annotations.get(NLB_TARGET_TYPE) or '(unset)'}"
         fargate = on_fargate(service)
-        yield Finding(
+        yield finding(
             "FG020",
-            "error" if fargate else "warning",
             _name("Service", service),
             evidence,
-            "Load balancers reach Fargate pods only through IP targets; this Service would register nodes.",
-            f'Set {NLB_TYPE}: "external" and {NLB_TARGET_TYPE}: "ip" (AWS Load Balancer Controller).',
+            severity="error" if fargate else "warning",
+            consequence="its pods on Fargate get no traffic." if fargate else "this breaks once the pods move to Fargate.",
         )
 
 
@@ -143,25 +140,10 @@ def check_pod_execution_roles(roles: Iterable[Mapping[str, Any]]) -> Iterator[Fi
         services = trusted_services(role.get("AssumeRolePolicyDocument") or {})
         if FARGATE_POD_PRINCIPAL not in services:
             wrong = POD_IDENTITY_PRINCIPAL in services
-            yield Finding(
-                "FG021",
-                "error",
-                obj,
-                f"trusted services: {', '.join(sorted(services)) or '(none)'}",
-                f"The pod execution role must trust {FARGATE_POD_PRINCIPAL}"
-                + (f"; {POD_IDENTITY_PRINCIPAL} is EKS Pod Identity, which Fargate doesn't use." if wrong else "."),
-                f"Set the trust policy principal to Service: {FARGATE_POD_PRINCIPAL} with "
-                "Condition ArnLike aws:SourceArn arn:aws:eks:<region>:<account>:fargateprofile/<cluster>/*.",
-            )
+            detail = f"; {POD_IDENTITY_PRINCIPAL} is EKS Pod Identity, which Fargate doesn't use." if wrong else "."
+            yield finding("FG021", obj, f"trusted services: {', '.join(sorted(services)) or '(none)'}", detail=detail)
         elif not services[FARGATE_POD_PRINCIPAL]:
-            yield Finding(
-                "FG022",
-                "warning",
-                obj,
-                f"{FARGATE_POD_PRINCIPAL} trusted without an aws:SourceArn condition",
-                "Without aws:SourceArn the role is open to the confused deputy problem.",
-                "Add Condition ArnLike aws:SourceArn arn:aws:eks:<region>:<account>:fargateprofile/<cluster>/*.",
-            )
+            yield finding("FG022", obj, f"{FARGATE_POD_PRINCIPAL} trusted without an aws:SourceArn condition")
 
 
 def addon_configuration(addon: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -184,16 +166,8 @@ def check_coredns_addon(addon: Mapping[str, Any] | None, profiles: list[Mapping[
         return
     pending = matching_profiles("kube-system", COREDNS_POD_LABELS, profiles, active_only=False)
     states = ", ".join(f"{profile_name(p)} is {p.get('status')}" for p in pending)
-    yield Finding(
-        "FG023",
-        "error",
-        f"EKS add-on {addon.get('addonName', 'coredns')}",
-        'configurationValues computeType: "Fargate"' + (f"; {states}" if states else "; no matching profile"),
-        "CoreDNS is set to run on Fargate but no ACTIVE Fargate profile selects kube-system pods "
-        "labelled k8s-app=kube-dns: its pods stay Pending and DNS fails.",
-        "Create a Fargate profile with selector namespace=kube-system, labels k8s-app=kube-dns, wait for "
-        "ACTIVE, then restart the coredns deployment.",
-    )
+    evidence = 'configurationValues computeType: "Fargate"; ' + (states or "no matching profile")
+    yield finding("FG023", f"EKS add-on {addon.get('addonName', 'coredns')}", evidence)
 
 
 def check_pod_identity(
@@ -204,11 +178,4 @@ def check_pod_identity(
     associated = {(a.get("namespace"), a.get("serviceAccount")) for a in associations}
     for obj, namespace, account in workloads:
         if (namespace, account) in associated:
-            yield Finding(
-                "FG024",
-                "error",
-                obj,
-                f"service account {namespace}/{account} has an EKS Pod Identity association",
-                "EKS Pod Identity isn't supported for pods on Fargate: the pods get no AWS credentials.",
-                "Use IAM roles for service accounts (annotation eks.amazonaws.com/role-arn).",
-            )
+            yield finding("FG024", obj, f"service account {namespace}/{account} has an EKS Pod Identity association")

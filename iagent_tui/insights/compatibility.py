@@ -17,7 +17,7 @@ from .cluster_checks import (
     check_pod_execution_roles,
     check_pod_identity,
 )
-from .findings import Finding, sort_findings
+from .findings import Finding, finding, sort_findings
 from .pod_checks import check_pod_spec
 from .pricing import RateCard, rate_card
 from .profiles import match_profile, matching_profiles, profile_name
@@ -126,13 +126,4 @@ def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: lis
         evidence = f"namespace {namespace}: {states}"
     else:
         evidence = f"namespace {namespace}, labels {dict(labels)}: no profile selector matches"
-    return Finding(
-        "FG018",
-        "warning",
-        obj,
-        evidence,
-        "No ACTIVE Fargate profile selects these pods: new pods stay with the default-scheduler "
-        "(Pending once no EC2 node is left).",
-        f"Add a Fargate profile selecting namespace {namespace} (and labels if needed), wait for ACTIVE, "
-        "then restart the workload: existing pods are not moved.",
-    )
+    return finding("FG018", obj, evidence, namespace=namespace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterator, Mapping
 
-from .findings import Finding
+from .findings import Finding, finding
 from .pricing import RateCard
 from .quantities import GIB, cpu_millicores, memory_bytes
 from .rejection import (
@@ -98,70 +98,22 @@ def check_pod_spec(
     waste_threshold: float,
 ) -> Iterator[Finding]:
     """Every per-pod finding for one workload's pod template."""
-
-    def finding(code, severity, evidence, message, fix):
-        return Finding(code, severity, obj, evidence, message, fix)
-
     if kind == "DaemonSet":
-        yield finding("FG010", "error", "kind: DaemonSet", "DaemonSets aren't supported on Fargate: "
-                      "every Fargate node runs exactly one pod.", "Run it as a sidecar in the pods that "
-                      "need it, or keep it on an EC2 node group.")  # fmt: skip
+        yield finding("FG010", obj, "kind: DaemonSet")
     fields = host_fields(spec)
     if fields:
-        yield finding("FG001", "error", ", ".join(f"{f[0].lower()}{f[1:]}: true" for f in fields),
-                      f"Pods on Fargate can't use {', '.join(fields)}.",
-                      "Remove hostNetwork/hostPID/hostIPC, or keep the workload on EC2.")  # fmt: skip
+        evidence = ", ".join(f"{f[0].lower()}{f[1:]}: true" for f in fields)
+        yield finding("FG001", obj, evidence, fields=", ".join(fields))
     if has_host_port(spec):
-        yield finding("FG002", "error", "ports[].hostPort/hostIP set", "Pods on Fargate can't specify "
-                      "HostPort or HostIP.", "Remove hostPort/hostIP; expose the pod through a Service.")  # fmt: skip
+        yield finding("FG002", obj, "ports[].hostPort or hostIP set")
     for container in _containers(spec):
-        name = container.get("name", "?")
-        context = container.get("securityContext") or {}
-        if context.get("privileged") is True:
-            yield finding("FG003", "error", f"container {name}: privileged: true",
-                          "Privileged containers aren't supported on Fargate.",
-                          "Drop privileged mode, or keep the workload on EC2.")  # fmt: skip
-        added = [str(c) for c in (context.get("capabilities") or {}).get("add") or []]
-        rejected = [c for c in added if c not in PERMITTED_CAPABILITIES | ADVANCED_CAPABILITIES]
-        advanced = [c for c in added if c in ADVANCED_CAPABILITIES]
-        if rejected:
-            yield finding("FG004", "error", f"container {name}: capabilities.add: {', '.join(rejected)}",
-                          f"fargate-scheduler rejects the added capabilities {', '.join(rejected)}.",
-                          "Remove them (Fargate admits only containerd's default set, spelled without "
-                          "the CAP_ prefix).")  # fmt: skip
-        if advanced:
-            yield finding("FG005", "warning", f"container {name}: capabilities.add: {', '.join(advanced)}",
-                          f"{', '.join(advanced)} is admitted on Fargate only where advanced "
-                          "capabilities are enabled.", "Test on Fargate first, or remove it.")  # fmt: skip
-        if context.get("allowPrivilegeEscalation") is True:
-            yield finding("FG006", "warning", f"container {name}: allowPrivilegeEscalation: true",
-                          "Fargate has rejected allowPrivilegeEscalation: true (observed 2020).",
-                          "Set allowPrivilegeEscalation: false unless the image needs setuid.")  # fmt: skip
+        yield from _container_findings(obj, container)
     for volume in spec.get("volumes") or []:
-        vol, vtype = volume.get("name", "?"), volume_type(volume)
-        if vtype == "persistentVolumeClaim":
-            claim = str(volume[vtype].get("claimName", ""))
-            problem = pvc_problem(claim, {claim: pvc} if (pvc := pvc_lookup(claim)) else {}, pvs)
-            if problem:
-                yield finding("FG008", "error", f"volume {vol}: {problem}",
-                              f"Volume {vol} can't be mounted on Fargate: only PVCs bound to a static "
-                              "EFS CSI (efs.csi.aws.com) volume work.", "Use a statically provisioned EFS "
-                              "PersistentVolume; EBS and dynamic provisioning don't work on Fargate.")  # fmt: skip
-        elif vtype == "nfs":
-            yield finding("FG025", "warning", f"volume {vol}: nfs", "NFS volumes are admitted by "
-                          "fargate-scheduler but not documented for Fargate.",
-                          "Prefer the EFS CSI driver with a static PersistentVolume.")  # fmt: skip
-        elif vtype not in ("emptyDir", "secret", "configMap", "projected", "downwardAPI"):
-            yield finding("FG007", "error", f"volume {vol}: {vtype}",
-                          f"Volume {vol} is of a type Fargate doesn't support ({vtype}).",
-                          "Use emptyDir, configMap, secret, projected, downwardAPI or an EFS-backed PVC.")  # fmt: skip
+        yield from _volume_findings(obj, volume, pvc_lookup, pvs)
     if any(c.get("volumeDevices") for c in _containers(spec)):
-        yield finding("FG009", "error", "volumeDevices set", "Raw block devices aren't supported on Fargate.",
-                      "Mount a filesystem volume instead.")  # fmt: skip
+        yield finding("FG009", obj, "volumeDevices set")
     for problem in unsatisfiable_node_constraints(spec):
-        yield finding("FG011", "error", problem, "No Fargate node satisfies this constraint (Fargate "
-                      "nodes are linux/amd64 with eks.amazonaws.com/compute-type=fargate).",
-                      "Remove the constraint, or keep the workload on EC2.")  # fmt: skip
+        yield finding("FG011", obj, problem)
     accelerators = sorted(
         {
             key
@@ -172,57 +124,80 @@ def check_pod_spec(
         }
     )
     if accelerators:
-        yield finding("FG012", "error", f"resources: {', '.join(accelerators)}", "GPUs and Inferentia "
-                      "aren't available on Fargate.", "Keep the workload on an EC2 GPU node group.")  # fmt: skip
-    yield from _sizing_findings(finding, spec, rates, waste_threshold)
+        yield finding("FG012", obj, f"resources: {', '.join(accelerators)}")
+    yield from _sizing_findings(obj, spec, rates, waste_threshold)
 
 
-def _sizing_findings(finding, spec, rates: RateCard, waste_threshold: float) -> Iterator[Finding]:
+def _container_findings(obj: str, container: Mapping[str, Any]) -> Iterator[Finding]:
+    name = container.get("name", "?")
+    context = container.get("securityContext") or {}
+    if context.get("privileged") is True:
+        yield finding("FG003", obj, f"container {name}: privileged: true")
+    added = [str(c) for c in (context.get("capabilities") or {}).get("add") or []]
+    rejected = [c for c in added if c not in PERMITTED_CAPABILITIES | ADVANCED_CAPABILITIES]
+    advanced = [c for c in added if c in ADVANCED_CAPABILITIES]
+    if rejected:
+        listed = ", ".join(rejected)
+        yield finding("FG004", obj, f"container {name}: capabilities.add: {listed}", capabilities=listed)
+    if advanced:
+        listed = ", ".join(advanced)
+        yield finding("FG005", obj, f"container {name}: capabilities.add: {listed}", capabilities=listed)
+    if context.get("allowPrivilegeEscalation") is True:
+        yield finding("FG006", obj, f"container {name}: allowPrivilegeEscalation: true")
+    resources = container.get("resources") or {}
+    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    try:
+        differing = [
+            f"{r} {requests[r]} != {limits[r]}"
+            for r, exact in (("cpu", cpu_millicores), ("memory", memory_bytes))
+            if r in requests and r in limits and exact(requests[r]) != exact(limits[r])
+        ]
+    except ValueError:
+        differing = []  # reported once as FG026 by the sizing checks
+    if differing:
+        yield finding("FG015", obj, f"container {name}: {', '.join(differing)}")
+    missing = [r for r in ("cpu", "memory") if r not in requests and r not in limits]
+    if missing:
+        yield finding("FG016", obj, f"container {name}: no {' or '.join(missing)} request")
+
+
+def _volume_findings(obj, volume, pvc_lookup, pvs) -> Iterator[Finding]:
+    name, kind = volume.get("name", "?"), volume_type(volume)
+    if kind == "persistentVolumeClaim":
+        claim = str(volume[kind].get("claimName", ""))
+        pvc = pvc_lookup(claim)
+        problem = pvc_problem(claim, {claim: pvc} if pvc else {}, pvs)
+        if problem:
+            yield finding("FG008", obj, f"volume {name}: {problem}", volume=name)
+    elif kind == "nfs":
+        yield finding("FG025", obj, f"volume {name}: nfs")
+    elif kind not in ("emptyDir", "secret", "configMap", "projected", "downwardAPI"):
+        yield finding("FG007", obj, f"volume {name}: {kind}", volume=name, type=kind)
+
+
+def _sizing_findings(obj: str, spec: Mapping[str, Any], rates: RateCard, waste_threshold: float) -> Iterator[Finding]:
     try:
         exact = pod_request_exact(spec)
     except ValueError as exc:
-        yield finding("FG026", "error", str(exc), "A resource quantity can't be parsed, so the API "
-                      "server would reject the pod and its Fargate size is unknown.",
-                      "Fix the quantity (for example 250m, 0.5, 512Mi, 1Gi).")  # fmt: skip
+        yield finding("FG026", obj, str(exc))
         return
     size = size_for(exact.millicores, exact.memory_bytes)
     requested = f"{exact.millicores / 1000:g} vCPU / {exact.memory_bytes / GIB:.3g} GiB"
     if size is None:
-        yield finding("FG013", "error", f"requests {requested}", f"Too large for Fargate: the pod would "
-                      f"stay Pending with {TOO_LARGE_REASON}.", "Keep requests within 16 vCPU and 120 GB "
-                      "(including Fargate's 256 MiB), or keep the workload on EC2.")  # fmt: skip
+        yield finding("FG013", obj, f"requests {requested}", reason=TOO_LARGE_REASON)
     if exact.ephemeral_bytes > MAX_EPHEMERAL_GIB * GIB:
-        yield finding("FG014", "error", f"ephemeral-storage {exact.ephemeral_bytes / GIB:g} GiB",
-                      f"Fargate provides at most {MAX_EPHEMERAL_GIB} GiB of ephemeral storage.",
-                      "Lower the ephemeral-storage request or use EFS.")  # fmt: skip
-    for container in _containers(spec):
-        resources = container.get("resources") or {}
-        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
-        differing = [
-            r for r, exact_value in (("cpu", cpu_millicores), ("memory", memory_bytes))
-            if r in requests and r in limits and exact_value(requests[r]) != exact_value(limits[r])
-        ]  # fmt: skip
-        if differing:
-            detail = ", ".join(f"{r} {requests[r]} != {limits[r]}" for r in differing)
-            yield finding("FG015", "warning", f"container {container.get('name', '?')}: {detail}",
-                          "Fargate pods run with guaranteed priority; requests different from limits "
-                          "have failed to start (cpu.cfs_quota_us: invalid argument).",
-                          "Set requests equal to limits.")  # fmt: skip
-        missing = [r for r in ("cpu", "memory") if r not in requests and r not in limits]
-        if missing:
-            yield finding("FG016", "warning", f"container {container.get('name', '?')}: no {' or '.join(missing)} "
-                          "request", "Without requests the pod gets the smallest size (0.25 vCPU, 0.5 GB) "
-                          "and is throttled or OOM-killed if it needs more.",
-                          "Set CPU and memory requests (equal to limits).")  # fmt: skip
-    if size is not None:
-        needed_gb = exact.memory_bytes / GIB + KUBERNETES_COMPONENTS_MIB / 1024
-        spare_cpu = size.vcpu - exact.millicores / 1000
-        spare_gb = size.memory_gb - needed_gb
-        price = rates.hourly(size.vcpu, size.memory_gb)
-        waste = rates.hourly(spare_cpu, spare_gb)
-        if price > 0 and waste / price > waste_threshold:
-            yield finding("FG017", "info", f"requests {requested} -> {size}: {spare_cpu:g} vCPU and "
-                          f"{spare_gb:.3g} GB unrequested ({waste / price:.0%} of ${price:.4f}/h)",
-                          "Rounding up to a Fargate size pays for capacity the pod doesn't request.",
-                          f"Raise requests to use what {size} provides (memory up to {size.memory_gb - 0.25:g} "
-                          "GiB), or lower them to fit a smaller size.")  # fmt: skip
+        evidence = f"ephemeral-storage {exact.ephemeral_bytes / GIB:g} GiB"
+        yield finding("FG014", obj, evidence, max_gib=MAX_EPHEMERAL_GIB)
+    if size is None:
+        return
+    reserved_gb = KUBERNETES_COMPONENTS_MIB / 1024
+    spare_cpu = size.vcpu - exact.millicores / 1000
+    spare_gb = size.memory_gb - exact.memory_bytes / GIB - reserved_gb
+    price = rates.hourly(size.vcpu, size.memory_gb)
+    waste = rates.hourly(spare_cpu, spare_gb)
+    if price > 0 and waste / price > waste_threshold:
+        evidence = (
+            f"requests {requested} -> {size}: {spare_cpu:g} vCPU and {spare_gb:.3g} GB unrequested "
+            f"({waste / price:.0%} of ${price:.4f}/h)"
+        )
+        yield finding("FG017", obj, evidence, size=size, usable_gb=size.memory_gb - reserved_gb)
