@@ -111,5 +111,5 @@ class Watch:
         return kind, copy.deepcopy(obj)
 
     def pending(self) -> int:
-        """Events queued and not yet consumed (for tests and diagnostics)."""
-        return self._queue.qsize()
+        """Events that will still be delivered (for tests and diagnostics); none once closed."""
+        return 0 if self.closed else self._queue.qsize()
