@@ -22,11 +22,12 @@ from .quantities import GIB
 from .sizing import (
     CAPACITY_PROVISIONED_ANNOTATION,
     KUBERNETES_COMPONENTS_MIB,
+    ExactRequest,
     FargateSize,
-    billable_ephemeral_gib,
-    fargate_size,
+    billable_ephemeral_gib_of,
     parse_capacity_provisioned,
     pod_request_exact,
+    size_for,
 )
 from .workloads import workload_of
 
@@ -89,21 +90,25 @@ def pod_hourly_cost(pod: Mapping[str, Any], rates: RateCard) -> PodCost:
     """Cost of one pod, from its CapacityProvisioned annotation when present, else projected."""
     meta = pod.get("metadata") or {}
     spec = pod.get("spec") or {}
-    exact = pod_request_exact(spec)
     annotation = (meta.get("annotations") or {}).get(CAPACITY_PROVISIONED_ANNOTATION)
     basis: Basis = "projected"
     note = ""
-    size: FargateSize | None
+    try:
+        exact = pod_request_exact(spec)
+    except ValueError as exc:
+        # Only reachable with objects the API server would have refused; keep the bill if known.
+        exact, note = ExactRequest(0, 0, 0), f"requests unreadable: {exc}"
+    size: FargateSize | None = None
     if annotation is not None:
         try:
             size, basis = parse_capacity_provisioned(annotation), "provisioned"
         except ValueError as exc:
-            size, note = fargate_size(spec), f"{exc}; projected from requests instead"
-    else:
-        size = fargate_size(spec)
-    if size is None:
-        note = note or "too large for Fargate (over 16 vCPU / 120 GB)"
-    ephemeral_gib = billable_ephemeral_gib(spec)
+            note = f"{exc}; projected from requests instead"
+    if basis == "projected" and not note.startswith("requests unreadable"):
+        size = size_for(exact.millicores, exact.memory_bytes)
+        if size is None:
+            note = note or "too large for Fargate (over 16 vCPU / 120 GB)"
+    ephemeral_gib = billable_ephemeral_gib_of(exact.ephemeral_bytes)
     if ephemeral_gib == 0:
         ephemeral_hourly: float | None = 0.0
     elif rates.ephemeral_gb_hour is None:

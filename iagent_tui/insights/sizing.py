@@ -188,4 +188,9 @@ def provisioned_ephemeral_gib(pod_spec: Mapping[str, Any]) -> float:
 def billable_ephemeral_gib(pod_spec: Mapping[str, Any]) -> int:
     """GiB billed beyond the free 20 GiB. DOMAIN.md 1.4 leaves requested-vs-provisioned open;
     the default documented there is max(0, ceil(sum of requests in GiB) - 20)."""
-    return max(0, math.ceil(ephemeral_request_gib(pod_spec)) - DEFAULT_EPHEMERAL_GIB)
+    return billable_ephemeral_gib_of(pod_request_exact(pod_spec).ephemeral_bytes)
+
+
+def billable_ephemeral_gib_of(ephemeral_bytes: int) -> int:
+    """``billable_ephemeral_gib`` for an effective request already computed, in bytes."""
+    return max(0, math.ceil(ephemeral_bytes / GIB) - DEFAULT_EPHEMERAL_GIB)

@@ -105,3 +105,12 @@ def test_rollups_by_workload_namespace_and_profile():
 def test_rollup_rejects_unknown_grouping():
     with pytest.raises(ValueError, match="workload, namespace or profile"):
         rollup([], US, "node")
+
+
+def test_unreadable_requests_keep_a_provisioned_bill():
+    bad = pod("a", cpu="lots", capacity="0.5vCPU 1GB")
+    cost = pod_hourly_cost(bad, US)
+    assert cost.basis == "provisioned" and cost.hourly == pytest.approx(0.5 * 0.04048 + 0.004445)
+    assert "requests unreadable" in cost.note
+    unpriced = pod_hourly_cost(pod("b", cpu="lots"), US)
+    assert unpriced.hourly is None and "requests unreadable" in unpriced.note
