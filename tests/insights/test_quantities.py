@@ -51,3 +51,24 @@ def test_memory_rounds_up_to_whole_bytes_and_rejects_negative():
     assert memory_bytes("256Mi") == 268435456
     with pytest.raises(ValueError, match="non-negative"):
         memory_bytes("-1Mi")
+
+
+AGREEMENT_SAMPLE = [
+    "250m", "0.25", "1", ".5", "2.", "256Mi", "750M", "1Gi", "1e3", "1E-3", "128974848", "1.5Ki",
+    "1k", "+2", "1E", "0.1m", "3Ti", "2Pi", "1Ei", "0.5G", "12e2", "7T", "0", "100m",
+    "1ki", "1KI", "1e", "abc", "--1", "1.2.3", "1Mb", "Mi", "0x10",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", AGREEMENT_SAMPLE)
+def test_agrees_with_the_official_kubernetes_client(text):
+    # kubernetes.utils.parse_quantity is an independent implementation of the same grammar.
+    from kubernetes.utils import parse_quantity as official
+
+    try:
+        expected = official(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            parse_quantity(text)
+    else:
+        assert parse_quantity(text) == expected
