@@ -24,7 +24,7 @@ import screens
 from actions.base import Action, Plan, ProgressEvent
 from screens.confirm import ConfirmDialog
 from screens.dashboard import DashboardScreen
-from screens.derive import Derived, derive
+from screens.derive import Derived, Deriver
 from screens.detail import DetailScreen, LogFetcher, detail_for
 from screens.help import HelpScreen
 from screens.keyed_table import tone_styles
@@ -40,13 +40,13 @@ RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
 
 
 class SnapshotSource(Protocol):
-    """Where snapshots come from. ClusterMonitor satisfies it (through MonitorSource)."""
+    """Where snapshots come from. iagent_tui.services.monitor.ClusterMonitor satisfies it."""
 
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
 
-    def updates(self) -> AsyncIterator[Snapshot]:
+    def snapshots(self) -> AsyncIterator[Snapshot]:
         """Yields the latest snapshot each time there is a newer one (coalesced)."""
         ...
 
@@ -70,7 +70,7 @@ class StaticSource:
         if self._changed is not None:
             self._changed.set()
 
-    async def updates(self) -> AsyncIterator[Snapshot]:
+    async def snapshots(self) -> AsyncIterator[Snapshot]:
         if self._changed is None:
             await self.start()
         assert self._changed is not None
@@ -108,8 +108,7 @@ class IagentApp(App):
         self.run_action_events = run_action or _default_run
         self.fetch_logs = fetch_logs
         self.read_only_flag = read_only
-        self.start_target = start_target
-        self.rate_overrides = rate_overrides
+        self.deriver = Deriver(start_target, rate_overrides)
         self.user_keymap = dict(keymap or {})
         self.snapshot: Snapshot | None = None
         self.derived = Derived(start_target=start_target)
@@ -133,7 +132,7 @@ class IagentApp(App):
 
     async def _follow(self) -> None:
         await self.source.start()
-        async for snapshot in self.source.updates():
+        async for snapshot in self.source.snapshots():
             self.apply_snapshot(snapshot)
 
     @property
@@ -151,7 +150,7 @@ class IagentApp(App):
         """Take a new snapshot: derive once, render if the dashboard is what the user sees."""
         self.snapshot = snapshot
         try:
-            self.derived = derive(snapshot, self.start_target, self.rate_overrides)
+            self.derived = self.deriver(snapshot)
         except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
             self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
         self._dirty = True

@@ -2,18 +2,24 @@
 
 The rules live in iagent_tui.insights (one implementation for the product, the reports and the
 sandbox); this module only calls them once per snapshot and reshapes the results into the small
-records the panels need, so a panel never computes anything itself.
+records the panels need, so a panel never computes anything itself. Findings are recomputed only
+when their inputs (workload versions, profiles, the CoreDNS add-on) change: a snapshot that only
+moves a target from initial to healthy costs no compatibility scan.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
+from iagent_tui.insights.compatibility import check_workloads
 from iagent_tui.insights.cost import pod_hourly_cost, rollup
-from iagent_tui.insights.pricing import rate_card
-from iagent_tui.model import EMPTY_MAP, Snapshot
+from iagent_tui.insights.pricing import RateCard, rate_card
+from iagent_tui.insights.startup import pod_start_phases
+from iagent_tui.model import EMPTY_MAP, Addon, Event, FargateProfile, Snapshot
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -22,7 +28,6 @@ SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 class StartTimes:
     """Seconds from pod creation to each phase (None while the phase has not happened)."""
     scheduled: float | None = None
-    pulled: float | None = None
     ready: float | None = None
     pull_seconds: float | None = None
 
@@ -46,46 +51,118 @@ class Derived:
     findings: tuple[FindingView, ...] = ()
     start_target: float = 120.0
     fargate_hourly: float | None = None
+    notes: tuple[str, ...] = ()  # why something could not be derived (unknown region...)
 
 
-def derive(snapshot: Snapshot, start_target: float = 120.0,
-           rate_overrides: Mapping | None = None) -> Derived:
-    """Cost, start times and findings for one snapshot (see iagent_tui.insights)."""
-    pod_cost, projected, profile_cost, fargate_hourly = _costs(snapshot, rate_overrides)
-    return Derived(pod_cost=frozen(pod_cost), pod_cost_projected=frozenset(projected),
-                   profile_cost=frozen(profile_cost), start_target=start_target,
-                   fargate_hourly=fargate_hourly)
+def frozen(data: dict) -> Mapping:
+    return MappingProxyType(data)
 
 
-def _costs(snapshot: Snapshot, rate_overrides: Mapping | None):
+def profile_as_api(p: FargateProfile) -> dict[str, Any]:
+    """The EKS API shape the insights take."""
+    return {"fargateProfileName": p.name, "status": p.status, "subnets": list(p.subnets),
+            "podExecutionRoleArn": p.pod_execution_role_arn,
+            "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in p.selectors]}
+
+
+def addon_as_api(a: Addon) -> dict[str, Any]:
+    return {"addonName": a.name, "status": a.status, "addonVersion": a.version,
+            "configurationValues": json.dumps(dict(a.configuration)) if a.configuration else ""}
+
+
+def event_as_api(e: Event) -> dict[str, Any]:
+    stamp = e.last_seen.strftime("%Y-%m-%dT%H:%M:%SZ") if e.last_seen else None
+    return {"involvedObject": {"kind": e.kind, "namespace": e.namespace, "name": e.name},
+            "reason": e.reason, "message": e.message, "type": e.type, "count": e.count,
+            "firstTimestamp": stamp, "lastTimestamp": stamp}
+
+
+class Deriver:
+    """Derives per snapshot, remembering what does not need recomputing."""
+
+    def __init__(self, start_target: float = 120.0, rate_overrides: Mapping[str, Any] | None = None) -> None:
+        self.start_target = start_target
+        self.rate_overrides = rate_overrides
+        self._findings_key: Any = None
+        self._findings: tuple[FindingView, ...] = ()
+
+    def __call__(self, snap: Snapshot) -> Derived:
+        notes: list[str] = []
+        region = snap.cluster.region if snap.cluster else ""
+        rates: RateCard | None = None
+        if region:
+            try:
+                rates = rate_card(region, self.rate_overrides)
+            except ValueError as exc:
+                notes.append(str(exc))  # unknown region: costs shown as "-", never guessed
+        pod_cost, projected, profile_cost, fargate_hourly = _costs(snap, rates)
+        return Derived(pod_cost=frozen(pod_cost), pod_cost_projected=frozenset(projected),
+                       profile_cost=frozen(profile_cost), start=frozen(_start_times(snap)),
+                       findings=self._findings_for(snap, rates), start_target=self.start_target,
+                       fargate_hourly=fargate_hourly, notes=tuple(notes))
+
+    def _findings_for(self, snap: Snapshot, rates: RateCard | None) -> tuple[FindingView, ...]:
+        bare_pods = [p for p in snap.pods if p.raw and not p.owner_kind]
+        key = (tuple((w.key, _version(w.raw)) for w in snap.workloads),
+               tuple((p.key, _version(p.raw)) for p in bare_pods),
+               tuple((p.name, p.status) for p in snap.profiles),
+               tuple((a.name, a.status, a.compute_type) for a in snap.addons),
+               rates.region if rates else "")
+        if key != self._findings_key:
+            found = check_workloads(
+                [dict(w.raw) for w in snap.workloads if w.raw] + [dict(p.raw) for p in bare_pods],
+                profiles=[profile_as_api(p) for p in snap.profiles] if snap.profiles or snap.cluster else None,
+                coredns_addon=next((addon_as_api(a) for a in snap.addons if a.name == "coredns"), None),
+                rates=rates)
+            self._findings = tuple(FindingView(f.severity, f.code, f.object, f.message, f.fix, f.evidence)
+                                   for f in found)
+            self._findings_key = key
+        return self._findings
+
+
+def _version(raw: Mapping[str, Any]) -> str:
+    meta = raw.get("metadata") or {}
+    return str(meta.get("resourceVersion") or meta.get("uid") or id(raw))
+
+
+def _costs(snap: Snapshot, rates: RateCard | None):
     pod_cost: dict[str, float] = {}
     projected: set[str] = set()
     profile_cost: dict[str, float] = {}
-    region = snapshot.cluster.region if snapshot.cluster else ""
-    try:
-        rates = rate_card(region, rate_overrides)
-    except ValueError:
-        return pod_cost, projected, profile_cost, None  # unknown region: shown as "-", not guessed
-    costs = []
-    for pod in snapshot.pods:
+    if rates is None:
+        return pod_cost, projected, profile_cost, None
+    billed = []
+    for pod in snap.pods:
         if not pod.raw or pod.phase in ("Succeeded", "Failed"):
             continue
         cost = pod_hourly_cost(pod.raw, rates)
         if cost.hourly is None:
             continue
         pod_cost[pod.key] = cost.hourly
-        if cost.basis != "provisioned":
-            projected.add(pod.key)
+        if cost.basis == "provisioned":
+            billed.append(cost)
         else:
-            costs.append(cost)
-    for row in rollup(costs, rates, "profile"):
+            projected.add(pod.key)
+    for row in rollup(billed, rates, "profile"):
         profile_cost[row.key] = row.hourly
-    return pod_cost, projected, profile_cost, sum(c.hourly for c in costs) if costs else 0.0
+    return pod_cost, projected, profile_cost, sum(c.hourly for c in billed)
 
 
-def findings_worst_first(findings: list[FindingView]) -> tuple[FindingView, ...]:
-    return tuple(sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.code, f.object)))
+def _start_times(snap: Snapshot) -> dict[str, StartTimes]:
+    by_pod: dict[tuple[str, str], list[dict]] = {}
+    for e in snap.events:
+        if e.kind == "Pod" and e.reason in ("Pulling", "Pulled"):
+            by_pod.setdefault((e.namespace, e.name), []).append(event_as_api(e))
+    start: dict[str, StartTimes] = {}
+    for pod in snap.pods:
+        if not pod.raw:
+            continue
+        phases = pod_start_phases(pod.raw, by_pod.get((pod.namespace, pod.name), ()))
+        start[pod.key] = StartTimes(phases.to_scheduled, phases.to_ready, phases.image_pull)
+    return start
 
 
-def frozen(data: dict) -> Mapping:
-    return MappingProxyType(data)
+def derive(snapshot: Snapshot, start_target: float = 120.0,
+           rate_overrides: Mapping[str, Any] | None = None) -> Derived:
+    """One-off derivation (no caching across snapshots)."""
+    return Deriver(start_target, rate_overrides)(snapshot)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from iagent_tui.model import (Addon, ClusterInfo, ConnectionState, Event, FargateProfile, HealthIssue,
                               LoadBalancer, Node, NodeGroup, Pod, Selector, Snapshot, SourceState,
-                              Target, TargetGroup, frozen_map)
+                              Target, TargetGroup, Workload, frozen_map)
 
 T0 = datetime(2026, 11, 26, 10, 0, 0, tzinfo=timezone.utc)
 NOW = T0 + timedelta(minutes=30)
@@ -70,6 +70,25 @@ FARGATE_NODE_1 = "fargate-ip-10-0-1-17.eu-central-1.compute.internal"
 FARGATE_NODE_2 = "fargate-ip-10-0-2-33.eu-central-1.compute.internal"
 EC2_NODE_1 = "ip-10-0-1-100.eu-central-1.compute.internal"
 EC2_NODE_2 = "ip-10-0-2-200.eu-central-1.compute.internal"
+
+
+def workload(kind: str, namespace: str, name: str, container: dict, replicas: int = 1) -> Workload:
+    raw = {"apiVersion": "apps/v1", "kind": kind,
+           "metadata": {"name": name, "namespace": namespace, "resourceVersion": "100"},
+           "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                    "template": {"metadata": {"labels": {"app": name}},
+                                 "spec": {"containers": [container]}}}}
+    return Workload(kind, namespace, name, replicas, replicas, raw=frozen_map(raw))
+
+
+SIZED = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "250m", "memory": "256Mi"}}
+WORKLOADS = (
+    workload("Deployment", "default", "api", {"name": "app", "image": "nginx:1.27", "resources": SIZED}, 2),
+    workload("Deployment", "prod", "legacy", {"name": "app", "image": "legacy:2", "resources": SIZED,
+                                              "ports": [{"containerPort": 8080, "hostPort": 8080}]}),
+    workload("DaemonSet", "kube-system", "node-exporter", {"name": "exporter", "image": "prom/node-exporter",
+                                                           "resources": SIZED}),
+)
 
 
 def mid_migration() -> Snapshot:
@@ -134,6 +153,7 @@ def mid_migration() -> Snapshot:
         nodegroups=(NodeGroup("ng-default", "ACTIVE", 2, 1, 3, ("m5.large",)),),
         nodes=nodes,
         pods=pods,
+        workloads=WORKLOADS,
         events=events,
         addons=(Addon("coredns", "DEGRADED", "v1.11.3-eksbuild.2", frozen_map({}), "",
                       (HealthIssue("InsufficientNumberOfReplicas",
@@ -144,7 +164,7 @@ def mid_migration() -> Snapshot:
         sources=frozen_map({
             "pods": SourceState("pods", True, NOW),
             "events": SourceState("events", True, NOW),
-            "target_health": SourceState("target_health", False, at(1200),
+            "target_groups": SourceState("target_groups", False, at(1200),
                                          "AccessDenied: elasticloadbalancing:DescribeTargetHealth [not permitted]",
                                          stale_since=at(1260)),
         }),
