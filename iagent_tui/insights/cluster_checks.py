@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
@@ -55,7 +55,7 @@ def ingress_backend_services(ingress: Mapping[str, Any]) -> list[str]:
 def check_ingresses(
     ingresses: Iterable[Mapping[str, Any]],
     services: Mapping[tuple[str, str], Mapping[str, Any]],
-    on_fargate: Any,
+    on_fargate: Callable[[Mapping[str, Any]], bool],
     alb_classes: frozenset[str] = frozenset({"alb"}),
 ) -> Iterator[Finding]:
     """FG019. ``on_fargate(service) -> bool`` says whether the service's pods would run on Fargate.
@@ -80,7 +80,9 @@ def check_ingresses(
             )
 
 
-def check_load_balancer_services(services: Iterable[Mapping[str, Any]], on_fargate: Any) -> Iterator[Finding]:
+def check_load_balancer_services(
+    services: Iterable[Mapping[str, Any]], on_fargate: Callable[[Mapping[str, Any]], bool]
+) -> Iterator[Finding]:
     """FG020: Services of type LoadBalancer that would not register pod IPs."""
     for service in services:
         spec = service.get("spec") or {}

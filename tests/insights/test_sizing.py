@@ -139,3 +139,28 @@ def test_ephemeral_storage_provisioning_and_billing():
     assert billable_ephemeral_gib(pod) == 80
     assert provisioned_ephemeral_gib({"containers": [{"name": "c"}]}) == 20
     assert billable_ephemeral_gib({"containers": [{"name": "c"}]}) == 0
+
+
+def reference_size(cpu: float, mem_mib: float):
+    """DOMAIN.md 1.2's reference sketch, transcribed literally (floats, GiB)."""
+    mem_gib = (mem_mib + 256) / 1024
+    for vcpu, memories in SUPPORTED_SIZES:
+        if vcpu >= cpu:
+            for m in memories:
+                if m >= mem_gib:
+                    return (vcpu, m)
+    return None
+
+
+def test_agrees_with_the_documented_reference_sketch_on_a_grid():
+    import random
+
+    rng = random.Random(20261126)
+    cpus = [0, 1, 100, 250, 251, 500, 999, 1000, 2000, 4000, 8000, 16000, 16001]
+    mems = [0, 1, 255, 256, 257, 767, 768, 3840, 7936, 8192, 30720, 122624, 122625]
+    pairs = [(c, m) for c in cpus for m in mems]
+    pairs += [(rng.randint(0, 17000), rng.randint(0, 125_000)) for _ in range(2000)]
+    for millicores, mib in pairs:
+        size = fargate_size(spec(f"{millicores}m", f"{mib}Mi"))
+        expected = reference_size(millicores / 1000, mib)
+        assert (None if size is None else (size.vcpu, size.memory_gb)) == expected, (millicores, mib)
