@@ -26,7 +26,10 @@ PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
 BODY_TYPES = ("application/json", "application/yaml")
 APPLY_PATCH = "application/apply-patch+yaml"
 DEFAULT_WATCH_TIMEOUT = 1800.0  # wall seconds; a real server picks 30-60 min
-BOOKMARK_EVERY_SIM = 60.0  # simulated seconds between bookmarks, like a real server's ~1 min
+BOOKMARK_EVERY_SIM = 60.0
+# Registries with ReturnDeletedObject (kubernetes/pkg/registry): DELETE answers with the object.
+RETURNS_DELETED_OBJECT = frozenset({"pods", "services", "serviceaccounts", "persistentvolumes",
+                                    "persistentvolumeclaims"})  # simulated seconds between bookmarks, like a real server's ~1 min
 
 
 @dataclass
@@ -348,11 +351,15 @@ class ResourceRoutes:
         return self._json(self._delete_answer(t, result))
 
     def _delete_answer(self, t: Target, result: dict | None) -> dict:
-        """A real server returns the object while it is still terminating, and a Success Status
-        once it is gone."""
-        if result is not None and result.get("metadata", {}).get("deletionTimestamp") \
-                and self.store.get(t.rt, t.namespace, t.name) is not None:
-            return result
+        """What a real server answers: the object itself for the types whose registry returns
+        deleted objects (pods, services, ... and custom resources) or while it is still
+        terminating; a Success Status otherwise."""
+        if result is not None:
+            if t.rt.plural in RETURNS_DELETED_OBJECT or t.rt.is_custom:
+                return result
+            if result.get("metadata", {}).get("deletionTimestamp") \
+                    and self.store.get(t.rt, t.namespace, t.name) is not None:
+                return result
         details: dict[str, Any] = {"name": t.name, "kind": t.rt.plural}
         if t.rt.group:
             details["group"] = t.rt.group
