@@ -129,54 +129,63 @@ class _LabelParser:
         return tok
 
     @staticmethod
-    def fail(found: str | None, expected: str) -> ApiError:
-        shown = "" if found is None else found
-        return bad_request(f"unable to parse requirement: found '{shown}', expected: {expected}")
+    def fail(found: str | None, expected: str, in_requirement: bool = True) -> ApiError:
+        # Errors inside one requirement carry labels.Parse's "unable to parse requirement:"
+        # prefix; errors between requirements do not (same as apimachinery).
+        prefix = "unable to parse requirement: " if in_requirement else ""
+        return bad_request(f"{prefix}found '{found or ''}', expected: {expected}")
 
     def parse(self) -> tuple[Requirement, ...]:
         reqs: list[Requirement] = []
-        if self.peek() is None:
+        tok = self.peek()
+        if tok is None:
             return ()
+        if tok != "!" and not _is_identifier(tok):
+            raise self.fail(tok, "!, identifier, or 'end of string'", in_requirement=False)
         while True:
             reqs.append(self.requirement())
             tok = self.take()
             if tok is None:
                 return tuple(reqs)
             if tok != ",":
-                raise self.fail(tok, "',' or 'end of string'")
+                raise self.fail(tok, "',' or 'end of string'", in_requirement=False)
+            nxt = self.peek()
+            if nxt != "!" and not _is_identifier(nxt):
+                raise self.fail(nxt, "identifier after ','", in_requirement=False)
 
-    def identifier(self, what: str) -> str:
+    def identifier(self, what: str = "identifier") -> str:
         tok = self.take()
-        if not _is_identifier(tok) or tok in ("in", "notin"):
+        if not _is_identifier(tok):
             raise self.fail(tok, what)
         return tok
 
     def requirement(self) -> Requirement:
         if self.peek() == "!":
             self.take()
-            return _checked(Requirement(self.identifier("identifier"), "!"))
-        key = self.identifier("!, identifier, or 'end of string'")
+            return _checked(Requirement(self.identifier(), "!"))
+        key = self.identifier()
         op = self.peek()
         if op is None or op == ",":
             return _checked(Requirement(key, "exists"))
         self.take()
         if op in ("=", "==", "!="):
             nxt = self.peek()
-            value = "" if nxt is None or nxt == "," else self.identifier("identifier")
+            value = "" if nxt is None or nxt == "," else self.identifier()
             return _checked(Requirement(key, "!=" if op == "!=" else "=", (value,)))
         if op in ("in", "notin"):
-            if self.take() != "(":
-                raise self.fail(self.toks[self.pos - 1] if self.pos <= len(self.toks) else None, "'('")
+            tok = self.take()
+            if tok != "(":
+                raise bad_request(f"unable to parse requirement: found '{tok or ''}' expected: '('")
             return _checked(Requirement(key, op, self.value_set()))
         if op in (">", "<"):
-            value = self.identifier("identifier")
+            value = self.identifier()
             try:
                 int(value)
             except ValueError:
                 raise bad_request(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value "
                                   f"must be an integer: {value}") from None
             return _checked(Requirement(key, op, (value,)))
-        raise self.fail(op, "'=', '!=', '==', 'in', notin'")
+        raise self.fail(op, "in, notin, =, ==, !=, gt, lt")
 
     def value_set(self) -> tuple[str, ...]:
         values: list[str] = []
@@ -190,7 +199,7 @@ class _LabelParser:
                 values.append("")
             else:
                 if not _is_identifier(tok):
-                    raise self.fail(tok, "',', ')' or identifier")
+                    raise self.fail(tok, "',', or identifier")
                 values.append(tok)
                 tok = self.take()
             if tok == ")":
