@@ -79,6 +79,7 @@ class FargateProfile:
     status_since: datetime | None = None
     arn: str = ""
     health_issues: tuple[HealthIssue, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # DescribeFargateProfile
 
     @property
     def in_transition(self) -> bool:
@@ -107,6 +108,7 @@ class Addon:
     configuration: Mapping[str, Any]  # parsed configurationValues ({} when none)
     compute_type: str  # configuration "computeType" ("Fargate") or "" (EC2, the default)
     health_issues: tuple[HealthIssue, ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # DescribeAddon
 
     @property
     def in_transition(self) -> bool:
@@ -209,6 +211,19 @@ class Event:
     component: str
     count: int
     last_seen: datetime | None
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Service:
+    namespace: str
+    name: str
+    type: str  # ClusterIP | NodePort | LoadBalancer | ExternalName
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
 
 
 @dataclass(frozen=True)
@@ -275,6 +290,9 @@ class Snapshot:
     tgbs: tuple[TargetGroupBinding, ...] = ()
     sources: Mapping[str, SourceState] = field(default_factory=_empty_map)
     version: int = 0  # increases with every published snapshot of one monitor
+    services: tuple[Service, ...] = ()
+    # IAM GetRole results (AssumeRolePolicyDocument as a dict) for the profiles' pod execution roles
+    pod_execution_roles: tuple[Mapping[str, Any], ...] = ()
 
     # -- lookups --------------------------------------------------------------------------
     def pod(self, namespace: str, name: str) -> Pod | None:

@@ -69,6 +69,7 @@ def profile_from_api(p: dict, status_since: datetime | None = None) -> FargatePr
         status_since=status_since,
         arn=p.get("fargateProfileArn", ""),
         health_issues=_issues(p.get("health")),
+        raw=frozen_map(p),
     )
 
 
@@ -99,6 +100,7 @@ def addon_from_api(a: dict) -> Addon:
         configuration=frozen_map(config),
         compute_type=str(config.get("computeType", "") or ""),
         health_issues=_issues(a.get("health")),
+        raw=frozen_map(a),
     )
 
 

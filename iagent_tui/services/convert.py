@@ -16,6 +16,7 @@ from ..model import (
     Ingress,
     Node,
     Pod,
+    Service,
     TargetGroupBinding,
     Workload,
     frozen_map,
@@ -184,7 +185,13 @@ def event_from_raw(raw: Mapping[str, Any]) -> Event:
         component=source.get("component") or raw.get("reportingComponent") or raw.get("reportingController") or "",
         count=int(raw.get("count") or series.get("count") or 1),
         last_seen=last,
+        raw=frozen_map(raw),
     )
+
+
+def service_from_raw(raw: Mapping[str, Any]) -> Service:
+    meta = _meta(raw)
+    return Service(meta.get("namespace", ""), meta.get("name", ""), (raw.get("spec") or {}).get("type", "ClusterIP"), frozen_map(raw))
 
 
 def ingress_from_raw(raw: Mapping[str, Any]) -> Ingress:

@@ -42,6 +42,7 @@ from .kube import (
     INGRESSES,
     NODES,
     PODS,
+    SERVICES,
     STATEFULSETS,
     TARGETGROUPBINDINGS,
     KubeClient,
@@ -49,9 +50,11 @@ from .kube import (
     Resource,
 )
 
-WATCHED: tuple[Resource, ...] = (NODES, PODS, EVENTS, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, INGRESSES, TARGETGROUPBINDINGS)
+WATCHED: tuple[Resource, ...] = (
+    NODES, PODS, EVENTS, SERVICES, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, INGRESSES, TARGETGROUPBINDINGS,
+)
 OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
-AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups")
+AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups", "iam_roles")
 MAX_EVENTS = 500  # newest events kept in a snapshot
 
 
@@ -112,6 +115,7 @@ class ClusterMonitor:
         # AWS data and its health, kept across failures (stale, not blank)
         self._aws_data: dict[str, Any] = {
             "cluster": None, "fargate_profiles": (), "nodegroups": (), "addons": (), "load_balancers": (), "target_groups": (),
+            "iam_roles": (),
         }
         self._aws_state: dict[str, SourceState] = {}
         self._since: dict[tuple, datetime] = {}  # first time a (thing, status) was seen
@@ -290,6 +294,7 @@ class ClusterMonitor:
         ))
         events = sorted((convert.event_from_raw(o) for o in self._items(EVENTS)),
                         key=lambda e: (e.last_seen or now, e.namespace, e.name))[-MAX_EVENTS:]
+        services = tuple(sorted((convert.service_from_raw(o) for o in self._items(SERVICES)), key=lambda s: (s.namespace, s.name)))
         ingresses = tuple(sorted((convert.ingress_from_raw(o) for o in self._items(INGRESSES)), key=lambda i: (i.namespace, i.name)))
         tgbs = tuple(sorted((convert.tgb_from_raw(o) for o in self._items(TARGETGROUPBINDINGS)), key=lambda t: (t.namespace, t.name)))
         sources = {**self._kube_sources(), **self._aws_state}
@@ -297,7 +302,7 @@ class ClusterMonitor:
         return assemble(
             taken_at=now, connection=self.connection, aws_data=self._aws_data, nodes=nodes, pods=pods,
             workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
-            version=self._version,
+            version=self._version, services=services,
         )
 
     # -- AWS polling --------------------------------------------------------------------------
@@ -314,11 +319,22 @@ class ClusterMonitor:
             "load_balancers": aws.load_balancers(),
             "target_groups": aws.target_groups(),
         }
-        results = await asyncio.gather(*calls.values(), return_exceptions=True)
+        results = list(await asyncio.gather(*calls.values(), return_exceptions=True))
+        names = list(calls)
+        # The pod execution roles depend on the profiles just read (findings check their trust).
+        role_names = sorted({p.pod_execution_role_arn.rsplit("/", 1)[-1]
+                             for p in self._aws_data["fargate_profiles"] if p.pod_execution_role_arn})
+        if not isinstance(results[names.index("fargate_profiles")], BaseException):
+            role_names = sorted({p.pod_execution_role_arn.rsplit("/", 1)[-1]
+                                 for p in results[names.index("fargate_profiles")] if p.pod_execution_role_arn})
+        names.append("iam_roles")
+        results.append(await _gather_or_error(*(aws.role(n) for n in role_names)))
         now = self._now()
-        for name, result in zip(calls, results):
+        for name, result in zip(names, results):
             if isinstance(result, asyncio.CancelledError):
                 raise result
+            if name == "iam_roles" and not isinstance(result, BaseException):
+                result = tuple(r for r in result if r is not None)
             if isinstance(result, BaseException):
                 err = result if isinstance(result, ServiceError) else ServiceError("server", f"{name}: {result}")
                 prev = self._aws_state.get(name)
@@ -411,6 +427,7 @@ def assemble(
     tgbs: tuple = (),
     sources: Mapping[str, SourceState] | None = None,
     version: int = 0,
+    services: tuple = (),
 ) -> Snapshot:
     """A Snapshot from the monitor's parts; target ids are joined to the pods owning the IPs."""
     pod_by_ip = {p.ip: p.key for p in pods if p.ip}
@@ -444,7 +461,19 @@ def assemble(
         tgbs=tgbs,
         sources=MappingProxyType(dict(sources or {})),
         version=version,
+        services=services,
+        pod_execution_roles=tuple(aws_data.get("iam_roles") or ()),
     )
+
+
+async def _gather_or_error(*aws_calls: Any) -> Any:
+    """All results, or the first failure (so one source reports one error)."""
+    try:
+        return tuple(await asyncio.gather(*aws_calls))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        return exc
 
 
 __all__ = ["ClusterMonitor", "assemble", "WATCHED", "AWS_SOURCES", "Target"]
