@@ -98,16 +98,16 @@ class FargateSettings(BaseModel):
         return v
 
 
-class PricingSettings(BaseModel):
-    """Overrides for the Fargate rates (DOMAIN.md 2.2). None = the built-in rate for the region."""
+class RegionRates(BaseModel):
+    """Overrides of one region's Fargate rates in USD (DOMAIN.md 2.2); unset = the built-in rate.
+    Needed for regions the built-in table lacks (then vcpu_hour and gb_hour are required)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    vcpu_hour_usd: float | None = Field(default=None, ge=0)
-    gb_hour_usd: float | None = Field(default=None, ge=0)
-    ephemeral_gb_hour_usd: float | None = Field(default=None, ge=0)
-    min_billable_seconds: int = Field(default=60, ge=0)
-    hours_per_month: float = Field(default=730, gt=0)
+    vcpu_hour: float | None = Field(default=None, ge=0)
+    gb_hour: float | None = Field(default=None, ge=0)
+    ephemeral_gb_hour: float | None = Field(default=None, ge=0)
+    min_billable_seconds: int | None = Field(default=None, ge=0)
 
 
 class Settings(BaseSettings):
@@ -123,11 +123,15 @@ class Settings(BaseSettings):
     read_only: bool = False
     namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # watch scope; empty = all
     fargate: FargateSettings = Field(default_factory=FargateSettings)
-    pricing: PricingSettings = Field(default_factory=PricingSettings)
+    pricing: dict[str, RegionRates] = Field(default_factory=dict)  # region -> rate overrides
     startup_target_seconds: float = Field(default=120, gt=0)
     journal_dir: Path = Field(default_factory=lambda: Path("~/.local/state/iagent-tui/journal").expanduser())
 
     _split = field_validator("namespaces", mode="before")(_split_list)
+
+    def rate_overrides(self) -> dict[str, dict[str, float]]:
+        """The pricing overrides in the shape iagent_tui.insights.rate_card() takes."""
+        return {region: r.model_dump(exclude_none=True) for region, r in self.pricing.items()}
 
     @field_validator("cluster")
     @classmethod
@@ -235,7 +239,7 @@ def _describe(err: dict[str, Any], path: Path | None, file_data: dict, flags: di
     else:
         origin = f"field {dotted}"
     if err.get("type") == "extra_forbidden":
-        parent = Settings if len(loc) == 1 else {"fargate": FargateSettings, "pricing": PricingSettings}.get(loc[0], Settings)
+        parent = Settings if len(loc) == 1 else {"fargate": FargateSettings}.get(loc[0], RegionRates if loc[0] == "pricing" else Settings)
         return f"{origin}: unknown setting; allowed: {', '.join(_field_names(parent))}."
     allowed = _ALLOWED.get(dotted)
     msg = str(err.get("msg", "invalid value"))

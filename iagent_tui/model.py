@@ -233,6 +233,7 @@ class Ingress:
     hostname: str  # status.loadBalancer.ingress[0].hostname or ""
     class_name: str  # spec.ingressClassName or the legacy kubernetes.io/ingress.class annotation
     target_type: str  # alb.ingress.kubernetes.io/target-type ("instance" when absent: the LBC default)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -204,6 +204,7 @@ def ingress_from_raw(raw: Mapping[str, Any]) -> Ingress:
         hostname=lb[0].get("hostname", "") or lb[0].get("ip", "") or "",
         class_name=spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class", "") or "",
         target_type=annotations.get("alb.ingress.kubernetes.io/target-type", "instance"),
+        raw=frozen_map(raw),
     )
 
 

@@ -24,7 +24,7 @@ def test_defaults(tmp_path, monkeypatch):
     assert (s.cluster, s.region, s.read_only, s.namespaces) == ("iagent-cluster", "eu-central-1", False, [])
     assert s.fargate.namespaces == ["default", "prod", "staging"]
     assert (s.fargate.profile_prefix, s.fargate.pod_execution_role_name, s.fargate.subnets) == ("fp-", "AmazonEKSFargatePodExecutionRole", [])
-    assert s.startup_target_seconds == 120 and s.pricing.min_billable_seconds == 60
+    assert s.startup_target_seconds == 120 and s.pricing == {} and s.rate_overrides() == {}
 
 
 def test_priority_file_then_env_then_flags(cfg):
@@ -76,12 +76,22 @@ def test_env_and_flag_errors_name_their_origin(cfg):
         ("namespaces: [Prod_NS]\n", r"field namespaces: not a valid namespace name: 'Prod_NS'"),
         ("fargate:\n  namespaces: []\n", r"fargate.namespaces: at least one namespace is required"),
         ("startup_target_seconds: 0\n", r"startup_target_seconds: .*allowed: a number of seconds greater than 0"),
-        ("pricing:\n  vcpu_hour_usd: -1\n", r"pricing.vcpu_hour_usd: Input should be greater than or equal to 0"),
+        ("pricing:\n  eu-central-1:\n    vcpu_hour: -1\n", r"pricing.eu-central-1.vcpu_hour: Input should be greater than or equal to 0"),
+        ("pricing:\n  eu-central-1:\n    cpu: 1\n", r"pricing.eu-central-1.cpu: unknown setting; allowed: ephemeral_gb_hour, gb_hour, min_billable_seconds, vcpu_hour"),
     ],
 )
 def test_bad_files(cfg, text, expected):
     with pytest.raises(ConfigError, match=expected):
         load_settings(cfg(text), env={})
+
+
+def test_pricing_overrides_feed_the_rate_card(cfg):
+    from iagent_tui.insights import rate_card
+
+    s = load_settings(cfg("pricing:\n  eu-central-1:\n    vcpu_hour: 0.05\n"), env={})
+    assert s.rate_overrides() == {"eu-central-1": {"vcpu_hour": 0.05}}
+    card = rate_card("eu-central-1", s.rate_overrides())
+    assert card.vcpu_hour == 0.05 and card.gb_hour == rate_card("eu-central-1").gb_hour
 
 
 def test_missing_named_file(tmp_path):
