@@ -234,15 +234,22 @@ def _decode(body: bytes | str | dict | list) -> Any:
     return copy.deepcopy(body)
 
 
-def apply_patch(rt: ResourceType, obj: dict, body: bytes | str | dict | list, patch_type: str,
-                schema_kind: str | None = None) -> dict:
-    """Apply one PATCH body to obj (not modified) and return the patched object. schema_kind
-    names the definition to use instead of rt's (the scale subresource patches a Scale)."""
+def check_patch_type(rt: ResourceType, patch_type: str) -> str:
+    """The media type without parameters; 415 for one this resource cannot be patched with
+    (checked before the object is looked up, as the API server does)."""
     media = patch_type.split(";", 1)[0].strip().lower()
     supported = (JSON_PATCH, MERGE_PATCH) if rt.is_custom else (
         JSON_PATCH, MERGE_PATCH, STRATEGIC_MERGE_PATCH)
     if media not in supported:
         raise errors.unsupported_media_type(supported)
+    return media
+
+
+def apply_patch(rt: ResourceType, obj: dict, body: bytes | str | dict | list, patch_type: str,
+                schema_kind: str | None = None) -> dict:
+    """Apply one PATCH body to obj (not modified) and return the patched object. schema_kind
+    names the definition to use instead of rt's (the scale subresource patches a Scale)."""
+    media = check_patch_type(rt, patch_type)
     patch = _decode(body)
     if media == JSON_PATCH:
         if not isinstance(patch, list):

@@ -330,8 +330,9 @@ class ObjectStore:
     def patch(self, rt: ResourceType, namespace: str | None, name: str,
               patch_body: bytes | str | dict | list, patch_type: str,
               subresource: str | None = None) -> dict:
-        from .patch import apply_patch  # the schema-driven patch code loads lazily
+        from .patch import apply_patch, check_patch_type  # loads the schemas lazily
 
+        check_patch_type(rt, patch_type)
         cur = self._stored(rt, namespace, name)
         if subresource == "scale":
             if "scale" not in rt.subresources:
