@@ -247,6 +247,13 @@ class FargateScheduler:
                 task.cancel()
 
 
+def install_admission(world) -> None:
+    """Register the webhook once per store (the controller may be restarted after a crash)."""
+    if not world.extras.get("fargate.admission"):
+        world.store.add_admission_hook(lambda rtype, obj: admit(world, rtype, obj))
+        world.extras["fargate.admission"] = True
+
+
 async def run(world) -> None:
-    world.store.add_admission_hook(lambda rtype, obj: admit(world, rtype, obj))
+    install_admission(world)
     await FargateScheduler(world).run()
