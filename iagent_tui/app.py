@@ -268,6 +268,9 @@ class IagentApp(App):
                                 partial(self.call_later, self.run_action, command.action))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress") \
+                and self.screen is not self.dashboard:
+            return False  # dashboard keys: hidden from the footer of detail views and dialogs
         if action == "start_action":
             return bool(parameters) and parameters[0] in self.actions
         if action == "close_progress":
