@@ -56,11 +56,19 @@ def moto_lock(world):
 
 
 def aws_client(world, service: str):
-    """A boto3 client for the sandbox's own AWS, answered in-process (no socket, so it is safe on
-    the loop that also serves the AWS gateway). Cached per world."""
+    """A boto3 client for the sandbox's own AWS, answered in-process through the AWS sandbox's
+    dispatcher (no socket, so it is safe on the loop that also serves the AWS gateway; botocore
+    still validates every call). Cached per world."""
     cache = world.extras.setdefault("aws_dynamics_clients", {})
     if service not in cache:
         aws = world.aws
         make = getattr(aws, "client", None)
-        cache[service] = make(service)
+        if make is not None:
+            cache[service] = make(service)
+        else:
+            from ..aws.local_client import local_client
+            # AwsSandbox has no public client factory yet; its seeder builds clients this way.
+            cache[service] = local_client(service, aws._dispatcher.handle, region=aws.region,
+                                          access_key_id=aws.access_key_id,
+                                          secret_access_key=aws.secret_access_key)
     return cache[service]

@@ -163,6 +163,8 @@ class CorednsAddonController:
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
+        # This controller, not a timer, decides how a coredns update ends.
+        self.world.aws.controlled_addons.add(ADDON)
         listeners = self.world.aws.addon_update_listeners
         listeners.append(self.on_addon_update)
         watchers = [
