@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,7 +65,7 @@ class HttpReply:
 
     @classmethod
     def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> "HttpReply":
-        merged = {"Content-Type": "application/json"}
+        merged = {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())}
         merged.update(headers or {})
         return cls(status, json.dumps(payload, default=str).encode(), merged)
 

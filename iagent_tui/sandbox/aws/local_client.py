@@ -8,7 +8,9 @@ request itself; it is registered on these clients only, never globally.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from functools import cache
 from io import BytesIO
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +33,16 @@ class _RawBody(BytesIO):
             chunk = self.read()
 
 
+@cache
+def _session() -> boto3.session.Session:
+    # One session for all local clients: botocore's loader caches the parsed service models
+    # (the EC2 model alone takes ~0.2 s to parse), so later sandboxes seed much faster.
+    return boto3.session.Session()
+
+
+_session_lock = threading.Lock()  # botocore sessions are not safe for concurrent client creation
+
+
 def local_client(
     service: str,
     dispatch: Callable[[HttpRequest], HttpReply],
@@ -39,14 +51,15 @@ def local_client(
     access_key_id: str,
     secret_access_key: str,
 ) -> Any:
-    client = boto3.session.Session().client(
-        service,
-        region_name=region,
-        endpoint_url=LOCAL_ENDPOINT,
-        aws_access_key_id=access_key_id,
-        aws_secret_access_key=secret_access_key,
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    with _session_lock:
+        client = _session().client(
+            service,
+            region_name=region,
+            endpoint_url=LOCAL_ENDPOINT,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
 
     def answer(request: Any, **_: Any) -> AWSResponse:
         url = urlsplit(request.url)
