@@ -79,6 +79,17 @@ def test_set_element_order_keeps_server_only_items_in_place(store):
     assert {c["name"]: c["image"] for c in containers(out)}["web"] == "nginx:1.29"
 
 
+def test_list_order_without_set_element_order(store):
+    # No $setElementOrder: the patch's items keep the patch's order, an item new to the server
+    # goes ahead of the server's, and server-only items keep their places.
+    out = store.patch(DEPLOY, "default", "web", {"spec": {"template": {"spec": {"containers": [
+        {"name": "proxy", "image": "envoy:1.30"}]}}}}, SMP)
+    assert [c["name"] for c in containers(out)] == ["proxy", "web", "log", "metrics"]
+    out = store.patch(DEPLOY, "default", "web", {"spec": {"template": {"spec": {"containers": [
+        {"name": "metrics", "image": "exporter:2"}, {"name": "web", "image": "nginx:1.29"}]}}}}, SMP)
+    assert [c["name"] for c in containers(out)] == ["proxy", "log", "metrics", "web"]
+
+
 def test_rollout_restart_annotation_patch(store):
     before = store.get(DEPLOY, "default", "web")
     patch = {"spec": {"template": {"metadata": {"annotations": {
@@ -99,7 +110,8 @@ def test_retain_keys_and_primitive_lists(store):
                  "template": {"spec": {"volumes": [
                      {"$retainKeys": ["name", "secret"], "name": "cfg",
                       "secret": {"secretName": "web"}}]}}}}, SMP)
-    assert out["metadata"]["finalizers"] == ["example.com/b", "example.com/c"]
+    # the strategicpatch package puts values new to the server ahead of the server's own
+    assert out["metadata"]["finalizers"] == ["example.com/c", "example.com/b"]
     assert out["spec"]["strategy"] == {"type": "Recreate"}  # rollingUpdate dropped
     assert out["spec"]["template"]["spec"]["volumes"] == [{"name": "cfg", "secret": {"secretName": "web"}}]
 

@@ -26,8 +26,6 @@ MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
 SCHEMA_VERSION = "v1.32.0-local"
 
-_DELETE = object()  # a map carrying {"$patch": "delete"}: remove it from its parent
-
 
 @functools.lru_cache(maxsize=1)
 def _definitions() -> dict[str, Any]:
@@ -87,138 +85,188 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 # -- strategic merge patch ----------------------------------------------------------------------
+# Follows k8s.io/apimachinery/pkg/util/strategicpatch (mergeMap, mergeSlice,
+# mergePatchIntoOriginal, normalizeElementOrder), including where it puts list items: patch
+# items in the patch's order, items only the server has interleaved by their old positions.
+
+SET_ORDER = "$setElementOrder/"
+DELETE_FROM = "$deleteFromPrimitiveList/"
+
 
 def strategic_merge(original: dict, patch: dict, schema: dict | None) -> dict:
-    merged = _merge_map(original, patch, schema)
-    if merged is _DELETE:
-        raise errors.bad_request("a strategic merge patch cannot delete the whole object")
-    return merged
+    return _merge_map(original, patch, schema)
 
 
-def _merge_map(original: dict, patch: dict, schema: dict | None) -> Any:
+def _strategy(node: dict | None) -> tuple[list[str], str | None, dict | None]:
+    node = node or {}
+    strategy = (node.get("x-kubernetes-patch-strategy") or "").split(",")
+    return strategy, node.get("x-kubernetes-patch-merge-key"), (_resolve(node) or {}).get("items")
+
+
+def _merge_map(original: dict, patch: dict, schema: dict | None) -> dict:
     patch = dict(patch)
-    directive = patch.pop("$patch", None)
-    if directive == "delete":
-        return _DELETE
-    if directive == "replace":
-        return _merge_map({}, patch, schema)
-    if directive is not None:
-        raise errors.bad_request(f"Unknown patch type: {directive} in map: {json.dumps(patch)}")
-    retain = patch.pop("$retainKeys", None)
-    orders = {k.split("/", 1)[1]: patch.pop(k) for k in list(patch)
-              if k.startswith("$setElementOrder/")}
-    removals = {k.split("/", 1)[1]: patch.pop(k) for k in list(patch)
-                if k.startswith("$deleteFromPrimitiveList/")}
-
+    if "$patch" in patch:
+        directive = patch.pop("$patch")
+        if directive == "replace":
+            return _merge_map({}, patch, schema)  # the patch as is, minus directives
+        if directive == "delete":
+            return {}
+        raise errors.bad_request(f"Unknown patch type: {directive} in: {json.dumps(patch)}")
     result = copy.deepcopy(original)
-    if retain is not None:
-        if not isinstance(retain, list):
-            raise errors.bad_request("$retainKeys must be a list")
-        result = {k: v for k, v in result.items() if k in retain}
-    for key, values in removals.items():
-        if isinstance(result.get(key), list):
-            result[key] = [v for v in result[key] if v not in (values or [])]
-    server_lists = {k: copy.deepcopy(v) for k, v in result.items() if isinstance(v, list)}
+    _apply_retain_keys(result, patch)
+
+    for key in [k for k in patch if k.startswith(SET_ORDER)]:
+        field = key[len(SET_ORDER):]
+        order = patch.pop(key)
+        if not isinstance(order, list):
+            raise errors.bad_request("invalid patch format of setElementOrder list")
+        node = _field(schema, field)
+        in_server, in_patch = field in result, field in patch
+        server = result.get(field) if isinstance(result.get(field), list) else []
+        if in_server and in_patch:
+            merged = _merge_list(server, patch.pop(field), node)
+        elif in_patch:
+            merged = [_clean_new(x, _strategy(node)[2]) for x in patch.pop(field) or []]
+        elif in_server:
+            merged = server
+        else:
+            continue
+        result[field] = _normalize_order(merged, order, server, _strategy(node)[1])
 
     for key, value in patch.items():
+        if key.startswith(DELETE_FROM):
+            field = key[len(DELETE_FROM):]
+            if isinstance(result.get(field), list) and isinstance(value, list):
+                result[field] = [v for v in result[field] if v not in value]
+            elif not isinstance(value, list):
+                raise errors.bad_request("invalid patch format of primitive list")
+            continue
         sub = _field(schema, key)
+        current = result.get(key)
         if value is None:
             result.pop(key, None)
+        elif key not in result or type(current) is not type(value):
+            result[key] = _clean_new(value, sub if not isinstance(value, list) else _strategy(sub)[2])
         elif isinstance(value, dict):
-            current = result.get(key)
-            merged = _merge_map(current if isinstance(current, dict) else {}, value, sub)
-            if merged is _DELETE:
-                result.pop(key, None)
-            else:
-                result[key] = merged
+            strategy = _strategy(sub)[0]
+            result[key] = _merge_map({}, value, sub) if "replace" in strategy else \
+                _merge_map(current, value, sub)
         elif isinstance(value, list):
-            current = result.get(key)
-            result[key] = _merge_list(current if isinstance(current, list) else [], value, sub)
+            result[key] = _merge_list(current, value, sub)
         else:
             result[key] = value
-
-    for key, order in orders.items():
-        if isinstance(result.get(key), list) and isinstance(order, list):
-            merge_key = (_field(schema, key) or {}).get("x-kubernetes-patch-merge-key")
-            result[key] = _apply_element_order(result[key], order, server_lists.get(key, []),
-                                               merge_key)
     return result
+
+
+def _apply_retain_keys(result: dict, patch: dict) -> None:
+    """$retainKeys: drop the fields of the original that the list does not name (used when a
+    union field such as a volume source or a deployment strategy changes its kind)."""
+    if "$retainKeys" not in patch:
+        return
+    retain = patch.pop("$retainKeys")
+    if not isinstance(retain, list):
+        raise errors.bad_request("invalid patch format of retainKeys")
+    for key, value in patch.items():
+        if value is not None and not key.startswith((SET_ORDER, DELETE_FROM)) and key not in retain:
+            raise errors.ApiError(422, "Invalid", "patch content doesn't match retainKeys list")
+    for key in [k for k in result if k not in retain]:
+        del result[key]
 
 
 def _merge_list(original: list, patch: list, node: dict | None) -> list:
-    node = node or {}
-    strategy = (node.get("x-kubernetes-patch-strategy") or "").split(",")
-    merge_key = node.get("x-kubernetes-patch-merge-key")
-    item_schema = (_resolve(node) or {}).get("items")
-    replace_marker = [x for x in patch if isinstance(x, dict) and x.get("$patch") == "replace"]
-    if "merge" not in strategy or replace_marker:
-        return [_clean_new(x, item_schema) for x in patch if not (
-            isinstance(x, dict) and x.get("$patch") == "replace" and len(x) == 1)]
-    if merge_key is None:  # a set of primitives: union, new values appended
-        result = list(original)
-        for value in patch:
-            if value not in result:
-                result.append(value)
-        return result
-    result = copy.deepcopy(original)
+    strategy, merge_key, item_schema = _strategy(node)
+    if "merge" not in strategy:
+        return [_clean_new(x, item_schema) for x in patch]
+    if not original and not patch:
+        return original
+    if not any(isinstance(x, dict) for x in list(original) + list(patch)):
+        merged = []
+        for value in list(original) + list(patch):  # a set of primitives
+            if value not in merged:
+                merged.append(value)
+        return _normalize_order(merged, patch, original, None)
+    if merge_key is None:
+        raise errors.bad_request("cannot merge lists without merge key for type map")
+    server, items = _special_elements(copy.deepcopy(original), patch, merge_key)
+    merged = list(server)  # server keeps the pre-merge order for _normalize_order
+    for item in items:
+        at = next((i for i, x in enumerate(merged)
+                   if isinstance(x, dict) and x.get(merge_key) == item[merge_key]), None)
+        if at is None:
+            merged.append(_merge_map({}, item, item_schema))
+        else:
+            merged[at] = _merge_map(merged[at], item, item_schema)
+    return _normalize_order(merged, items, server, merge_key)
+
+
+def _special_elements(original: list, patch: list, merge_key: str) -> tuple[list, list]:
+    """Apply the list items that carry a $patch directive; return (original, plain items)."""
+    plain, replace = [], False
     for item in patch:
         if not isinstance(item, dict):
-            raise errors.bad_request(f"unable to find api field in struct for the list item: "
-                                     f"{json.dumps(item)}")
-        if merge_key not in item:
-            raise errors.bad_request(f"map: {json.dumps(item)} does not contain declared merge "
-                                     f"key: {merge_key}")
-        key_value = item[merge_key]
-        at = next((i for i, x in enumerate(result)
-                   if isinstance(x, dict) and x.get(merge_key) == key_value), None)
-        if item.get("$patch") == "delete":
-            result = [x for x in result if not (isinstance(x, dict) and x.get(merge_key) == key_value)]
-            continue
-        merged = _merge_map(result[at] if at is not None else {}, item, item_schema)
-        if merged is _DELETE:
-            continue
-        if at is None:
-            result.append(merged)
+            raise errors.bad_request(f"unable to merge list item {json.dumps(item)}: the list "
+                                     f"merges maps by {merge_key}")
+        directive = item.get("$patch")
+        if directive is None:
+            if merge_key not in item:
+                raise errors.bad_request(f"map: {json.dumps(item)} does not contain declared "
+                                         f"merge key: {merge_key}")
+            plain.append(item)
+        elif directive == "delete":
+            if merge_key not in item:
+                raise errors.bad_request(f"map: {json.dumps(item)} does not contain declared "
+                                         f"merge key: {merge_key}")
+            original = [x for x in original
+                        if not (isinstance(x, dict) and x.get(merge_key) == item[merge_key])]
+        elif directive == "replace":
+            replace = True
+        elif directive == "merge":
+            raise errors.bad_request("merging lists cannot yet be specified in the patch")
         else:
-            result[at] = merged
-    return result
+            raise errors.bad_request(f"Unknown patch type: {directive} in: {json.dumps(item)}")
+    if replace:
+        return [_merge_map({}, x, None) for x in plain], []
+    return original, plain
 
 
 def _clean_new(value: Any, schema: dict | None) -> Any:
+    """A value the original did not have, with any directives inside it resolved."""
     if isinstance(value, dict):
-        merged = _merge_map({}, value, schema)
-        return {} if merged is _DELETE else merged
+        return _merge_map({}, value, schema)
+    if isinstance(value, list):
+        return [_clean_new(x, schema) for x in value
+                if not (isinstance(x, dict) and x.get("$patch") in ("delete", "replace"))]
     return value
 
 
-def _apply_element_order(items: list, order: list, server: list, merge_key: str | None) -> list:
-    """$setElementOrder: the patch's elements in the patch's order, with elements only the
-    server has kept where they stood relative to them (strategicpatch.normalizeElementOrder)."""
-    def ident(x: Any) -> Any:
+def _normalize_order(merged: list, order: list, server: list, merge_key: str | None) -> list:
+    """normalizeElementOrder: items named in ``order`` take that order; the others (only on the
+    server) keep theirs, and are slotted in before a patch item only when both were on the server
+    and the server item stood earlier (mergeSortedSlice)."""
+    def ident(x: Any) -> str:
         value = x.get(merge_key) if merge_key and isinstance(x, dict) else x
         return json.dumps(value, sort_keys=True)
 
-    wanted = [ident(o) for o in order]
-    server_order = [ident(s) for s in server]
-    patched = sorted((x for x in items if ident(x) in wanted), key=lambda x: wanted.index(ident(x)))
-    server_only = sorted((x for x in items if ident(x) not in wanted),
-                         key=lambda x: server_order.index(ident(x))
-                         if ident(x) in server_order else len(server_order))
-
-    def position(x: Any) -> int:
-        return server_order.index(ident(x)) if ident(x) in server_order else -1
-
-    merged, i, j = [], 0, 0
+    wanted = {}
+    for i, o in enumerate(order):
+        if not (isinstance(o, dict) and o.get("$patch")):
+            wanted.setdefault(ident(o), i)
+    server_at = {}
+    for i, s in enumerate(server):
+        server_at.setdefault(ident(s), i)
+    patched = sorted((x for x in merged if ident(x) in wanted), key=lambda x: wanted[ident(x)])
+    server_only = sorted((x for x in merged if ident(x) not in wanted),
+                         key=lambda x: server_at.get(ident(x), len(server)))
+    out, i, j = [], 0, 0
     while i < len(server_only) and j < len(patched):
-        li, ri = position(server_only[i]), position(patched[j])
-        left_first = (li >= 0 and ri >= 0 and li < ri) or (li >= 0 > ri)
-        if left_first:
-            merged.append(server_only[i])
+        li, ri = server_at.get(ident(server_only[i])), server_at.get(ident(patched[j]))
+        if li is not None and ri is not None and li < ri:
+            out.append(server_only[i])
             i += 1
         else:
-            merged.append(patched[j])
+            out.append(patched[j])
             j += 1
-    return merged + server_only[i:] + patched[j:]
+    return out + server_only[i:] + patched[j:]
 
 
 # -- entry point --------------------------------------------------------------------------------
