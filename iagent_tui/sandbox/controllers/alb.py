@@ -18,6 +18,7 @@ import logging
 
 from aiohttp import web
 
+from .behaviour import readiness_fails
 from .lbc_health import TargetEntry, target_registry
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,10 @@ def app_response(pod: dict, path: str) -> tuple[int, str, str, dict[str, str]]:
     serve fails with the code the app really returns."""
     image = _image(pod)
     path = path.split("?", 1)[0] or "/"
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
+    if readiness_fails(containers[0], pod):
+        # The sandbox's "unready" switch: the app answers 503, which fails its readiness probe.
+        return 503, "text/plain", "Service Unavailable\n", {}
     if "nginx" in image:
         headers = {"Server": "nginx/1.27.5"}
         if path in ("/", "/index.html"):
