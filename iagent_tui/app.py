@@ -117,6 +117,7 @@ class IagentApp(App):
         self._dirty = False
         self._last_render_error = ""
         self.snapshots_rendered = 0  # how many snapshots reached the screen (tests, benchmark)
+        self.badge = ""  # shown in the header, e.g. SANDBOX
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -129,6 +130,9 @@ class IagentApp(App):
 
     async def on_unmount(self) -> None:
         await self.source.stop()
+        close = getattr(self.fetch_logs, "close", None)
+        if close is not None:
+            await close()
 
     async def _follow(self) -> None:
         await self.source.start()
@@ -313,3 +317,61 @@ class IagentApp(App):
         progress = self.dashboard.query_one(ActionProgress)
         if not progress.running:
             progress.display = False
+
+
+# -- wiring: one factory shared by the command line and the tests -------------------------------
+class PodLogs:
+    """fetch_logs for detail views: the last lines of a pod's log through the service layer's
+    Kubernetes client, opened lazily on the App's event loop and closed with the App."""
+
+    def __init__(self, connection: Any, tail_lines: int = 200) -> None:
+        self.connection = connection
+        self.tail_lines = tail_lines
+        self._kube: Any = None
+
+    async def __call__(self, namespace: str, name: str) -> str:
+        from .services.errors import from_kube
+        from .services.kube import KubeClient
+
+        if self._kube is None:
+            self._kube = KubeClient(self.connection)
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
+        try:
+            # KubeClient has no public text GET yet; _send gives the raw response (see report).
+            resp = await self._kube._send("GET", path, [("tailLines", str(self.tail_lines))])
+            try:
+                return (await resp.read()).decode("utf-8", "replace")
+            finally:
+                resp.release()
+        except Exception as exc:  # noqa: BLE001 - mapped to a sentence a person can act on
+            raise RuntimeError(from_kube(exc, "read the log of the pod", f"{namespace}/{name}").message) from None
+
+    async def close(self) -> None:
+        if self._kube is not None:
+            await self._kube.close()
+            self._kube = None
+
+
+def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None = None,
+              actions: Iterable[Action] = (), run_action: RunAction | None = None,
+              keymap: Mapping[str, str] | None = None) -> IagentApp:
+    """The dashboard for a Connection: a ClusterMonitor as the source unless one is given."""
+    if source is None:
+        from .services.monitor import ClusterMonitor
+        source = ClusterMonitor(connection, settings)
+    logs = PodLogs(connection)
+    app = IagentApp(source, actions=actions, run_action=run_action, fetch_logs=logs,
+                    read_only=bool(settings.read_only or getattr(connection, "read_only", False)),
+                    start_target=float(settings.startup_target_seconds),
+                    rate_overrides=settings.rate_overrides(), keymap=keymap)
+    return app
+
+
+def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,
+                  actions: Iterable[Action] = (), run_action: RunAction | None = None) -> int:
+    """Open the dashboard and block until the user quits. Returns the process exit code."""
+    app = build_app(settings, connection, actions=actions, run_action=run_action)
+    if sandbox_info is not None:
+        app.badge = "SANDBOX"  # never mistake the local twin for a real cluster
+    app.run()
+    return app.return_code or 0

@@ -52,7 +52,7 @@ class DashboardScreen(Screen):
 
     def show(self, snap: Snapshot | None, derived: Derived, view: View) -> None:
         styles = tone_styles(self.app.theme_variables)
-        self.query_one(ClusterHeader).show(snap, styles)
+        self.query_one(ClusterHeader).show(snap, styles, getattr(self.app, "badge", ""))
         if snap is None:
             return
         with self.app.batch_update():

@@ -58,19 +58,25 @@ def frozen(data: dict) -> Mapping:
     return MappingProxyType(data)
 
 
-def profile_as_api(p: FargateProfile) -> dict[str, Any]:
-    """The EKS API shape the insights take."""
+def profile_as_api(p: FargateProfile) -> Mapping[str, Any]:
+    """The EKS API shape the insights take (the monitor keeps DescribeFargateProfile as raw)."""
+    if p.raw:
+        return p.raw
     return {"fargateProfileName": p.name, "status": p.status, "subnets": list(p.subnets),
             "podExecutionRoleArn": p.pod_execution_role_arn,
             "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in p.selectors]}
 
 
-def addon_as_api(a: Addon) -> dict[str, Any]:
+def addon_as_api(a: Addon) -> Mapping[str, Any]:
+    if a.raw:
+        return a.raw
     return {"addonName": a.name, "status": a.status, "addonVersion": a.version,
             "configurationValues": json.dumps(dict(a.configuration)) if a.configuration else ""}
 
 
-def event_as_api(e: Event) -> dict[str, Any]:
+def event_as_api(e: Event) -> Mapping[str, Any]:
+    if e.raw:
+        return e.raw
     stamp = e.last_seen.strftime("%Y-%m-%dT%H:%M:%SZ") if e.last_seen else None
     return {"involvedObject": {"kind": e.kind, "namespace": e.namespace, "name": e.name},
             "reason": e.reason, "message": e.message, "type": e.type, "count": e.count,
@@ -107,11 +113,17 @@ class Deriver:
                tuple((p.key, _version(p.raw)) for p in bare_pods),
                tuple((p.name, p.status) for p in snap.profiles),
                tuple((a.name, a.status, a.compute_type) for a in snap.addons),
+               tuple((s.key, _version(s.raw)) for s in snap.services),
+               tuple((i.namespace, i.name, _version(i.raw)) for i in snap.ingresses),
+               tuple(str(r) for r in snap.pod_execution_roles),
                rates.region if rates else "")
         if key != self._findings_key:
             found = check_workloads(
-                [dict(w.raw) for w in snap.workloads if w.raw] + [dict(p.raw) for p in bare_pods],
+                [w.raw for w in snap.workloads if w.raw] + [p.raw for p in bare_pods],
                 profiles=[profile_as_api(p) for p in snap.profiles] if snap.profiles or snap.cluster else None,
+                services=[s.raw for s in snap.services if s.raw],
+                ingresses=[i.raw for i in snap.ingresses if i.raw],
+                pod_execution_roles=list(snap.pod_execution_roles),
                 coredns_addon=next((addon_as_api(a) for a in snap.addons if a.name == "coredns"), None),
                 rates=rates)
             self._findings = tuple(FindingView(f.severity, f.code, f.object, f.message, f.fix, f.evidence)

@@ -72,7 +72,7 @@ def detail_for(panel: str, key: str, snap: Snapshot, derived: Derived) -> Detail
         profile = snap.profile(key)
         if profile is None:
             return None
-        return DetailSpec(f"Fargate profile {profile.name}", profile)
+        return DetailSpec(f"Fargate profile {profile.name}", profile.raw or profile)
     if panel == "nodes":
         node = snap.node(key)
         if node is None:
@@ -97,7 +97,8 @@ def detail_for(panel: str, key: str, snap: Snapshot, derived: Derived) -> Detail
         event = next((e for e in snap.events if event_key(e) == key), None)
         if event is None:
             return None
-        return DetailSpec(f"Event {event.reason} on {event.kind} {event.namespace}/{event.name}", event)
+        return DetailSpec(f"Event {event.reason} on {event.kind} {event.namespace}/{event.name}",
+                          event.raw or event)
     if panel == "findings":
         finding = next((f for f in derived.findings if f"{f.code}|{f.object}" == key), None)
         if finding is None:

@@ -15,8 +15,11 @@ from .format import clock_time, duration
 TOKEN_WARNING = timedelta(minutes=3)
 
 
-def header_text(snap: Snapshot | None, styles: dict) -> Text:
+def header_text(snap: Snapshot | None, styles: dict, badge: str = "") -> Text:
     text = Text(end="")
+    if badge:
+        text.append(f" {badge} ", style="bold reverse")
+        text.append(" ")
     if snap is None:
         text.append("connecting… waiting for the first snapshot", style=styles.get("busy", ""))
         return text
@@ -51,5 +54,5 @@ def header_text(snap: Snapshot | None, styles: dict) -> Text:
 
 
 class ClusterHeader(Static):
-    def show(self, snap: Snapshot | None, styles: dict) -> None:
-        self.update(header_text(snap, styles))
+    def show(self, snap: Snapshot | None, styles: dict, badge: str = "") -> None:
+        self.update(header_text(snap, styles, badge))
