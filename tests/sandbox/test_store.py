@@ -476,3 +476,47 @@ def test_events_for_cluster_scoped_objects_go_to_default():
     assert "namespace" not in ev["involvedObject"]
     listed, _ = store.list(rt("events"), field_selector="involvedObject.kind=Node")
     assert [e["reason"] for e in listed] == ["NodeReady"]
+
+
+def test_update_rules_for_immutable_fields():
+    store, _ = new_store()
+    store.create(DEPLOY, deployment_body())
+    dep = store.get(DEPLOY, "default", "web")
+    dep["spec"]["selector"] = {"matchLabels": {"app": "web", "v": "2"}}
+    dep["spec"]["template"]["metadata"]["labels"]["v"] = "2"
+    with raises(422, "Invalid") as err:
+        store.replace(DEPLOY, dep)
+    assert err.value.message == (
+        'Deployment.apps "web" is invalid: spec.selector: Invalid value: v1.LabelSelector{'
+        'MatchLabels:map[string]string{"app":"web", "v":"2"}, '
+        'MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable')
+    store.create(PODS, pod_body("p"))
+    image = store.patch(PODS, "default", "p", {"spec": {"containers": [
+        {"name": "web", "image": "nginx:1.28"}]}}, "application/strategic-merge-patch+json")
+    assert image["spec"]["containers"][0]["image"] == "nginx:1.28"
+    with raises(422, "Invalid") as err:
+        store.patch(PODS, "default", "p", {"spec": {"containers": [
+            {"name": "web", "env": [{"name": "A", "value": "1"}]}]}},
+            "application/strategic-merge-patch+json")
+    assert err.value.message.startswith('Pod "p" is invalid: spec: Forbidden: pod updates may not '
+                                        'change fields other than `spec.containers[*].image`')
+    # controllers bind and update pods through mutate, which these client-facing rules skip
+    assert store.mutate(PODS, "default", "p", lambda p: p["spec"].update(nodeName="n1"))
+
+
+def test_object_created_for_a_deleted_owner_is_collected():
+    store, _ = new_store()
+    rs = store.create(RS, {"metadata": {"name": "web-1"}, "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": deployment_body()["spec"]["template"]}})
+    store.delete(RS, "default", "web-1")
+    body = pod_body("web-1-x")
+    body["metadata"]["ownerReferences"] = [owner_ref(rs)]
+    created = store.create(PODS, body)  # a controller acting on a stale view
+    assert created["metadata"]["name"] == "web-1-x"
+    assert store.get(PODS, "default", "web-1-x") is None
+    job_owned = pod_body("job-pod")
+    job_owned["metadata"]["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job",
+                                                 "name": "j", "uid": "not-served"}]
+    store.create(PODS, job_owned)
+    assert store.get(PODS, "default", "job-pod") is not None

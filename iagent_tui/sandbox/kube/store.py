@@ -22,10 +22,11 @@ from ..clock import SandboxClock, rfc3339
 from . import errors
 from .defaults import TRACKS_GENERATION, apply_create_defaults, default_pod_spec
 from .errors import ApiError, FieldError
-from .resources import RESOURCES, ResourceType, rt as resolve_rt
+from .resources import RESOURCES, ResourceType, rt_for_kind
+from .resources import rt as resolve_rt
 from .selectors import parse_field_selector, parse_label_selector
 from .services import ServiceAllocator
-from .validation import NAME_RULES, name_errors, object_errors, required
+from .validation import NAME_RULES, name_errors, object_errors, required, update_errors
 from .watch import Change, Watch
 
 __all__ = ["ApiError", "ObjectStore", "Watch"]
@@ -190,7 +191,12 @@ class ObjectStore:
             raise errors.already_exists(rt, name)
         if rt.plural == "services":
             self._services.allocate(rt, obj, self._objects[rt].values())
-        return copy.deepcopy(self._commit(rt, "ADDED", obj, None))
+        created = copy.deepcopy(self._commit(rt, "ADDED", obj, None))
+        if self._owners_all_gone(obj):
+            # Created for an owner that no longer exists (a controller acting on a stale view):
+            # the garbage collector removes it right after, as it would in a real cluster.
+            self._delete(rt, self._objects[rt][_key(obj)], None, "Background")
+        return created
 
     def _checked_body(self, rt: ResourceType, obj: Any) -> dict:
         if not isinstance(obj, dict):
@@ -301,7 +307,9 @@ class ObjectStore:
         new["apiVersion"], new["kind"] = rt.api_version, rt.kind
         self._default_on_update(rt, cur, new)
         if validate:
-            self._validate(rt, new)
+            errs = object_errors(rt.plural, new) + update_errors(rt.plural, cur, new)
+            if errs:
+                raise errors.invalid(rt, cur_meta["name"], errs)
         if rt.plural in TRACKS_GENERATION and new.get("spec") != cur.get("spec"):
             meta["generation"] = cur_meta.get("generation", 1) + 1
         if meta.get("deletionTimestamp") and cur_meta.get("finalizers") and \
@@ -488,6 +496,14 @@ class ObjectStore:
         return removed
 
     # -- garbage collection -----------------------------------------------------------------
+    def _owners_all_gone(self, obj: dict) -> bool:
+        refs = obj["metadata"].get("ownerReferences") or []
+        served = [r for r in refs if rt_for_kind(r.get("apiVersion", ""), r.get("kind", ""))]
+        # Owners of kinds this store does not serve (Jobs, ControllerRevisions) are unknown,
+        # not absent: such objects are left alone.
+        return bool(refs) and len(served) == len(refs) and \
+            not any(r.get("uid") in self._by_uid for r in served)
+
     def _collect_dependents(self, owner_uid: str, policy: str) -> None:
         """Delete dependents whose every owner is gone; drop the dangling reference from those
         that still have a live owner (the garbage collector's rules, done synchronously)."""

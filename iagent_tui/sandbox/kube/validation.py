@@ -212,3 +212,54 @@ def object_errors(plural: str, obj: dict) -> list[FieldError]:
             errs.append(FieldError("FieldValueInvalid", "spec.replicas",
                                    f"Invalid value: {replicas}: must be greater than or equal to 0"))
     return errs
+
+
+# -- update-only rules ----------------------------------------------------------------------------
+
+POD_UPDATABLE = ("`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                 "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+                 "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it "
+                 "was previously negative)")
+
+
+def _go_label_selector(selector: dict) -> str:
+    labels = selector.get("matchLabels")
+    exprs = selector.get("matchExpressions")
+    ml = _go_map(labels) if labels else "map[string]string(nil)"
+    me = "[]v1.LabelSelectorRequirement(nil)" if not exprs else \
+        "[]v1.LabelSelectorRequirement{...}"
+    return f"v1.LabelSelector{{MatchLabels:{ml}, MatchExpressions:{me}}}"
+
+
+def update_errors(plural: str, old: dict, new: dict) -> list[FieldError]:
+    """Fields the API server refuses to change after create (kubectl apply users hit these)."""
+    old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+    if plural in ("deployments", "replicasets", "daemonsets", "statefulsets"):
+        if new_spec.get("selector") != old_spec.get("selector"):
+            return [FieldError("FieldValueInvalid", "spec.selector",
+                               f"Invalid value: {_go_label_selector(new_spec.get('selector') or {})}: "
+                               "field is immutable")]
+    if plural == "pods" and _pod_spec_without_mutable(old_spec, old_spec) != \
+            _pod_spec_without_mutable(new_spec, old_spec):
+        return [FieldError("FieldValueForbidden", "spec",
+                           f"Forbidden: pod updates may not change fields other than {POD_UPDATABLE}")]
+    return []
+
+
+def _pod_spec_without_mutable(spec: dict, old: dict) -> dict:
+    """The spec with the fields a pod update may change set to the old values."""
+    import copy
+
+    spec = copy.deepcopy(spec)
+    for field in ("containers", "initContainers"):
+        old_list = old.get(field) or []
+        for i, c in enumerate(spec.get(field) or []):
+            if isinstance(c, dict) and i < len(old_list):
+                c["image"] = old_list[i].get("image")
+    for field in ("activeDeadlineSeconds", "terminationGracePeriodSeconds"):
+        spec.pop(field, None)
+    old_tolerations = old.get("tolerations") or []
+    tolerations = spec.get("tolerations") or []
+    if tolerations[:len(old_tolerations)] == old_tolerations:
+        spec.pop("tolerations", None)
+    return spec
