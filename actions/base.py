@@ -64,3 +64,36 @@ class Action(Protocol):
 
 class ReadOnlyRefused(Exception):
     """Raised by the runner for a mutating step in read-only mode."""
+
+
+class StepFailed(Exception):
+    """A step could not complete; the message says what failed and what to do (shown as is)."""
+
+
+class InvalidInput(ValueError):
+    """Input refused before any call (bad name, unknown namespace, invalid config): exit code 2."""
+
+
+class StepAction:
+    """Shared shape of the actions: ``plan()`` reads the cluster, ``execute(step)`` performs one
+    pending step and yields its progress. ``run(plan)`` is the bare loop without journal or
+    read-only guard; use actions.runner.ActionRunner for both."""
+
+    name = ""
+    title = ""
+
+    async def plan(self) -> Plan:  # pragma: no cover - every action defines it
+        raise NotImplementedError
+
+    def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:  # pragma: no cover
+        raise NotImplementedError
+
+    async def run(self, plan: Plan) -> AsyncIterator[ProgressEvent]:
+        for step in plan.steps:
+            if step.done:
+                yield ProgressEvent("step_skipped", f"{step.title}: already done", step.id)
+                continue
+            yield ProgressEvent("step_started", step.title, step.id)
+            async for event in self.execute(step):
+                yield event
+            yield ProgressEvent("step_finished", step.title, step.id, ok=True)

@@ -1,0 +1,98 @@
+"""What an action works with: the settings, the open AWS and Kubernetes clients (reads and
+changes), and how often to poll while waiting."""
+
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import AsyncIterator
+
+from iagent_tui.config import Settings
+from iagent_tui.services.aws import AwsServices
+from iagent_tui.services.aws_changes import AwsChanges, account_of
+from iagent_tui.services.connection import Connection
+from iagent_tui.services.kube import KubeClient
+from iagent_tui.services.kube_changes import KubeChanges
+
+POLL_ENV = "IAGENT_ACTION_POLL_SECONDS"
+
+
+@dataclass(frozen=True)
+class PollPolicy:
+    """Waits poll every ``first`` seconds, growing to ``longest`` (the EKS waiters poll every
+    10-30 s; a shorter start shows progress sooner), and give up after ``timeout``."""
+
+    first: float = 2.0
+    longest: float = 10.0
+    timeout: float = 1200.0  # the slowest observed profile creation is ~6 min; CoreDNS adds more
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> "PollPolicy":
+        """A faster cadence for a sped-up sandbox (IAGENT_ACTION_POLL_SECONDS=0.1)."""
+        raw = (env if env is not None else os.environ).get(POLL_ENV, "").strip()
+        if not raw:
+            return cls()
+        try:
+            seconds = float(raw)
+        except ValueError:
+            raise ValueError(f"{POLL_ENV} must be a number of seconds, got {raw!r}") from None
+        if seconds <= 0:
+            raise ValueError(f"{POLL_ENV} must be greater than 0, got {raw!r}")
+        return cls(first=seconds, longest=seconds * 5, timeout=cls.timeout)
+
+
+@dataclass
+class ActionContext:
+    settings: Settings
+    connection: Connection
+    aws: AwsServices
+    kube: KubeClient
+    poll: PollPolicy = field(default_factory=PollPolicy)
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    _cluster: dict | None = None
+
+    @property
+    def cluster_name(self) -> str:
+        return self.settings.cluster
+
+    @property
+    def region(self) -> str:
+        return self.settings.region
+
+    @property
+    def aws_changes(self) -> AwsChanges:
+        return AwsChanges(self.aws)
+
+    @property
+    def kube_changes(self) -> KubeChanges:
+        return KubeChanges(self.kube)
+
+    async def cluster(self) -> dict:
+        """DescribeCluster, read once per action (ARN, VPC, OIDC issuer do not change)."""
+        if self._cluster is None:
+            self._cluster = await self.aws.describe_cluster_raw(self.cluster_name)
+        return self._cluster
+
+    async def account(self) -> str:
+        return account_of((await self.cluster())["arn"])
+
+    async def vpc_id(self) -> str:
+        return ((await self.cluster()).get("resourcesVpcConfig") or {}).get("vpcId", "")
+
+    @property
+    def read_only(self) -> bool:
+        return self.settings.read_only or self.connection.read_only
+
+
+@asynccontextmanager
+async def open_context(settings: Settings, connection: Connection, poll: PollPolicy | None = None,
+                       env: dict[str, str] | None = None) -> AsyncIterator[ActionContext]:
+    aws = AwsServices(connection.aws)
+    kube = KubeClient(connection)
+    try:
+        yield ActionContext(settings, connection, aws, kube, poll or PollPolicy.from_env(env),
+                            dict(env if env is not None else os.environ))
+    finally:
+        await kube.close()
+        await aws.close()
