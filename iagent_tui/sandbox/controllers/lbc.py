@@ -1,0 +1,475 @@
+"""The AWS Load Balancer Controller, simulated (DOMAIN.md 6).
+
+It acts only while it is installed and can act: the kube-system/aws-load-balancer-controller
+Deployment has ready pods, and its ServiceAccount's ``eks.amazonaws.com/role-arn`` names an IAM
+role that trusts the service account through the cluster's OIDC provider (IRSA). Installed but
+without working IRSA, it does what the real one does: every ALB ingress gets a Warning
+``FailedBuildModel`` event with the SDK's credential error, the controller's log says the same,
+and no address appears.
+
+For each ALB ingress (class ``alb``) it builds the model (lbc_model), then deploys it through the
+ELBv2/EC2 APIs of the sandbox's AWS: a managed security group, the ALB named as LBC names it in the
+subnets discovered by role tag, target groups with the annotation health checks, an HTTP:80
+listener with one rule per path; then a TargetGroupBinding per target group in the service's
+namespace, the ALB's DNS name in the ingress status and ``SuccessfullyReconciled``. Targets and
+their health are lbc_targets' job. Deleting the ingress (it carries LBC's finalizer) deletes the
+ALB, the target groups, the bindings and the security group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+
+from ..clock import rfc3339
+from ..kube.errors import ApiError
+from ..kube.resources import rt
+from . import lbc_irsa
+from .awslinks import Wakeup, aws_client, watch_objects
+from .lbc_model import (ANN, DEREGISTRATION_DELAY_SECONDS, READINESS_INJECT_LABEL, SUBNET_ROLE_TAGS,
+                        IngressModel, ModelBuildError, alb_path_pattern, build_model, is_alb_ingress)
+from .lbc_targets import Binding, TargetSync, readiness_gate_for
+
+log = logging.getLogger(__name__)
+
+DEPLOYMENTS, SERVICEACCOUNTS, INGRESSES = rt("deployments"), rt("serviceaccounts"), rt("ingresses")
+SERVICES, PODS, NODES, NAMESPACES = rt("services"), rt("pods"), rt("nodes"), rt("namespaces")
+TGBS = rt("targetgroupbindings")
+CONTROLLER_NS = "kube-system"
+CONTROLLER_NAME = "aws-load-balancer-controller"
+FINALIZER = "ingress.k8s.aws/resources"
+COMPONENT = "ingress"
+RECONCILE_SECONDS = (3.0, 8.0)     # one reconcile's AWS calls, before the address shows
+RETRY_SECONDS = 30.0               # controller-runtime requeue while credentials fail
+
+
+@dataclass
+class Deployed:
+    """What this controller created for one ingress (the real one keeps it in AWS tags)."""
+    model: IngressModel
+    lb_arn: str
+    dns_name: str
+    listener_arn: str
+    security_group: str | None
+    bindings: dict[str, Binding] = field(default_factory=dict)   # tg name -> binding
+
+
+class LoadBalancerController:
+    def __init__(self, world) -> None:
+        self.world = world
+        self.store = world.store
+        self.wakeup = Wakeup(world.clock)
+        self.deployed: dict[tuple[str, str], Deployed] = {}
+        self.first_seen: dict[tuple[str, str], float] = {}
+        self.credentials_error: str | None = None
+        self._irsa_checked_for: tuple | None = None
+        self._irsa_checked_at = -1e18
+        self._elbv2 = aws_client(world, "elbv2")
+        self._ec2 = aws_client(world, "ec2")
+        self.targets = TargetSync(world, self._elbv2)
+        self.log_lines: list[tuple] = world.extras.setdefault("lbc_log", [])
+        self._model_dirty = True
+        self._next_ingress_pass = float("inf")
+
+    # -- is the controller there, and can it reach AWS? -------------------------------------
+    def controller_deployment(self) -> dict | None:
+        deployment = self.store.get(DEPLOYMENTS, CONTROLLER_NS, CONTROLLER_NAME)
+        if deployment is None or deployment["metadata"].get("deletionTimestamp"):
+            return None
+        if int((deployment.get("status") or {}).get("readyReplicas") or 0) < 1:
+            return None
+        return deployment
+
+    def _deployment_arg(self, deployment: dict, flag: str) -> str | None:
+        for container in deployment["spec"]["template"]["spec"].get("containers") or []:
+            for arg in container.get("args") or []:
+                if arg.startswith(flag + "="):
+                    return arg.split("=", 1)[1]
+        return None
+
+    def irsa_error(self, deployment: dict) -> str | None:
+        sa_name = deployment["spec"]["template"]["spec"].get("serviceAccountName") or "default"
+        sa = self.store.get(SERVICEACCOUNTS, CONTROLLER_NS, sa_name)
+        role_arn = ((sa or {}).get("metadata", {}).get("annotations") or {}).get(lbc_irsa.ROLE_ARN_ANNOTATION)
+        key = (sa_name, role_arn)
+        now = self.world.clock.elapsed()
+        # IAM changes made with the aws CLI are not watchable: re-check on the requeue period.
+        if key == self._irsa_checked_for and now - self._irsa_checked_at < RETRY_SECONDS:
+            return self.credentials_error
+        self._irsa_checked_for, self._irsa_checked_at = key, now
+        iam = aws_client(self.world, "iam")
+        cluster = aws_client(self.world, "eks").describe_cluster(name=self.world.cluster_name)["cluster"]
+        issuer = ((cluster.get("identity") or {}).get("oidc") or {}).get("issuer")
+        providers = {arn.split(":oidc-provider/", 1)[-1]
+                     for arn in (p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"])}
+        roles = {}
+        if role_arn and "/" in role_arn:
+            try:
+                role = iam.get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+                if role["Arn"] == role_arn:
+                    roles[role_arn] = role["AssumeRolePolicyDocument"]
+            except iam.exceptions.NoSuchEntityException:
+                pass
+        account = role_arn.split(":")[4] if role_arn and role_arn.count(":") >= 5 else ""
+        self.credentials_error = lbc_irsa.check(
+            role_arn=role_arn, namespace=CONTROLLER_NS, service_account=sa_name, issuer=issuer,
+            account_id=account or self._account_id(), roles_by_arn=roles, oidc_provider_urls=providers)
+        return self.credentials_error
+
+    def _account_id(self) -> str:
+        return str(getattr(self.world.aws, "account_id", ""))
+
+    # -- events and logs --------------------------------------------------------------------
+    def _warn(self, ingress: dict, reason: str, error: str) -> None:
+        text = "Failed build model due to " if reason == "FailedBuildModel" else "Failed deploy model due to "
+        self.store.record_event(ingress, reason, text + error, type="Warning", component=COMPONENT)
+        meta = ingress["metadata"]
+        self.log_lines.append((self.world.clock.now(), json.dumps({
+            "level": "error", "ts": rfc3339(self.world.clock.now()), "msg": "Reconciler error",
+            "controller": "ingress", "object": {"name": meta["name"], "namespace": meta["namespace"]},
+            "namespace": meta["namespace"], "name": meta["name"], "error": error})))
+
+    # -- one ingress ------------------------------------------------------------------------
+    def _services_of(self, ingress: dict) -> dict[str, dict]:
+        services, _ = self.store.list(SERVICES, ingress["metadata"]["namespace"])
+        return {s["metadata"]["name"]: s for s in services}
+
+    def _vpc_id(self, deployment: dict) -> str:
+        vpc = self._deployment_arg(deployment, "--aws-vpc-id")
+        if vpc:
+            return vpc
+        cluster = aws_client(self.world, "eks").describe_cluster(name=self.world.cluster_name)["cluster"]
+        return cluster["resourcesVpcConfig"]["vpcId"]
+
+    def _discover_subnets(self, vpc_id: str, scheme: str) -> list[str]:
+        tag = SUBNET_ROLE_TAGS[scheme]
+        subnets = self._ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                                      {"Name": "tag-key", "Values": [tag]}])["Subnets"]
+        subnets = [s for s in subnets if {t["Key"]: t["Value"] for t in s.get("Tags") or []}.get(tag) in ("1", "")]
+        if not subnets:
+            raise ModelBuildError(f"couldn't auto-discover subnets: unable to resolve at least one subnet "
+                                  f"(0 match VPC and tags: [{tag}])")
+        per_zone: dict[str, str] = {}
+        for subnet in sorted(subnets, key=lambda s: s["SubnetId"]):
+            per_zone.setdefault(subnet["AvailabilityZone"], subnet["SubnetId"])
+        return sorted(per_zone.values())
+
+    def reconcile_ingress(self, ingress: dict, deployment: dict) -> bool:
+        """True when the ingress is in its wanted state (False: a failure to retry later)."""
+        meta = ingress["metadata"]
+        key = (meta["namespace"], meta["name"])
+        if meta.get("deletionTimestamp"):
+            self._tear_down(key)
+            if FINALIZER in (meta.get("finalizers") or []):
+                self.store.mutate(INGRESSES, key[0], key[1], lambda o: o["metadata"].__setitem__(
+                    "finalizers", [f for f in o["metadata"].get("finalizers") or [] if f != FINALIZER]))
+            return True
+        try:
+            model = build_model(self.world.cluster_name, ingress, self._services_of(ingress))
+            vpc_id = self._vpc_id(deployment)
+            subnets = self._discover_subnets(vpc_id, model.scheme)
+        except ModelBuildError as exc:
+            self._warn(ingress, "FailedBuildModel", str(exc))
+            return False
+        current = self.deployed.get(key)
+        if current is not None and current.model == model:
+            return True
+        if FINALIZER not in (meta.get("finalizers") or []):
+            self.store.mutate(INGRESSES, key[0], key[1], lambda o: o["metadata"].setdefault(
+                "finalizers", []).append(FINALIZER))
+        try:
+            deployed = self._deploy(ingress, model, vpc_id, subnets, current)
+        except self._elbv2.exceptions.ClientError as exc:
+            self._warn(ingress, "FailedDeployModel", _aws_error_text(exc))
+            return False
+        self.deployed[key] = deployed
+        self._publish_status(key, deployed.dns_name)
+        self.store.record_event(self.store.get(INGRESSES, *key) or ingress, "SuccessfullyReconciled",
+                                "Successfully reconciled", component=COMPONENT)
+        return True
+
+    # -- AWS deploy -------------------------------------------------------------------------
+    def _stack_tags(self, model: IngressModel, resource: str) -> list[dict]:
+        return [{"Key": "elbv2.k8s.aws/cluster", "Value": self.world.cluster_name},
+                {"Key": "ingress.k8s.aws/stack", "Value": f"{model.namespace}/{model.name}"},
+                {"Key": "ingress.k8s.aws/resource", "Value": resource}]
+
+    def _security_group(self, model: IngressModel, vpc_id: str) -> str:
+        name = model.lb_name
+        found = self._ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [name]},
+                                                            {"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+        if found:
+            return found[0]["GroupId"]
+        group = self._ec2.create_security_group(
+            GroupName=name, Description="[k8s] Managed SecurityGroup for LoadBalancer", VpcId=vpc_id,
+            TagSpecifications=[{"ResourceType": "security-group",
+                                "Tags": self._stack_tags(model, "ManagedLBSecurityGroup")}])["GroupId"]
+        self._ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80,
+            "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": ""}]}])
+        return group
+
+    def _deploy(self, ingress: dict, model: IngressModel, vpc_id: str, subnets: list[str],
+                current: Deployed | None) -> Deployed:
+        elbv2 = self._elbv2
+        if current is not None and current.model.lb_name != model.lb_name:
+            self._tear_down((model.namespace, model.name))   # scheme/name changed: a new ALB
+            current = None
+        sg = self._security_group(model, vpc_id)
+        existing = [lb for lb in elbv2.describe_load_balancers()["LoadBalancers"]
+                    if lb["LoadBalancerName"] == model.lb_name]
+        if existing:
+            lb = existing[0]
+        else:
+            lb = elbv2.create_load_balancer(
+                Name=model.lb_name, Subnets=subnets, SecurityGroups=[sg], Scheme=model.scheme,
+                Type="application", IpAddressType="ipv4",
+                Tags=self._stack_tags(model, "LoadBalancer"))["LoadBalancers"][0]
+        ing_ann = ingress["metadata"].get("annotations") or {}
+        bindings: dict[str, Binding] = {}
+        for backend in model.backends:
+            tg_arn = self._ensure_target_group(model, backend, vpc_id, ing_ann)
+            bindings[backend.tg_name] = Binding(
+                tg_arn=tg_arn, tgb_name=backend.tg_name, namespace=backend.namespace,
+                service=backend.service, service_port=backend.service_port,
+                target_type=backend.target_type, health=backend.health,
+                deregistration_delay=_deregistration_delay(ing_ann))
+        listener_arn = self._ensure_listener(lb["LoadBalancerArn"], model, bindings)
+        for old_name, old in (current.bindings.items() if current else []):
+            if old_name not in bindings:
+                self._drop_binding(old)
+        for backend in model.backends:
+            self._ensure_tgb(model, backend, bindings[backend.tg_name])
+        return Deployed(model=model, lb_arn=lb["LoadBalancerArn"], dns_name=lb["DNSName"],
+                        listener_arn=listener_arn, security_group=sg, bindings=bindings)
+
+    def _ensure_target_group(self, model, backend, vpc_id: str, ing_ann: dict) -> str:
+        elbv2 = self._elbv2
+        try:
+            return elbv2.describe_target_groups(Names=[backend.tg_name])["TargetGroups"][0]["TargetGroupArn"]
+        except elbv2.exceptions.TargetGroupNotFoundException:
+            pass
+        h = backend.health
+        tg = elbv2.create_target_group(
+            Name=backend.tg_name, Protocol="HTTP", ProtocolVersion="HTTP1", Port=backend.tg_port,
+            VpcId=vpc_id, TargetType=backend.target_type, HealthCheckProtocol="HTTP",
+            HealthCheckPort=h.port, HealthCheckEnabled=True, HealthCheckPath=h.path,
+            HealthCheckIntervalSeconds=h.interval, HealthCheckTimeoutSeconds=h.timeout,
+            HealthyThresholdCount=h.healthy_threshold, UnhealthyThresholdCount=h.unhealthy_threshold,
+            Matcher={"HttpCode": h.success_codes}, IpAddressType="ipv4",
+            Tags=self._stack_tags(model, f"{backend.namespace}/{model.name}-{backend.service}:{backend.service_port}")
+        )["TargetGroups"][0]
+        attributes = _target_group_attributes(ing_ann)
+        if attributes:
+            elbv2.modify_target_group_attributes(
+                TargetGroupArn=tg["TargetGroupArn"],
+                Attributes=[{"Key": k, "Value": v} for k, v in attributes.items()])
+        return tg["TargetGroupArn"]
+
+    def _ensure_listener(self, lb_arn: str, model: IngressModel, bindings: dict[str, Binding]) -> str:
+        elbv2 = self._elbv2
+        for listener in elbv2.describe_listeners(LoadBalancerArn=lb_arn)["Listeners"]:
+            if listener["Port"] == 80:
+                for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+                    if not rule["IsDefault"]:
+                        elbv2.delete_rule(RuleArn=rule["RuleArn"])
+                listener_arn = listener["ListenerArn"]
+                break
+        else:
+            listener_arn = elbv2.create_listener(
+                LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
+                DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {
+                    "ContentType": "text/plain", "StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
+        priority = 1
+        for backend in model.backends:
+            for path, path_type in backend.paths:
+                elbv2.create_rule(
+                    ListenerArn=listener_arn, Priority=priority,
+                    Conditions=[{"Field": "path-pattern", "Values": alb_path_pattern(path, path_type)}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": bindings[backend.tg_name].tg_arn}])
+                priority += 1
+        return listener_arn
+
+    def _ensure_tgb(self, model: IngressModel, backend, binding: Binding) -> None:
+        port: int | str = int(backend.service_port) if backend.service_port.isdigit() else backend.service_port
+        body = {
+            "apiVersion": "elbv2.k8s.aws/v1beta1", "kind": "TargetGroupBinding",
+            "metadata": {"name": backend.tg_name, "namespace": backend.namespace,
+                         "labels": {"ingress.k8s.aws/stack-name": model.name,
+                                    "ingress.k8s.aws/stack-namespace": model.namespace}},
+            "spec": {"targetGroupARN": binding.tg_arn, "targetType": backend.target_type,
+                     "serviceRef": {"name": backend.service, "port": port}, "ipAddressType": "ipv4"},
+        }
+        existing = self.store.get(TGBS, backend.namespace, backend.tg_name)
+        if existing is None:
+            created = self.store.create(TGBS, body, namespace=backend.namespace)
+        else:
+            created = self.store.mutate(TGBS, backend.namespace, backend.tg_name,
+                                        lambda o: o.__setitem__("spec", body["spec"]))
+        generation = created["metadata"].get("generation", 1)
+        self.store.mutate(TGBS, backend.namespace, backend.tg_name,
+                          lambda o: o.setdefault("status", {}).__setitem__("observedGeneration", generation),
+                          status=True)
+        self.store.record_event(created, "SuccessfullyReconciled", "Successfully reconciled",
+                                component="targetGroupBinding")
+
+    def _publish_status(self, key: tuple[str, str], hostname: str | None) -> None:
+        wanted = {"ingress": [{"hostname": hostname}]} if hostname else {}
+
+        def set_status(obj: dict) -> None:
+            obj.setdefault("status", {})["loadBalancer"] = wanted
+        current = self.store.get(INGRESSES, *key)
+        if current is not None and (current.get("status") or {}).get("loadBalancer") != wanted:
+            self.store.mutate(INGRESSES, key[0], key[1], set_status, status=True)
+
+    # -- teardown ---------------------------------------------------------------------------
+    def _drop_binding(self, binding: Binding) -> None:
+        self.targets.forget(binding)
+        try:
+            self.store.delete(TGBS, binding.namespace, binding.tgb_name)
+        except ApiError as exc:
+            if exc.status != 404:
+                raise
+
+    def _tear_down(self, key: tuple[str, str]) -> None:
+        deployed = self.deployed.pop(key, None)
+        if deployed is None:
+            return
+        elbv2 = self._elbv2
+        try:
+            elbv2.delete_listener(ListenerArn=deployed.listener_arn)
+        except elbv2.exceptions.ClientError:
+            pass
+        elbv2.delete_load_balancer(LoadBalancerArn=deployed.lb_arn)
+        for binding in deployed.bindings.values():
+            self._drop_binding(binding)
+            try:
+                elbv2.delete_target_group(TargetGroupArn=binding.tg_arn)
+            except elbv2.exceptions.ClientError:
+                pass
+        if deployed.security_group:
+            try:
+                self._ec2.delete_security_group(GroupId=deployed.security_group)
+            except self._ec2.exceptions.ClientError:
+                pass
+
+    # -- readiness gate webhook ---------------------------------------------------------------
+    def admit_pod(self, rtype, obj: dict) -> None:
+        """LBC's pod mutator (failurePolicy Ignore): only while the controller runs."""
+        if rtype.plural != "pods" or self.controller_deployment() is None:
+            return
+        ns = self.store.get(NAMESPACES, None, obj["metadata"].get("namespace") or "default")
+        if ((ns or {}).get("metadata", {}).get("labels") or {}).get(READINESS_INJECT_LABEL) != "enabled":
+            return
+        bindings = [b for d in self.deployed.values() for b in d.bindings.values()]
+        gates = readiness_gate_for(self.store, obj, bindings)
+        if gates:
+            spec_gates = obj["spec"].setdefault("readinessGates", [])
+            for gate in gates:
+                if not any(g.get("conditionType") == gate for g in spec_gates):
+                    spec_gates.append({"conditionType": gate})
+
+    # -- loop -------------------------------------------------------------------------------
+    def step(self) -> float | None:
+        """One pass; returns simulated seconds until something is due (None: wait for a change).
+        Ingresses are rebuilt only when an input of their model changed or a retry is due; pod
+        and node changes only touch targets."""
+        deployment = self.controller_deployment()
+        if deployment is None:
+            self._model_dirty = True     # re-examine everything once it is back
+            return None
+        now = self.world.clock.elapsed()
+        waits: list[float] = []
+        if self._model_dirty or now >= self._next_ingress_pass:
+            self._model_dirty = False
+            self._next_ingress_pass = float("inf")
+            self._ingress_pass(deployment, now)
+        if self._next_ingress_pass != float("inf"):
+            waits.append(max(0.0, self._next_ingress_pass - now))
+        for deployed in list(self.deployed.values()):
+            for binding in deployed.bindings.values():
+                wait = self.targets.sync(binding)
+                if wait is not None:
+                    waits.append(wait)
+        return min(waits) if waits else None
+
+    def _ingress_pass(self, deployment: dict, now: float) -> None:
+        ingresses = [i for i in self.store.list(INGRESSES)[0] if is_alb_ingress(i)
+                     or (i["metadata"].get("namespace"), i["metadata"]["name"]) in self.deployed]
+        present = {(i["metadata"]["namespace"], i["metadata"]["name"]) for i in ingresses}
+        for key in list(self.deployed):
+            if key not in present:                # deleted without our finalizer, or class gone
+                self._tear_down(key)
+                self._publish_status(key, None)
+        if not ingresses:
+            return
+        error = self.irsa_error(deployment)
+        if error is not None:
+            for ingress in ingresses:
+                self._warn(ingress, "FailedBuildModel", error)
+            self._next_ingress_pass = now + RETRY_SECONDS
+            return
+        for ingress in ingresses:
+            key = (ingress["metadata"]["namespace"], ingress["metadata"]["name"])
+            if key not in self.deployed and not ingress["metadata"].get("deletionTimestamp"):
+                # The first reconcile takes a few seconds of AWS calls before the address shows.
+                due = self.first_seen.setdefault(
+                    key, now + self.world.clock.draw(f"lbc:reconcile:{key[0]}/{key[1]}", *RECONCILE_SECONDS))
+                if now < due:
+                    self._next_ingress_pass = min(self._next_ingress_pass, due)
+                    continue
+            if not is_alb_ingress(ingress):       # class changed away from alb
+                self._tear_down(key)
+                self._publish_status(key, None)
+                continue
+            if not self.reconcile_ingress(ingress, deployment):
+                self._next_ingress_pass = min(self._next_ingress_pass, now + RETRY_SECONDS)
+
+    def _dirty(self, *_args) -> None:
+        self._model_dirty = True
+        self.wakeup.set()
+
+    async def run(self) -> None:
+        store = self.store
+        store.add_admission_hook(self.admit_pod)
+        watched = ((DEPLOYMENTS, CONTROLLER_NS, self._dirty), (SERVICEACCOUNTS, CONTROLLER_NS, self._dirty),
+                   (INGRESSES, None, self._dirty), (SERVICES, None, self._dirty),
+                   (PODS, None, self.wakeup.set), (NODES, None, self.wakeup.set),
+                   (NAMESPACES, None, self.wakeup.set))
+        watchers = [asyncio.create_task(watch_objects(store, rtype, callback, ns))
+                    for rtype, ns, callback in watched]
+        try:
+            while True:
+                try:
+                    wait = self.step()
+                except ApiError as exc:
+                    log.warning("aws-load-balancer-controller: %s", exc.message)
+                    wait = 1.0
+                await self.wakeup.wait(wait)
+        finally:
+            for task in watchers:
+                task.cancel()
+
+
+def _target_group_attributes(ing_ann: dict) -> dict[str, str]:
+    raw = ing_ann.get(ANN + "target-group-attributes", "")
+    pairs = [p.split("=", 1) for p in raw.split(",") if "=" in p]
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def _deregistration_delay(ing_ann: dict) -> int:
+    value = _target_group_attributes(ing_ann).get("deregistration_delay.timeout_seconds")
+    return int(value) if value and value.isdigit() else DEREGISTRATION_DELAY_SECONDS
+
+
+def _aws_error_text(exc) -> str:
+    err = exc.response.get("Error", {})
+    meta = exc.response.get("ResponseMetadata", {})
+    return (f"{err.get('Code')}: {err.get('Message')}\n\tstatus code: {meta.get('HTTPStatusCode')}, "
+            f"request id: {meta.get('RequestId', '')}")
+
+
+async def run(world) -> None:
+    await LoadBalancerController(world).run()
