@@ -192,10 +192,26 @@ async def test_strict_field_validation_rejects_unknown_fields(tmp_path):
         assert status == 400
         _assert_status(payload, 400, "BadRequest", 'strict decoding error: unknown field "dta"')
         assert api.store.get(rt("configmaps"), "default", "cfg") is None
-        # Warn (the default): stored, with a Warning header naming the field.
+        # Warn (the default): stored without the field, with a Warning header naming it.
         status, payload, headers = await _raw(api, "POST", "/api/v1/namespaces/default/configmaps",
                                               body=json.dumps(body))
         assert status == 201 and 'unknown field \\"dta\\"' in headers["Warning"]
+        assert "dta" not in payload and "dta" not in api.store.get(rt("configmaps"), "default", "cfg")
+
+        # Patches are validated on their result, before anything is stored.
+        path = "/api/v1/namespaces/default/configmaps/cfg"
+        rv = api.store.resource_version
+        status, payload, _ = await _raw(api, "PATCH", path + "?fieldValidation=Strict",
+                                        body=json.dumps({"data": {"a": "1"}, "spec": {"x": 1}}),
+                                        content_type="application/strategic-merge-patch+json")
+        assert status == 400 and 'unknown field "spec"' in payload["message"]
+        assert api.store.resource_version == rv
+        status, payload, headers = await _raw(api, "PATCH", path,
+                                              body=json.dumps({"data": {"a": "1"}, "spec": {"x": 1}}),
+                                              content_type="application/merge-patch+json")
+        assert status == 200 and 'unknown field \\"spec\\"' in headers["Warning"]
+        stored = api.store.get(rt("configmaps"), "default", "cfg")
+        assert stored["data"] == {"a": "1"} and "spec" not in stored
 
 
 async def test_put_name_mismatch_and_invalid_delete_options(tmp_path):

@@ -82,8 +82,8 @@ def api_group_list(with_metrics: bool = True) -> dict:
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def api_group(name: str) -> dict | None:
-    for group in api_group_list()["groups"]:
+def api_group(name: str, with_metrics: bool = True) -> dict | None:
+    for group in api_group_list(with_metrics)["groups"]:
         if group["name"] == name:
             return {"kind": "APIGroup", "apiVersion": "v1", **group}
     return None

@@ -380,11 +380,26 @@ def v2_document() -> bytes:
 def unknown_fields(obj: dict, group: str, version: str, kind: str) -> list[str]:
     """Paths of fields the published schema does not define ("spec.template.spec.containers[0].imagee"),
     which is what a real API server reports as 'strict decoding error: unknown field ...'."""
+    return [path for _, _, path in _find_unknown(obj, group, version, kind)]
+
+
+def prune_unknown(obj: dict, group: str, version: str, kind: str,
+                  keep: frozenset[str] = frozenset()) -> list[str]:
+    """Drop the fields the schema does not define (except the paths in keep), in place, and
+    return their paths: a real API server decodes into typed structs (or prunes by a CRD's
+    structural schema), so unknown fields are never stored."""
+    found = [f for f in _find_unknown(obj, group, version, kind) if f[2] not in keep]
+    for parent, key, _ in reversed(found):
+        parent.pop(key, None)
+    return [path for _, _, path in found]
+
+
+def _find_unknown(obj: dict, group: str, version: str, kind: str) -> list[tuple[dict, str, str]]:
     name = definition_for(group, version, kind)
     if name is None:
         return []
     defs = json_schema_definitions()
-    found: list[str] = []
+    found: list[tuple[dict, str, str]] = []
     _walk_unknown(obj, defs[name], defs, "", found)
     return found
 
@@ -395,7 +410,8 @@ def _resolve(schema: dict, defs: dict[str, Any]) -> dict:
     return schema
 
 
-def _walk_unknown(value: Any, schema: dict, defs: dict[str, Any], path: str, found: list[str]) -> None:
+def _walk_unknown(value: Any, schema: dict, defs: dict[str, Any], path: str,
+                  found: list[tuple[dict, str, str]]) -> None:
     schema = _resolve(schema, defs)
     if schema.get("x-kubernetes-preserve-unknown-fields"):
         return
@@ -410,7 +426,7 @@ def _walk_unknown(value: Any, schema: dict, defs: dict[str, Any], path: str, fou
                 elif isinstance(extra, dict):
                     _walk_unknown(sub, extra, defs, child, found)
                 else:
-                    found.append(child)
+                    found.append((value, key, child))
         elif isinstance(extra, dict):
             for key, sub in value.items():
                 _walk_unknown(sub, extra, defs, f"{path}[{key}]" if path else key, found)

@@ -19,6 +19,7 @@ from aiohttp import web
 from ..clock import SandboxClock
 from . import openapi, tables
 from .errors import ApiError, bad_request, not_found, unsupported_media_type
+from .patch import apply_patch
 from .resources import ResourceType
 
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
@@ -94,23 +95,33 @@ def check_kind(body: dict, rt: ResourceType, kind: str | None = None,
                           f"as a {kind}: metadata must be an object")
 
 
-def field_validation(request: web.Request, body: dict, rt: ResourceType) -> list[str]:
+def field_validation(request: web.Request, body: dict, rt: ResourceType,
+                     current: dict | None = None) -> tuple[list[str], bool]:
     """Server-side field validation (kubectl sends fieldValidation=Strict): unknown fields are an
-    error under Strict, a Warning header otherwise (Warn is the server default), nothing under
-    Ignore. Returns the warnings to send."""
-    mode = request.query.get("fieldValidation", "Warn")
-    if mode not in ("Ignore", "Warn", "Strict"):
-        raise bad_request(f'fieldValidation must be one of "Ignore", "Warn" or "Strict", got "{mode}"')
-    if mode == "Ignore":
-        return []
-    unknown = openapi.unknown_fields(body, rt.group, rt.version, rt.kind)
+    error under Strict; otherwise they are dropped (never stored, as a real server decodes into
+    typed objects), with a Warning under Warn, the server default. Fields the stored object
+    already has (written by the simulated controllers) are left alone, so a read-modify-write
+    round trip always works. Returns the warnings to send and whether anything was dropped."""
+    mode = _field_validation_mode(request)
+    known_before = frozenset(openapi.unknown_fields(current, rt.group, rt.version, rt.kind)) \
+        if current is not None else frozenset()
+    unknown = [f for f in openapi.unknown_fields(body, rt.group, rt.version, rt.kind)
+               if f not in known_before]
     if not unknown:
-        return []
+        return [], False
     if mode == "Strict":
         fields = ", ".join(f'unknown field "{f}"' for f in unknown)
         raise bad_request(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
                           f"strict decoding error: {fields}")
-    return [f'unknown field "{f}"' for f in unknown]
+    openapi.prune_unknown(body, rt.group, rt.version, rt.kind, keep=known_before)
+    return ([f'unknown field "{f}"' for f in unknown] if mode == "Warn" else []), True
+
+
+def _field_validation_mode(request: web.Request) -> str:
+    mode = request.query.get("fieldValidation", "Warn")
+    if mode not in ("Ignore", "Warn", "Strict"):
+        raise bad_request(f'fieldValidation must be one of "Ignore", "Warn" or "Strict", got "{mode}"')
+    return mode
 
 
 def _warning_headers(warnings: list[str]) -> dict[str, str]:
@@ -245,7 +256,7 @@ class ResourceRoutes:
         if t.namespace is not None and meta.get("namespace") not in (None, "", t.namespace):
             raise bad_request("the namespace of the provided object does not match the namespace "
                               "sent on the request")
-        warnings = field_validation(request, body, t.rt)
+        warnings, _ = field_validation(request, body, t.rt)
         _reject_dry_run(request)
         created = self.store.create(t.rt, body, namespace=t.namespace)
         return self._single(request, t, created, status=201, warnings=warnings)
@@ -263,7 +274,7 @@ class ResourceRoutes:
         meta["name"] = t.name
         if t.namespace is not None:
             meta["namespace"] = t.namespace
-        warnings = field_validation(request, body, t.rt)
+        warnings, _ = field_validation(request, body, t.rt, self._get(t))
         _reject_dry_run(request)
         body.setdefault("apiVersion", t.rt.api_version)
         body.setdefault("kind", t.rt.kind)
@@ -288,15 +299,25 @@ class ResourceRoutes:
         if media != "application/json-patch+json" and not isinstance(body, dict):
             raise bad_request("error decoding patch: a merge patch must be a JSON object")
         _reject_dry_run(request)
-        self._get(t)  # 404 for a missing object before any patch parsing detail
-        patched = self.store.patch(t.rt, t.namespace, t.name, body, media,
-                                   subresource=t.subresource)
+        current = self._get(t)
         if t.subresource == "scale":
-            return self._json(patched)
-        warnings: list[str] = []
-        if request.query.get("fieldValidation") in ("Strict", "Warn"):
-            unknown = openapi.unknown_fields(patched, t.rt.group, t.rt.version, t.rt.kind)
-            warnings = [f'unknown field "{f}"' for f in unknown]
+            return self._json(self.store.patch(t.rt, t.namespace, t.name, body, media,
+                                               subresource="scale"))
+        # Preview the result to validate its fields before anything is stored.
+        preview = apply_patch(t.rt, current, body, media)
+        if not isinstance(preview, dict):
+            raise bad_request("the patch did not produce an object")
+        warnings, pruned = field_validation(request, preview, t.rt, current)  # Strict raises
+        if not pruned:
+            patched = self.store.patch(t.rt, t.namespace, t.name, body, media,
+                                       subresource=t.subresource)
+            return self._single(request, t, patched)
+        # Store the pruned result as a replace at the version the preview started from: the same
+        # change the patch makes, minus the fields a real server would have dropped.
+        if t.subresource == "status":
+            patched = self.store.replace_status(t.rt, preview)
+        else:
+            patched = self.store.replace(t.rt, preview)
         return self._single(request, t, patched, warnings=warnings)
 
     # -- scale ----------------------------------------------------------------------------------

@@ -172,7 +172,8 @@ class KubeApiServer:
             if len(segs) == 1:
                 return self._discovery(request, core=False)
             if len(segs) == 2:
-                return self._get_only(request, discovery.api_group(segs[1]))
+                return self._get_only(request, discovery.api_group(
+                    segs[1], with_metrics=self.metrics is not None))
             return await self._group_version(request, segs[1], segs[2], segs[3:])
         raise not_found_path()
 
