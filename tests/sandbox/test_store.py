@@ -394,8 +394,11 @@ def test_finalizers_hold_deletion_until_removed():
                        "spec": {"targetGroupARN": "arn:x", "serviceRef": {"name": "web", "port": 80}}})
     held = store.delete(tgb, "default", "web")
     assert held["metadata"]["deletionTimestamp"] and store.get(tgb, "default", "web") is not None
+    held_tgb = store.get(tgb, "default", "web")
+    store.create(rt("cm"), {"metadata": {"name": "dependent", "ownerReferences": [owner_ref(held_tgb)]}})
     store.mutate(tgb, "default", "web", lambda o: o["metadata"].pop("finalizers"))
     assert store.get(tgb, "default", "web") is None
+    assert store.get(rt("cm"), "default", "dependent") is None
 
 
 def test_namespace_deletion_cascades_and_waits_for_terminating_pods():

@@ -314,7 +314,9 @@ class ObjectStore:
             meta["generation"] = cur_meta.get("generation", 1) + 1
         if meta.get("deletionTimestamp") and cur_meta.get("finalizers") and \
                 not meta.get("finalizers") and not meta.get("deletionGracePeriodSeconds"):
-            return self._remove(rt, new)
+            removed = self._remove(rt, new)
+            self._collect_dependents(cur_meta["uid"], "Background")
+            return removed
         if _same_content(cur, new):
             return cur
         return self._commit(rt, "MODIFIED", new, cur)
