@@ -173,8 +173,10 @@ class KubeClient:
 
     async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
                     timeout_seconds: int = WATCH_TIMEOUT_SECONDS) -> AsyncIterator[tuple[str, dict]]:
-        """One watch stream: (type, object) pairs until the server ends it. ERROR events are
-        yielded as they come (the caller decides: 410 means re-list)."""
+        """One watch stream: (type, object) pairs until the server ends it. The first pair is
+        ("CONNECTED", {}) once the server accepted the request (so a recovered source is known to
+        be healthy before anything changes); ERROR events are yielded as they come (the caller
+        decides: 410 means re-list)."""
         query = [
             ("watch", "true"),
             ("resourceVersion", resource_version),
@@ -187,6 +189,7 @@ class KubeClient:
         timeout = aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=timeout_seconds + 30)
         resp = await self._send("GET", resource.path(namespace), query, timeout=timeout)
         try:
+            yield "CONNECTED", {}
             while True:
                 line = await resp.content.readline()
                 if not line:
@@ -303,6 +306,11 @@ class Reflector:
         stream = self.client.watch(self.resource, self.namespace, self.resource_version, self._watch_timeout)
         try:
             async for kind, obj in stream:
+                if kind == "CONNECTED":
+                    if self.error is not None:
+                        self._ok()
+                        self._on_change()
+                    continue
                 if kind == "ERROR":
                     if obj.get("code") == 410:
                         return True

@@ -91,7 +91,9 @@ class ClusterMonitor:
         max_interval: float = 120.0,
         coalesce_seconds: float = 0.1,
         watch_timeout: int = 300,
+        watch_max_backoff: float = 30.0,
         now: Callable[[], datetime] = _utcnow,
+        aws_config: Any = None,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -101,7 +103,9 @@ class ClusterMonitor:
         self.max_interval = max_interval
         self.coalesce_seconds = coalesce_seconds
         self.watch_timeout = watch_timeout
+        self.watch_max_backoff = watch_max_backoff
         self._now = now
+        self._aws_config = aws_config  # botocore Config; None = services.aws.RETRY_CONFIG
         self.kube: KubeClient | None = None
         self.aws: AwsServices | None = None
         self.reflectors: list[Reflector] = []
@@ -138,7 +142,7 @@ class ClusterMonitor:
         if self.kube is None:
             self.kube = KubeClient(self.connection)
         if self.aws is None:
-            self.aws = AwsServices(self.connection.aws)
+            self.aws = AwsServices(self.connection.aws, config=self._aws_config)
 
     async def _close_clients(self) -> None:
         if self.kube is not None:
@@ -155,7 +159,7 @@ class ClusterMonitor:
         assert self.kube is not None
         self.reflectors = [
             Reflector(self.kube, res, ns, on_change=self._mark_dirty, watch_timeout=self.watch_timeout, now=self._now,
-                      optional=res.plural in OPTIONAL)
+                      optional=res.plural in OPTIONAL, max_backoff=self.watch_max_backoff)
             for res in WATCHED
             for ns in self._scopes(res)
         ]

@@ -1,0 +1,88 @@
+"""`iagent-tui status [--json]`: one snapshot of the cluster, as a summary or as JSON.
+
+Fast by construction: every Kubernetes list and AWS read runs concurrently, no watches.
+Exit codes: 0 everything read; 1 read with gaps (some sources failed: see "sources");
+2 the cluster could not be reached at all, or the settings are wrong. No tracebacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Any
+
+import click
+from botocore.config import Config
+
+from ..config import ConfigError, Settings, load_settings
+from ..report import build_status, render_status
+from ..services.connection import Connection, build_connection
+from ..services.errors import ServiceError
+from ..services.monitor import ClusterMonitor
+
+EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE = 0, 1, 2
+# A one-shot report should fail fast on a dead endpoint instead of retrying for half a minute.
+STATUS_AWS_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 3}, connect_timeout=3, read_timeout=15)
+STATUS_TIMEOUT_SECONDS = 60
+KUBE_SOURCES = ("nodes", "pods", "events", "services", "deployments", "daemonsets", "statefulsets", "ingresses")
+
+
+class StatusFailed(Exception):
+    """The report could not be made; the message is for the person at the terminal."""
+
+
+async def collect_status(settings: Settings, connection: Connection | None = None) -> tuple[dict[str, Any], int]:
+    """(status document, exit code). Raises StatusFailed when the cluster cannot be reached."""
+    try:
+        connection = connection or await build_connection(settings)
+    except ServiceError as err:
+        raise StatusFailed(err.message) from None
+    monitor = ClusterMonitor(connection, settings, aws_config=STATUS_AWS_CONFIG)
+    try:
+        snap = await asyncio.wait_for(monitor.one_shot(), STATUS_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        raise StatusFailed(f"Reading cluster {settings.cluster} took longer than {STATUS_TIMEOUT_SECONDS} s; "
+                           f"check the network path to {connection.kube.server} and to AWS.") from None
+    kube_down = [snap.sources[n] for n in KUBE_SOURCES if n in snap.sources and not snap.sources[n].ok]
+    if len(kube_down) == len([n for n in KUBE_SOURCES if n in snap.sources]) and kube_down:
+        raise StatusFailed(f"Cannot read the Kubernetes API of cluster {settings.cluster} at {connection.kube.server}: "
+                           f"{kube_down[0].error}")
+    cluster_state = snap.sources.get("cluster")
+    if snap.cluster is None and cluster_state is not None and not cluster_state.ok:
+        if any(word in cluster_state.error for word in ("unreachable", "credentials rejected")):
+            raise StatusFailed(cluster_state.error)
+    doc = build_status(snap, settings)
+    code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
+    return doc, code
+
+
+@click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable keys, for scripts and CI).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
+@click.option("--cluster", default=None, help="EKS cluster name.")
+@click.option("--region", default=None, help="AWS region of the cluster.")
+@click.option("--kubeconfig", default=None, help="kubeconfig file (default $KUBECONFIG or ~/.kube/config).")
+@click.option("--context", "kube_context", default=None, help="kubeconfig context to use.")
+@click.option("--profile", "aws_profile", default=None, help="AWS named profile.")
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool, config_path: str | None, cluster: str | None, region: str | None,
+                   kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
+    """Show the cluster's Fargate migration state: profiles, nodes, CoreDNS, targets, pods, cost, findings."""
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    try:
+        settings = obj.get("settings") or load_settings(config_path, {
+            "cluster": cluster, "region": region, "kubeconfig": kubeconfig, "kube_context": kube_context, "aws_profile": aws_profile,
+        })
+    except ConfigError as err:
+        click.echo(f"iagent-tui status: {err}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    try:
+        doc, code = asyncio.run(collect_status(settings, obj.get("connection")))
+    except StatusFailed as err:
+        if as_json:
+            click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region}}, indent=2))
+        click.echo(f"iagent-tui status: {err}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
+    click.echo(json.dumps(doc, indent=2) if as_json else render_status(doc))
+    sys.exit(code)

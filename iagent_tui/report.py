@@ -1,0 +1,243 @@
+"""The `status` report: one Snapshot turned into JSON-ready data and a readable summary.
+
+Everything computed here comes from iagent_tui.insights (Fargate cost, start phases, findings);
+this module only gathers their inputs from the snapshot and shapes the output. The JSON keys are a
+contract for scripts and CI: add keys, never rename or drop them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from .config import Settings
+from .insights import HOURS_PER_MONTH, check_workloads, pod_hourly_cost, pod_start_phases, rate_card
+from .model import Pod, Snapshot
+
+# Sources whose failure means findings could not be fully evaluated (popeye: "not evaluated").
+_FINDING_INPUTS = ("pods", "deployments", "daemonsets", "statefulsets", "services", "ingresses",
+                   "fargate_profiles", "addons", "iam_roles")
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ") if dt else None
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _billable(pod: Pod) -> bool:
+    """Fargate bills from image pull to termination: pods on a Fargate node that have not ended."""
+    return pod.compute_type == "fargate" and pod.phase not in ("Succeeded", "Failed")
+
+
+def _findings(snap: Snapshot, rates: Any) -> list[dict[str, Any]]:
+    bare_pods = [dict(p.raw) for p in snap.pods if p.raw and not p.owner_kind]
+    coredns = snap.addon("coredns")
+    found = check_workloads(
+        [dict(w.raw) for w in snap.workloads if w.raw] + bare_pods,
+        # None skips the "no profile selects it" check when profiles could not be read at all
+        profiles=[dict(p.raw) for p in snap.profiles] if (snap.sources.get("fargate_profiles") is None or snap.sources["fargate_profiles"].ok) else None,
+        services=[dict(s.raw) for s in snap.services if s.raw],
+        ingresses=[dict(i.raw) for i in snap.ingresses if i.raw],
+        pod_execution_roles=[dict(r) for r in snap.pod_execution_roles],
+        coredns_addon=dict(coredns.raw) if coredns is not None and coredns.raw else None,
+        rates=rates,
+    )
+    return [
+        {"code": f.code, "severity": f.severity, "object": f.object, "message": f.message, "evidence": f.evidence, "fix": f.fix}
+        for f in found
+    ]
+
+
+def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
+    """The `status --json` document."""
+    region = snap.cluster.region if snap.cluster else settings.region
+    notes: list[str] = []
+    try:
+        rates = rate_card(region, settings.rate_overrides())
+    except ValueError as exc:
+        rates = None
+        notes.append(f"costs not computed: {exc}")
+    events_raw = [dict(e.raw) for e in snap.events if e.raw and e.kind == "Pod"]
+
+    pods = []
+    hourly_total = 0.0
+    priced_all = True
+    for pod in snap.pods:
+        startup = pod_start_phases(pod.raw, events_raw).to_ready if pod.raw else None
+        hourly = None
+        if rates is not None and _billable(pod) and pod.raw:
+            cost = pod_hourly_cost(pod.raw, rates)
+            hourly = cost.hourly
+            if hourly is None:
+                priced_all = False
+                notes.append(f"pod {pod.key} not priced: {cost.note or 'no size'}")
+            else:
+                hourly_total += hourly
+        pods.append({
+            "namespace": pod.namespace, "name": pod.name, "node": pod.node or None, "compute_type": pod.compute_type or None,
+            "phase": pod.phase, "status": pod.reason, "ready": pod.ready, "restarts": pod.restarts,
+            "startup_seconds": _round(startup, 1), "capacity_provisioned": pod.capacity_provisioned or None,
+            "fargate_profile": pod.fargate_profile or None, "hourly_cost_usd": _round(hourly),
+        })
+
+    coredns = snap.addon("coredns")
+    findings = _findings(snap, rates) if snap.pods or snap.workloads else []
+    not_evaluated = sorted(name for name in _FINDING_INPUTS if name in snap.sources and not snap.sources[name].ok)
+    return {
+        "taken_at": _iso(snap.taken_at),
+        "cluster": {
+            "name": snap.cluster.name if snap.cluster else settings.cluster,
+            "region": region,
+            "status": snap.cluster.status if snap.cluster else None,
+            "version": snap.cluster.version if snap.cluster else None,
+            "endpoint": snap.cluster.endpoint if snap.cluster else None,
+        },
+        "connection": {
+            "context": snap.connection.context, "server": snap.connection.server, "auth": snap.connection.auth_kind,
+            "read_only": snap.connection.read_only,
+        } if snap.connection else None,
+        "fargate_profiles": [
+            {"name": p.name, "status": p.status, "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in p.selectors],
+             "subnets": list(p.subnets), "pod_execution_role_arn": p.pod_execution_role_arn}
+            for p in snap.profiles
+        ],
+        "nodegroups": [
+            {"name": g.name, "status": g.status, "desired": g.desired, "min": g.min, "max": g.max, "instance_types": list(g.instance_types)}
+            for g in snap.nodegroups
+        ],
+        "nodes": [{"name": n.name, "compute_type": n.compute_type, "ready": n.ready, "zone": n.zone or None} for n in snap.nodes],
+        "coredns": {
+            "addon_status": coredns.status if coredns else None,
+            "addon_version": coredns.version if coredns else None,
+            "compute_type": (coredns.compute_type or "EC2") if coredns else None,  # EKS default: EC2
+            "pods": [{"name": p.name, "node": p.node or None, "compute_type": p.compute_type or None, "ready": p.ready} for p in snap.coredns_pods()],
+        },
+        "load_balancers": [{"name": lb.name, "dns_name": lb.dns_name, "state": lb.state, "scheme": lb.scheme} for lb in snap.load_balancers],
+        "target_groups": [
+            {"name": tg.name, "arn": tg.arn, "load_balancer": tg.lb_name or None, "target_type": tg.target_type,
+             "targets": [{"id": t.id, "port": t.port, "state": t.state, "reason": t.reason or None, "pod": t.pod} for t in tg.targets]}
+            for tg in snap.target_groups
+        ],
+        "ingresses": [{"namespace": i.namespace, "name": i.name, "hostname": i.hostname or None, "class": i.class_name or None,
+                       "target_type": i.target_type} for i in snap.ingresses],
+        "pods": pods,
+        "cost": {
+            "fargate_hourly_usd": _round(hourly_total) if rates is not None else None,
+            "fargate_monthly_usd": _round(hourly_total * HOURS_PER_MONTH, 2) if rates is not None else None,
+            "complete": rates is not None and priced_all,
+            "rates": {"region": rates.region, "vcpu_hour": rates.vcpu_hour, "gb_hour": rates.gb_hour} if rates else None,
+        },
+        "findings": findings,
+        "findings_summary": count_by_severity_dict(findings),
+        "not_evaluated": not_evaluated,
+        "sources": {
+            name: {"ok": s.ok, "error": s.error or None, "stale_since": _iso(s.stale_since), "last_success": _iso(s.last_success)}
+            for name, s in sorted(snap.sources.items())
+        },
+        "notes": notes,
+    }
+
+
+def count_by_severity_dict(findings: list[Mapping[str, Any]]) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for f in findings:
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    return counts
+
+
+# -- text -----------------------------------------------------------------------------------------
+def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"${value:,.4f}"
+
+
+def render_status(doc: Mapping[str, Any]) -> str:
+    """A readable summary of build_status()'s document (what `status` prints without --json)."""
+    c = doc["cluster"]
+    lines = [f"Cluster {c['name']} ({c['region']}): {c['status'] or 'unknown'}, Kubernetes {c['version'] or '?'}"]
+    if doc.get("connection"):
+        conn = doc["connection"]
+        lines.append(f"  API {conn['server']} via {conn['context']} ({conn['auth']} auth{', read-only' if conn['read_only'] else ''})")
+
+    lines.append("")
+    lines.append(f"Fargate profiles ({len(doc['fargate_profiles'])})")
+    lines += _table([["NAME", "STATUS", "SELECTORS", "SUBNETS"]] + [
+        [p["name"], p["status"],
+         "; ".join(s["namespace"] + ("{" + ",".join(f"{k}={v}" for k, v in s["labels"].items()) + "}" if s["labels"] else "") for s in p["selectors"]),
+         ",".join(p["subnets"])]
+        for p in doc["fargate_profiles"]
+    ]) if doc["fargate_profiles"] else ["  none"]
+
+    nodes = doc["nodes"]
+    fargate_nodes = sum(n["compute_type"] == "fargate" for n in nodes)
+    not_ready = [n["name"] for n in nodes if not n["ready"]]
+    lines.append("")
+    lines.append(f"Nodes: {len(nodes)} ({fargate_nodes} Fargate, {len(nodes) - fargate_nodes} EC2)"
+                 + (f"; not ready: {', '.join(not_ready)}" if not_ready else ""))
+
+    dns = doc["coredns"]
+    lines.append("")
+    placed = ", ".join(f"{p['name']} on {p['compute_type'] or 'no node'}{'' if p['ready'] else ' (not ready)'}" for p in dns["pods"]) or "no pods"
+    lines.append(f"CoreDNS: add-on {dns['addon_status'] or 'not installed'}, computeType {dns['compute_type'] or '-'}; {placed}")
+
+    if doc["target_groups"]:
+        lines.append("")
+        lines.append("Target groups")
+        for tg in doc["target_groups"]:
+            states: dict[str, int] = {}
+            for t in tg["targets"]:
+                states[t["state"]] = states.get(t["state"], 0) + 1
+            summary = ", ".join(f"{n} {s}" for s, n in sorted(states.items())) or "no targets"
+            lines.append(f"  {tg['name']} ({tg['target_type']}): {summary}")
+
+    pods = doc["pods"]
+    on_fargate = [p for p in pods if p["compute_type"] == "fargate"]
+    lines.append("")
+    lines.append(f"Pods: {len(pods)} ({len(on_fargate)} on Fargate)")
+    starts = sorted(p["startup_seconds"] for p in pods if p["startup_seconds"] is not None)
+    if starts:
+        lines.append(f"  start to Ready: median {starts[len(starts) // 2]:.0f} s, slowest {starts[-1]:.0f} s")
+    unhealthy = [p for p in pods if not p["ready"] and p["phase"] not in ("Succeeded",)]
+    if unhealthy:
+        lines += _table([["NAMESPACE", "POD", "STATUS", "NODE"]] + [[p["namespace"], p["name"], p["status"], p["node"] or "-"] for p in unhealthy[:15]], "  ")
+        if len(unhealthy) > 15:
+            lines.append(f"  ... and {len(unhealthy) - 15} more not ready")
+
+    cost = doc["cost"]
+    lines.append("")
+    lines.append(f"Fargate cost: {_money(cost['fargate_hourly_usd'])}/hour, {_money(cost['fargate_monthly_usd'])}/month"
+                 + ("" if cost["complete"] else " (incomplete)"))
+
+    findings = doc["findings"]
+    summary = doc["findings_summary"]
+    lines.append("")
+    lines.append(f"Findings: {summary['error']} error, {summary['warning']} warning, {summary['info']} info")
+    for f in findings[:20]:
+        lines.append(f"  {f['severity'].upper():7} {f['code']}  {f['object']}: {f['message']}")
+    if len(findings) > 20:
+        lines.append(f"  ... {len(findings) - 20} more (use --json for all)")
+    if doc["not_evaluated"]:
+        lines.append(f"  not evaluated (data missing): {', '.join(doc['not_evaluated'])}")
+
+    failing = {n: s for n, s in doc["sources"].items() if not s["ok"]}
+    if failing:
+        lines.append("")
+        lines.append("Problems reading the cluster")
+        for name, s in failing.items():
+            lines.append(f"  {name}: {s['error']}")
+    for note in doc["notes"]:
+        lines.append(f"Note: {note}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["build_status", "render_status", "count_by_severity_dict"]
