@@ -156,6 +156,23 @@ async def test_bookmarks_carry_the_current_resource_version(tmp_path):
         assert events[1]["object"]["kind"] == "ConfigMap"
 
 
+async def test_streaming_list_ends_initial_events_with_an_annotated_bookmark(tmp_path):
+    async with running_server(tmp_path) as api:
+        api.store.create(rt("configmaps"), _cm("a"), "default")
+        api.store.create(rt("configmaps"), _cm("b"), "default")
+        query = ("watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                 "&allowWatchBookmarks=true")
+        events = await _lines(api, query, 3)
+        assert [e["type"] for e in events] == ["ADDED", "ADDED", "BOOKMARK"]
+        end = events[2]["object"]["metadata"]
+        assert end["annotations"] == {"k8s.io/initial-events-end": "true"}
+        assert end["resourceVersion"] == api.store.resource_version
+        async with aiohttp.ClientSession() as s:
+            url = f"{api.url}/api/v1/namespaces/default/configmaps?watch=1&sendInitialEvents=true"
+            async with s.get(url, headers=api.headers(), ssl=api.ssl) as r:
+                assert r.status == 422 and "resourceVersionMatch" in (await r.json())["message"]
+
+
 async def test_timeout_seconds_ends_the_stream(tmp_path):
     async with running_server(tmp_path) as api:
         events = await _lines(api, "watch=true&timeoutSeconds=1", 5)

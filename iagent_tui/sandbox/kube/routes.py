@@ -420,6 +420,17 @@ class ResourceRoutes:
         include = q.get("includeObject", "Metadata")
 
         initial: list[dict] = []
+        # Streaming lists (sendInitialEvents, client-go's WatchList): the current state as ADDED,
+        # then a bookmark annotated "k8s.io/initial-events-end", then changes.
+        streaming_list = _true(q.get("sendInitialEvents"))
+        if streaming_list:
+            if q.get("resourceVersionMatch") != "NotOlderThan":
+                raise ApiError(422, "Invalid", "resourceVersionMatch: Forbidden: sendInitialEvents "
+                               "requires setting resourceVersionMatch to NotOlderThan")
+            if not bookmarks:
+                raise ApiError(422, "Invalid", "allowWatchBookmarks: Forbidden: sendInitialEvents "
+                               "requires setting allowWatchBookmarks to true")
+            rv = None
         if rv in (None, "0"):
             # Start with the current state as ADDED events, then changes after that list.
             initial, rv = self.store.list(t.rt, t.namespace, label_selector=label_sel,
@@ -458,6 +469,10 @@ class ResourceRoutes:
             await response.prepare(request)
             for obj in initial:
                 await response.write(encode("ADDED", obj))
+            if streaming_list:
+                end = {"kind": t.rt.kind, "apiVersion": t.rt.api_version, "metadata": {
+                    "resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}}}
+                await response.write(encode("BOOKMARK", end))
             iterator = watch.__aiter__()
             while True:
                 remaining = deadline - loop.time()
