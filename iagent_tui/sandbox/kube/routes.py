@@ -7,10 +7,8 @@ this module speaks HTTP: query parameters, bodies, content types, tables and wat
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -21,6 +19,9 @@ from . import openapi, tables
 from .errors import ApiError, bad_request, not_found, unsupported_media_type
 from .patch import apply_patch
 from .resources import ResourceType
+from .watch_http import Target, WatchStreams
+from .watch_http import int_param as _int_param
+from .watch_http import true_param as _true
 
 PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                "application/strategic-merge-patch+json")
@@ -31,29 +32,6 @@ BOOKMARK_EVERY_SIM = 60.0
 # Registries with ReturnDeletedObject (kubernetes/pkg/registry): DELETE answers with the object.
 RETURNS_DELETED_OBJECT = frozenset({"pods", "services", "serviceaccounts", "persistentvolumes",
                                     "persistentvolumeclaims"})  # simulated seconds between bookmarks, like a real server's ~1 min
-
-
-@dataclass
-class Target:
-    rt: ResourceType
-    namespace: str | None
-    name: str | None
-    subresource: str | None
-    legacy_watch: bool = False
-
-
-def _true(value: str | None) -> bool:
-    return value is not None and value.lower() in ("1", "true", "yes")
-
-
-def _int_param(request: web.Request, name: str) -> int | None:
-    raw = request.query.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        raise bad_request(f'invalid value for {name}: "{raw}" is not an integer') from None
 
 
 def _media_type(request: web.Request) -> str:
@@ -141,12 +119,10 @@ class ResourceRoutes:
     def __init__(self, store, clock: SandboxClock) -> None:
         self.store = store
         self.clock = clock
-        self._watches: set = set()
+        self.watches = WatchStreams(store, clock)
 
     def close_streams(self) -> None:
-        """End every watch this server is streaming (their responses then end cleanly)."""
-        for watch in list(self._watches):
-            watch.close()
+        self.watches.close_all()
 
     # -- dispatch ---------------------------------------------------------------------------------
     async def handle(self, request: web.Request, t: Target) -> web.StreamResponse:
@@ -155,11 +131,11 @@ class ResourceRoutes:
             if m != "GET" or t.subresource:
                 raise ApiError(405, "MethodNotAllowed",
                                "the server does not allow this method on the requested resource")
-            return await self.watch(request, t)
+            return await self.watches.serve(request, t)
         if t.name is None:
             if m == "GET":
                 if _true(request.query.get("watch")):
-                    return await self.watch(request, t)
+                    return await self.watches.serve(request, t)
                 return self.list(request, t)
             if m == "POST" and (t.namespace is not None or not t.rt.namespaced):
                 return await self.create(request, t)
@@ -404,103 +380,6 @@ class ResourceRoutes:
         return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                            "metadata": {"resourceVersion": self.store.resource_version},
                            "items": deleted})
-
-    # -- watch ------------------------------------------------------------------------------------
-    async def watch(self, request: web.Request, t: Target) -> web.StreamResponse:
-        q = request.query
-        label_sel, field_sel = q.get("labelSelector") or None, q.get("fieldSelector") or None
-        if t.name is not None:
-            # /watch/namespaces/x/pods/name (legacy) watches one object by name.
-            field_sel = ",".join(filter(None, [field_sel, f"metadata.name={t.name}"]))
-        rv = q.get("resourceVersion") or None
-        timeout = _int_param(request, "timeoutSeconds")
-        bookmarks = _true(q.get("allowWatchBookmarks"))
-        accept = request.headers.get("Accept", "")
-        as_table = tables.wants_table(accept)
-        include = q.get("includeObject", "Metadata")
-
-        initial: list[dict] = []
-        # Streaming lists (sendInitialEvents, client-go's WatchList): the current state as ADDED,
-        # then a bookmark annotated "k8s.io/initial-events-end", then changes.
-        streaming_list = _true(q.get("sendInitialEvents"))
-        if streaming_list:
-            if q.get("resourceVersionMatch") != "NotOlderThan":
-                raise ApiError(422, "Invalid", "resourceVersionMatch: Forbidden: sendInitialEvents "
-                               "requires setting resourceVersionMatch to NotOlderThan")
-            if not bookmarks:
-                raise ApiError(422, "Invalid", "allowWatchBookmarks: Forbidden: sendInitialEvents "
-                               "requires setting allowWatchBookmarks to true")
-            rv = None
-        if rv in (None, "0"):
-            # Start with the current state as ADDED events, then changes after that list.
-            initial, rv = self.store.list(t.rt, t.namespace, label_selector=label_sel,
-                                          field_selector=field_sel)
-        response = web.StreamResponse(status=200)
-        response.content_type = "application/json"
-        response.enable_chunked_encoding()
-        try:
-            watch = self.store.watch(t.rt, t.namespace, resource_version=rv,
-                                     label_selector=label_sel, field_selector=field_sel)
-        except ApiError as err:
-            if err.status != 410:
-                raise
-            # Expired resourceVersion: a 200 stream carrying one ERROR event, as a real server.
-            await response.prepare(request)
-            await response.write(_line({"type": "ERROR", "object": err.to_status()}))
-            await response.write_eof()
-            return response
-
-        self._watches.add(watch)
-        first_table = True
-
-        def encode(kind: str, obj: dict) -> bytes:
-            nonlocal first_table
-            if as_table and kind != "BOOKMARK":
-                payload = tables.build_table(t.rt.plural, [obj], self.clock.now(),
-                                             include_object=include, with_columns=first_table,
-                                             api_version=tables.table_api_version(accept))
-                first_table = False
-                return _line({"type": kind, "object": payload})
-            return _line({"type": kind, "object": obj})
-
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + (timeout if timeout and timeout > 0 else DEFAULT_WATCH_TIMEOUT)
-        try:
-            await response.prepare(request)
-            for obj in initial:
-                await response.write(encode("ADDED", obj))
-            if streaming_list:
-                end = {"kind": t.rt.kind, "apiVersion": t.rt.api_version, "metadata": {
-                    "resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}}}
-                await response.write(encode("BOOKMARK", end))
-            iterator = watch.__aiter__()
-            while True:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
-                wait = min(remaining, self.clock.wall_seconds(BOOKMARK_EVERY_SIM)) if bookmarks else remaining
-                try:
-                    kind, obj = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait, 0.01))
-                except StopAsyncIteration:
-                    break
-                except asyncio.TimeoutError:
-                    if bookmarks and loop.time() < deadline:
-                        watch.request_bookmark()  # queued behind anything already delivered
-                    continue
-                if kind == "BOOKMARK" and not bookmarks:
-                    continue
-                await response.write(encode(kind, obj))
-            await response.write_eof()
-        except ConnectionResetError:
-            pass  # the client left
-        finally:
-            watch.close()
-            self._watches.discard(watch)
-        return response
-
-
-def _line(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
 
 
 def _key(obj: dict) -> tuple[str, str]:

@@ -24,9 +24,10 @@ from .errors import ApiError
 from .metrics_api import MetricsApi
 from .pod_logs import PodLogs
 from .resources import RESOURCES, rt_for_path
-from .routes import ResourceRoutes, Target
+from .routes import ResourceRoutes
 from .sources import LogSource, MetricsSource
 from .tls import generate_tls
+from .watch_http import Target
 
 log = logging.getLogger(__name__)
 
