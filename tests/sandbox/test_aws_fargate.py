@@ -43,6 +43,7 @@ async def profile_status(env: Aws, name: str) -> str | None:
 
 async def test_profile_goes_creating_then_active(aws: Aws) -> None:
     role = await pod_role(aws)
+    aws.sandbox.clock.set_speed(1)  # real time: the profile stays CREATING while we look
     created = await create_profile(aws, "fp-default", role)
     profile = created["fargateProfile"]
     assert profile["status"] == "CREATING"
@@ -51,6 +52,7 @@ async def test_profile_goes_creating_then_active(aws: Aws) -> None:
         f"arn:aws:eks:eu-central-1:123456789012:fargateprofile/{CLUSTER}/fp-default/"
     )
     assert [p["status"] for p in aws.sandbox.fargate_profiles(CLUSTER)] == ["CREATING"]
+    aws.sandbox.clock.set_speed(1000)
 
     async def active() -> bool:
         return await profile_status(aws, "fp-default") == "ACTIVE"

@@ -55,7 +55,7 @@ class Aws:
                     region_name=self.sandbox.region,
                     aws_access_key_id=self.sandbox.access_key_id,
                     aws_secret_access_key=self.sandbox.secret_access_key,
-                    config=Config(retries={"max_attempts": max_attempts, "mode": "standard"}),
+                    config=Config(retries={"total_max_attempts": max_attempts, "mode": "standard"}),
                 )
         return self._clients[key]
 

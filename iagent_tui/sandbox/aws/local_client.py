@@ -58,7 +58,7 @@ def local_client(
             endpoint_url=LOCAL_ENDPOINT,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
         )
 
     def answer(request: Any, **_: Any) -> AWSResponse:
