@@ -283,3 +283,19 @@ def test_delete_collection_by_label(core, ns):
         core.create_namespaced_config_map(ns, {"metadata": {"name": name, "labels": {"tier": tier}}})
     core.delete_collection_namespaced_config_map(ns, label_selector="tier=web")
     assert [i.metadata.name for i in core.list_namespaced_config_map(ns).items] == ["c"]
+
+
+def test_sync_client_watch_sees_changes_after_a_list(core, ns):
+    from kubernetes import watch
+
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "before"}})
+    rv = core.list_namespaced_config_map(ns).metadata.resource_version
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "after"}})
+    core.delete_namespaced_config_map("before", ns)
+    w = watch.Watch()
+    seen = []
+    for event in w.stream(core.list_namespaced_config_map, ns, resource_version=rv, timeout_seconds=5):
+        seen.append((event["type"], event["object"].metadata.name))
+        if len(seen) == 2:
+            w.stop()
+    assert seen == [("ADDED", "after"), ("DELETED", "before")]
