@@ -227,3 +227,15 @@ async def test_drop_watches_ends_open_streams_and_stop_frees_the_port(tmp_path):
     with pytest.raises(aiohttp.ClientConnectionError):
         async with aiohttp.ClientSession() as s:
             await s.get(url + "/version", ssl=api.ssl)
+
+
+async def test_a_client_that_leaves_does_not_leak_its_watch(tmp_path):
+    async with running_server(tmp_path) as api:
+        api.store.create(rt("configmaps"), _cm("a"), "default")
+        async with aiohttp.ClientSession() as s:
+            url = f"{api.url}/api/v1/namespaces/default/configmaps?watch=1"
+            r = await s.get(url, headers=api.headers(), ssl=api.ssl)
+            assert json.loads(await asyncio.wait_for(r.content.readline(), TIMEOUT))["type"] == "ADDED"
+            assert api.store.open_watches == 1
+            r.close()  # drop the connection mid-stream
+        await _wait(lambda: api.store.open_watches == 0)
