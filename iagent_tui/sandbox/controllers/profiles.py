@@ -7,7 +7,8 @@ deleted; their ReplicaSets recreate them, and the Fargate admission places the n
 another matching profile or leaves them to the default scheduler (Pending when nothing fits).
 
 moto offers no notification when DeleteFargateProfile is called, so the profiles are read once per
-wall second: one in-process call that only computes the statuses of a handful of profiles.
+wall second (more often only when the clock runs so fast that a deletion would fit between two
+reads): one in-process call that computes the statuses of a handful of profiles.
 """
 
 from __future__ import annotations
@@ -23,25 +24,30 @@ log = logging.getLogger(__name__)
 PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
 PODS = rt("pods")
 POLL_WALL_SECONDS = 1.0
+POLL_SIM_SECONDS = 15.0     # a deletion lasts ~2 simulated minutes: see it while it happens
 
 
 class ProfileDeletionController:
     def __init__(self, world) -> None:
         self.world = world
         self.wakeup = Wakeup(world.clock)
-        self._stopped: set[str] = set()   # profile ARNs whose pods were already stopped
+        self._stopped: set[str] = set()   # DELETING profiles whose pods were already stopped
+        self._known: set[str] = set()
 
     def reconcile(self) -> None:
         profiles = self.world.aws.fargate_profiles(self.world.cluster_name)
-        deleting = [p for p in profiles if p.get("status") == "DELETING"]
-        present = {p.get("fargateProfileArn") or p["fargateProfileName"] for p in profiles}
-        self._stopped &= present    # forget profiles that are gone (a new one may reuse the name)
-        for profile in deleting:
-            key = profile.get("fargateProfileArn") or profile["fargateProfileName"]
-            if key in self._stopped:
-                continue
-            self._stopped.add(key)
-            self.stop_pods(profile["fargateProfileName"])
+        seen = {p["fargateProfileName"]: p.get("status") for p in profiles}
+        # A profile that vanished between two reads went through DELETING unseen (fast clocks):
+        # its pods are stopped all the same.
+        for name in self._known - set(seen):
+            if name not in self._stopped:
+                self.stop_pods(name)
+        for name, status in seen.items():
+            if status == "DELETING" and name not in self._stopped:
+                self._stopped.add(name)
+                self.stop_pods(name)
+        self._stopped &= set(seen)    # a new profile may reuse a deleted one's name
+        self._known = set(seen)
 
     def stop_pods(self, profile_name: str) -> int:
         store = self.world.store
@@ -64,7 +70,8 @@ class ProfileDeletionController:
     async def run(self) -> None:
         while True:
             self.reconcile()
-            await self.wakeup.wait(POLL_WALL_SECONDS * self.world.clock.speed)
+            clock = self.world.clock
+            await self.wakeup.wait(min(POLL_WALL_SECONDS * clock.speed, POLL_SIM_SECONDS))
 
 
 async def run(world) -> None:
