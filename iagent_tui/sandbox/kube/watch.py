@@ -57,7 +57,7 @@ class Watch:
     def offer(self, change: Change) -> None:
         """Translate a change for this watcher's filter: an object that starts matching arrives
         as ADDED, one that stops matching as DELETED (the API server's watch-cache behaviour)."""
-        if self.closed or change.rt is not self.rt:
+        if self.closed or (change.rt is not self.rt and change.rt != self.rt):
             return
         now, before = self._selects(change.obj), self._selects(change.old)
         if change.type == "DELETED":
