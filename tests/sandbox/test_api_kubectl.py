@@ -180,3 +180,17 @@ def test_wrong_token_and_unknown_resource_messages(api, tmp_path):
     assert 'the server doesn\'t have a resource type "widgets"' in proc.stderr
     proc = kubectl(api, "get", "pod", "ghost", check=False)
     assert 'pods "ghost" not found' in proc.stderr
+
+
+def test_reapplying_a_custom_resource_uses_a_merge_patch(api):
+    tgb = ("apiVersion: elbv2.k8s.aws/v1beta1\nkind: TargetGroupBinding\nmetadata:\n  name: tgb\n"
+           "spec:\n  targetGroupARN: arn:aws:elasticloadbalancing:eu-central-1:123456789012:"
+           "targetgroup/k8s-default-web/0123456789abcdef\n  targetType: {}\n"
+           "  serviceRef: {{name: web, port: 80}}\n")
+    assert "created" in kubectl(api, "apply", "-f", "-", stdin=tgb.format("ip")).stdout
+    # Strategic merge is refused for custom resources; kubectl learns that from /openapi/v3.
+    assert "configured" in kubectl(api, "apply", "-f", "-", stdin=tgb.format("instance")).stdout
+    out = kubectl(api, "get", "targetgroupbindings", "-o", "wide").stdout
+    assert header(out) == ["NAME", "SERVICE-NAME", "SERVICE-PORT", "TARGET-TYPE", "ARN", "AGE"]
+    assert out.splitlines()[1].split()[1:4] == ["web", "80", "instance"]
+    kubectl(api, "delete", "targetgroupbinding", "tgb")

@@ -27,6 +27,8 @@ SCHEMA_RELEASE = "v1.31.0-local"
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 PATCH_CONTENT_TYPES = ("application/json-patch+json", "application/merge-patch+json",
                        "application/strategic-merge-patch+json")
+# Custom resources take no strategic merge patch; kubectl reads this list to pick a patch type.
+CUSTOM_PATCH_CONTENT_TYPES = PATCH_CONTENT_TYPES[:2]
 
 # The AWS Load Balancer Controller's CRD schema (v1beta1, trimmed to the fields it defines).
 TGB = "io.k8s.aws.elbv2.v1beta1.TargetGroupBinding"
@@ -207,7 +209,7 @@ _LIST_PARAMS = [
 
 
 def _op(action: str, gvk: dict, op_id: str, response_ref: str | None, *, body_ref: str | None = None,
-        patch: bool = False, params: list[dict] | None = None, v3: bool = True) -> dict:
+        patch: tuple[str, ...] = (), params: list[dict] | None = None, v3: bool = True) -> dict:
     op: dict[str, Any] = {
         "operationId": op_id,
         "x-kubernetes-action": action,
@@ -222,14 +224,14 @@ def _op(action: str, gvk: dict, op_id: str, response_ref: str | None, *, body_re
         if patch:
             op["requestBody"] = {"required": True, "content": {
                 ct: {"schema": {"$ref": "#/components/schemas/" + META + "Patch"}}
-                for ct in PATCH_CONTENT_TYPES}}
+                for ct in patch}}
         elif body_ref:
             op["requestBody"] = {"required": True, "content": {"*/*": {"schema": {"$ref": body_ref}}}}
     else:
         if response_ref:
             op["responses"]["200"] = {"description": "OK", "schema": {"$ref": response_ref}}
         if patch:
-            op["consumes"] = list(PATCH_CONTENT_TYPES)
+            op["consumes"] = list(patch)
             op["parameters"].append({"name": "body", "in": "body", "required": True,
                                      "schema": {"$ref": "#/definitions/" + META + "Patch"}})
         elif body_ref:
@@ -270,6 +272,7 @@ def _paths_for(r: ResourceType, ref_prefix: str, v3: bool) -> dict[str, dict]:
         path_params.append(_param("namespace", "path", "object name and auth scope", required=True))
     name_param = [_param("name", "path", f"name of the {r.kind}", required=True)]
     status_ref = ref_prefix + META + "Status"
+    patch_types = CUSTOM_PATCH_CONTENT_TYPES if r.is_custom else PATCH_CONTENT_TYPES
 
     paths: dict[str, dict] = {
         base: {
@@ -284,7 +287,7 @@ def _paths_for(r: ResourceType, ref_prefix: str, v3: bool) -> dict[str, dict]:
             "get": _op("get", gvk, f"read{vid}{kind_id}", ref, v3=v3),
             "put": _op("put", gvk, f"replace{vid}{kind_id}", ref, body_ref=ref,
                        params=params(_COMMON_WRITE_PARAMS), v3=v3),
-            "patch": _op("patch", gvk, f"patch{vid}{kind_id}", ref, patch=True,
+            "patch": _op("patch", gvk, f"patch{vid}{kind_id}", ref, patch=patch_types,
                          params=params(_COMMON_WRITE_PARAMS), v3=v3),
             "delete": _op("delete", gvk, f"delete{vid}{kind_id}", status_ref, v3=v3),
             "parameters": params(path_params, name_param),
@@ -307,7 +310,7 @@ def _paths_for(r: ResourceType, ref_prefix: str, v3: bool) -> dict[str, dict]:
             "get": _op("get", sgvk, f"read{vid}{kind_id}{cap}", sref, v3=v3),
             "put": _op("put", sgvk, f"replace{vid}{kind_id}{cap}", sref, body_ref=sref,
                        params=params(_COMMON_WRITE_PARAMS), v3=v3),
-            "patch": _op("patch", sgvk, f"patch{vid}{kind_id}{cap}", sref, patch=True,
+            "patch": _op("patch", sgvk, f"patch{vid}{kind_id}{cap}", sref, patch=patch_types,
                          params=params(_COMMON_WRITE_PARAMS), v3=v3),
             "parameters": params(path_params, name_param),
         }
