@@ -52,24 +52,26 @@ class Cluster:
         except Exception as exc:  # noqa: BLE001 - kubeconfig problems of every kind
             raise HelmError(f"Kubernetes cluster unreachable: {exc}") from None
 
-    def call(self, method: str, path: str, body: Any = None, query: list | None = None) -> dict | None:
-        from kubernetes.client.exceptions import ApiException
-
+    def call(self, method: str, path: str, body: Any = None, query: list | None = None,
+             content_type: str = "application/json") -> dict | None:
+        """JSON in, JSON out; None for a GET of something absent; HelmError otherwise."""
         try:
-            data = self.api.call_api(path, method, query_params=query or [], body=body,
-                                     header_params={"Accept": "application/json", "Content-Type": "application/json"},
-                                     auth_settings=["BearerToken"], _preload_content=False, _return_http_data_only=True)
-        except ApiException as exc:
-            if exc.status == 404 and method == "GET":
-                return None
-            try:
-                message = json.loads(exc.body).get("message", exc.body)
-            except (TypeError, ValueError):
-                message = exc.body or exc.reason
-            raise HelmError(f"{method} {path}: {message}") from None
-        except Exception as exc:  # noqa: BLE001 - connection refused etc.
+            request = self.api.param_serialize(method=method, resource_path=path, query_params=query or [],
+                                               header_params={"Accept": "application/json", "Content-Type": content_type},
+                                               body=body, auth_settings=["BearerToken"])
+            response = self.api.call_api(*request)
+            response.read()
+        except Exception as exc:  # noqa: BLE001 - connection refused, TLS errors...
             raise HelmError(f"Kubernetes cluster unreachable: {exc}") from None
-        return json.loads(data.data or b"{}")
+        if response.status == 404 and method == "GET":
+            return None
+        if response.status >= 400:
+            try:
+                message = json.loads(response.data).get("message", response.data)
+            except (TypeError, ValueError):
+                message = response.data or response.reason
+            raise HelmError(f"{method} {path}: {message}")
+        return json.loads(response.data or b"{}")
 
 
 def _release_records(cluster: Cluster, release: str, namespace: str) -> list[dict]:
@@ -126,9 +128,8 @@ def upgrade_install(cluster: Cluster, release: str, chart: str, namespace: str, 
         if old["metadata"]["labels"].get("status") == "deployed":
             first = _decode_release(old).get("info", {}).get("first_deployed")
             patch = {"metadata": {"labels": {"status": "superseded"}}}
-            cluster.api.call_api(_path("secrets", namespace, old["metadata"]["name"]), "PATCH", body=patch,
-                                 header_params={"Content-Type": "application/merge-patch+json"},
-                                 auth_settings=["BearerToken"], _preload_content=False)
+            cluster.call("PATCH", _path("secrets", namespace, old["metadata"]["name"]), body=patch,
+                         content_type="application/merge-patch+json")
     revision = 1 + max((int(s["metadata"]["labels"].get("version", "0")) for s in history), default=0)
     cluster.call("POST", _path("secrets", namespace), body=_release_secret(values, namespace, release, revision, first))
     verb = "has been upgraded. Happy Helming!" if history else "does not exist. Installing it now."
