@@ -41,7 +41,8 @@ class TableMetrics:
 
 
 def _make_pod(store, name: str, containers=("web",), running=True, restarts=0,
-              started: datetime | None = None) -> None:
+              started: datetime | None = None, last_run: tuple[datetime, datetime] | None = None,
+              waiting: str = "ContainerCreating") -> None:
     pods = rt("pods")
     store.create(pods, {"metadata": {"name": name, "labels": {"app": name}},
                         "spec": {"nodeName": "node-1",
@@ -50,11 +51,13 @@ def _make_pod(store, name: str, containers=("web",), running=True, restarts=0,
 
     def set_status(pod: dict) -> None:
         state = ({"running": {"startedAt": rfc3339(started or START)}} if running
-                 else {"waiting": {"reason": "ContainerCreating"}})
-        pod["status"].update(phase="Running" if running else "Pending", containerStatuses=[
-            {"name": c, "ready": running, "restartCount": restarts, "state": state,
-             **({"lastState": {"terminated": {"exitCode": 1, "reason": "Error",
-                                              "finishedAt": rfc3339(started or START)}}} if restarts else {})}
+                 else {"waiting": {"reason": waiting}})
+        last = ({"lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                                              "startedAt": rfc3339(last_run[0]),
+                                              "finishedAt": rfc3339(last_run[1])}}}
+                if last_run else {})
+        pod["status"].update(phase="Running" if running or last_run else "Pending", containerStatuses=[
+            {"name": c, "ready": running, "restartCount": restarts, "state": state, **last}
             for c in containers])
 
     store.mutate(pods, "default", name, set_status, status=True)
@@ -108,13 +111,20 @@ async def test_log_errors_name_the_container_and_pod(api):
 
 async def test_previous_shows_the_terminated_instance(api):
     restarted = START + timedelta(seconds=10)
-    _make_pod(api.store, "crashy", restarts=1, started=restarted)
-    api.logs.lines[("crashy", "web")] = [(START, "first run"), (START + timedelta(seconds=9), "panic"),
-                                         (restarted, "second run")]
+    first_run = (START - timedelta(seconds=20), START + timedelta(seconds=9))
+    _make_pod(api.store, "crashy", restarts=2, started=restarted, last_run=first_run)
+    _make_pod(api.store, "backoff", running=False, restarts=2, last_run=first_run,
+              waiting="CrashLoopBackOff")
+    runs = [(START - timedelta(seconds=30), "oldest run"), (START, "first run"),
+            (START + timedelta(seconds=9), "panic"), (restarted, "second run")]
+    api.logs.lines[("crashy", "web")] = runs
+    api.logs.lines[("backoff", "web")] = runs[:3]
     async with await async_client(api.server, api.ca_file) as c:
         v1 = client.CoreV1Api(c)
         assert await v1.read_namespaced_pod_log("crashy", "default") == "second run\n"
         assert await v1.read_namespaced_pod_log("crashy", "default", previous=True) == "first run\npanic\n"
+        # Waiting to restart after a crash: the instance that crashed is what there is to show.
+        assert await v1.read_namespaced_pod_log("backoff", "default") == "first run\npanic\n"
 
 
 async def test_follow_streams_new_lines(tmp_path):

@@ -100,15 +100,22 @@ class PodLogs:
         if self.source is None:
             return []
         lines = list(self.source.pod_log(pod, container))
-        # The source keeps every instance's output; the current instance began at startedAt, what
-        # came before belongs to the previous (terminated) instance.
-        started = ((cs.get("state") or {}).get("running") or {}).get("startedAt")
-        if int(cs.get("restartCount") or 0) > 0 and started:
-            boundary = parse_rfc3339(started)
-            if previous:
-                return [(ts, text) for ts, text in lines if ts < boundary]
-            return [(ts, text) for ts, text in lines if ts >= boundary]
-        return [] if previous else lines
+        last = (cs.get("lastState") or {}).get("terminated")
+        if not last:
+            return [] if previous else lines  # one instance so far: everything is its output
+        # The source keeps every instance's output; the statuses say when each one ran.
+        state = cs.get("state") or {}
+        if previous:
+            start, end = last.get("startedAt"), last.get("finishedAt")
+        else:
+            # The running (or just terminated) instance; while waiting to restart after a crash,
+            # the kubelet shows the instance that crashed.
+            current = state.get("running") or state.get("terminated") or last
+            start, end = current.get("startedAt"), None
+        low = parse_rfc3339(start) if start else None
+        high = parse_rfc3339(end) if end else None
+        return [(ts, text) for ts, text in lines
+                if (low is None or ts >= low) and (high is None or ts <= high)]
 
     async def handle(self, request: web.Request, target) -> web.StreamResponse:
         rt, ns, name = target.rt, target.namespace, target.name
