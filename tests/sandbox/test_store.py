@@ -469,6 +469,10 @@ def test_record_event_fields_and_aggregation():
                                component="default-scheduler")
     assert later["count"] == 1 and later["metadata"]["name"] != first["metadata"]["name"]
     assert len(store.list(rt("events"), "default", field_selector="reason=Scheduled")[0]) == 2
+    store.delete(rt("events"), "default", later["metadata"]["name"])
+    fresh = store.record_event(pod, "Scheduled", "Successfully assigned default/web-1 to n1",
+                               component="default-scheduler")
+    assert fresh["count"] == 1 and store.get(rt("events"), "default", fresh["metadata"]["name"])
 
 
 def test_events_for_cluster_scoped_objects_go_to_default():

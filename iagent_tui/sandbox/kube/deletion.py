@@ -32,8 +32,8 @@ def owner_uids(obj: dict | None) -> set[str]:
 
 
 class Deletion:
-    """Needs from the store: clock, _objects, _by_uid, _dependents, _ns_counts, _event_index,
-    _stored() and _commit()."""
+    """Needs from the store: clock, _objects, _by_uid, _dependents, _ns_counts, _stored(),
+    _commit() and _forget_event()."""
 
     # -- delete -----------------------------------------------------------------------------
     def delete(self, rt: ResourceType, namespace: str | None, name: str,
@@ -122,9 +122,7 @@ class Deletion:
         gone = copy.deepcopy(cur)
         removed = self._commit(rt, "DELETED", gone, cur)
         if rt.plural == "events":
-            for key, where in list(self._event_index.items()):
-                if where == _key(cur):
-                    del self._event_index[key]
+            self._forget_event(_key(cur))
         if rt.namespaced:
             self._finish_namespace_if_empty(cur["metadata"]["namespace"])
         return removed

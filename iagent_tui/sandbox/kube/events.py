@@ -87,5 +87,5 @@ def record_event(store: "ObjectStore", involved: dict, reason: str, message: str
             # is dropped, never an error for the component reporting it.
             return event
         raise
-    store._event_index[agg_key] = (namespace, name)
+    store._remember_event(agg_key, (namespace, name))
     return created

@@ -70,7 +70,9 @@ class ObjectStore(Deletion):
         self._admission: list[Callable[[ResourceType, dict], None]] = []
         self._rng = clock.rng("kube-object-store")
         self._services = ServiceAllocator(clock.rng("kube-service-ips"))
+        # record_event's aggregation: (involved, reason, message) -> Event, and back
         self._event_index: dict[tuple[str, str, str], Key] = {}
+        self._event_keys: dict[Key, tuple[str, str, str]] = {}
         self._ns_counts: dict[str, int] = {}  # objects per namespace, to finish namespace deletion
         for name in INITIAL_NAMESPACES:
             self.create(resolve_rt("namespaces"), {"metadata": {"name": name}})
@@ -435,6 +437,15 @@ class ObjectStore(Deletion):
         return len(self._watches)
 
     # -- events -----------------------------------------------------------------------------
+    def _remember_event(self, agg_key: tuple[str, str, str], where: Key) -> None:
+        self._event_index[agg_key] = where
+        self._event_keys[where] = agg_key
+
+    def _forget_event(self, where: Key) -> None:
+        agg_key = self._event_keys.pop(where, None)
+        if agg_key is not None and self._event_index.get(agg_key) == where:
+            del self._event_index[agg_key]
+
     def record_event(self, involved: dict, reason: str, message: str, type: str = "Normal",
                      component: str = "", host: str | None = None,
                      field_path: str | None = None) -> dict:
