@@ -161,7 +161,26 @@ def test_workload_service_ingress_event_columns():
         "k8s-default-web", "web", "80", "ip", "arn:aws:elasticloadbalancing:eu-central-1:1:targetgroup/x/y", "10s"]
     generic = tables.build_table("secrets", [], NOW)["columnDefinitions"]
     assert [c["name"] for c in generic] == ["Name", "Type", "Data", "Age"]
-    assert [c["name"] for c in tables.build_table("persistentvolumes", [], NOW)["columnDefinitions"]] == ["Name", "Age"]
+    assert [c["name"] for c in tables.build_table("serviceaccounts", [], NOW)["columnDefinitions"]] == [
+        "Name", "Secrets", "Age"]
+
+
+def test_volume_columns():
+    pvc = {"metadata": {"name": "data-vectordb-0", "creationTimestamp": ago(7200)},
+           "spec": {"volumeName": "pvc-0a1b", "storageClassName": "gp2", "volumeMode": "Filesystem"},
+           "status": {"phase": "Bound", "capacity": {"storage": "20Gi"},
+                      "accessModes": ["ReadWriteOnce"]}}
+    assert tables.table_row("persistentvolumeclaims", pvc, NOW)["cells"] == [
+        "data-vectordb-0", "Bound", "pvc-0a1b", "20Gi", "RWO", "gp2", "<unset>", "120m", "Filesystem"]
+    pv = {"metadata": {"name": "pvc-0a1b", "creationTimestamp": ago(7200)},
+          "spec": {"capacity": {"storage": "20Gi"}, "accessModes": ["ReadWriteOnce"],
+                   "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "gp2",
+                   "claimRef": {"namespace": "prod", "name": "data-vectordb-0"}},
+          "status": {"phase": "Bound"}}
+    assert tables.table_row("persistentvolumes", pv, NOW)["cells"] == [
+        "pvc-0a1b", "20Gi", "RWO", "Delete", "Bound", "prod/data-vectordb-0", "gp2", "<unset>", "",
+        "120m", "<unset>"]
+    assert [c["name"] for c in tables.build_table("nosuchkind", [], NOW)["columnDefinitions"]] == ["Name", "Age"]
 
 
 async def test_tables_over_http_use_the_sandbox_clock(tmp_path):

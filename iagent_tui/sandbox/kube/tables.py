@@ -565,6 +565,72 @@ ENDPOINTS_COLUMNS = (
     AGE,
 )
 
+_ACCESS_MODES = (("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"),
+                 ("ReadWriteOncePod", "RWOP"))
+
+
+def access_modes(modes: list[str] | None) -> str:
+    """GetAccessModesAsString: the short forms, in a fixed order."""
+    modes = modes or []
+    return ",".join(short for long, short in _ACCESS_MODES if long in modes)
+
+
+def _pvc_status(pvc: dict, now: datetime) -> str:
+    if pvc.get("metadata", {}).get("deletionTimestamp"):
+        return "Terminating"
+    return (pvc.get("status") or {}).get("phase", "")
+
+
+def _pvc_capacity(pvc: dict, now: datetime) -> str:
+    if not (pvc.get("spec") or {}).get("volumeName"):
+        return ""
+    return ((pvc.get("status") or {}).get("capacity") or {}).get("storage", "")
+
+
+def _storage_class(obj: dict, now: datetime) -> str:
+    return (obj.get("spec") or {}).get("storageClassName") or \
+        (obj.get("metadata", {}).get("annotations") or {}).get("volume.beta.kubernetes.io/storage-class", "")
+
+
+def _pv_claim(pv: dict, now: datetime) -> str:
+    ref = (pv.get("spec") or {}).get("claimRef")
+    return f"{ref.get('namespace', '')}/{ref.get('name', '')}" if ref else ""
+
+
+VOLUME_ATTRIBUTES_CLASS = Column("VolumeAttributesClass", "string",
+                                 _path("spec", "volumeAttributesClassName", default="<unset>"),
+                                 description="The VolumeAttributesClass this claim or volume uses.")
+VOLUME_MODE = Column("VolumeMode", "string", _path("spec", "volumeMode", default="<unset>"), priority=1,
+                     description="volumeMode defines what type of volume is required.")
+
+PVC_COLUMNS = (
+    NAME,
+    Column("Status", "string", _pvc_status, description="The phase of the claim."),
+    Column("Volume", "string", _path("spec", "volumeName"), description="The binding reference to the PersistentVolume backing this claim."),
+    Column("Capacity", "string", _pvc_capacity, description="The actual resources of the underlying volume."),
+    Column("Access Modes", "string", lambda o, n: access_modes((o.get("status") or {}).get("accessModes")),
+           description="The access modes of the underlying volume."),
+    Column("StorageClass", "string", _storage_class, description="The name of the StorageClass required by the claim."),
+    VOLUME_ATTRIBUTES_CLASS, AGE, VOLUME_MODE,
+)
+
+PV_COLUMNS = (
+    NAME,
+    Column("Capacity", "string", lambda o, n: ((o.get("spec") or {}).get("capacity") or {}).get("storage", ""),
+           description="capacity is the description of the persistent volume's resources and capacity."),
+    Column("Access Modes", "string", lambda o, n: access_modes((o.get("spec") or {}).get("accessModes")),
+           description="accessModes contains all ways the volume can be mounted."),
+    Column("Reclaim Policy", "string", _path("spec", "persistentVolumeReclaimPolicy"),
+           description="persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim."),
+    Column("Status", "string", lambda o, n: "Terminating" if o.get("metadata", {}).get("deletionTimestamp")
+           else (o.get("status") or {}).get("phase", ""), description="phase indicates if a volume is available, bound to a claim, or released by a claim."),
+    Column("Claim", "string", _pv_claim, description="claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim."),
+    Column("StorageClass", "string", _storage_class, description="storageClassName is the name of StorageClass to which this persistent volume belongs."),
+    VOLUME_ATTRIBUTES_CLASS,
+    Column("Reason", "string", _path("status", "reason"), description="reason is a brief CamelCase string that describes any failure."),
+    AGE, VOLUME_MODE,
+)
+
 TARGETGROUPBINDING_COLUMNS = (
     NAME,
     Column("Service-Name", "string", _path("spec", "serviceRef", "name"), description="The Kubernetes Service's name"),
@@ -594,6 +660,8 @@ COLUMNS_BY_PLURAL: dict[str, tuple[Column, ...]] = {
     "serviceaccounts": SERVICEACCOUNT_COLUMNS,
     "endpoints": ENDPOINTS_COLUMNS,
     "targetgroupbindings": TARGETGROUPBINDING_COLUMNS,
+    "persistentvolumeclaims": PVC_COLUMNS,
+    "persistentvolumes": PV_COLUMNS,
 }
 
 
