@@ -18,8 +18,9 @@ from .panels import Panel
 from .progress import ActionProgress
 from .rows import PANELS_BY_ID, View
 
-LEFT = ("profiles", "nodes", "coredns", "targets")
-RIGHT = ("pods", "events", "findings")
+# Narrow facts on the left; the wide, busy tables (pods, targets, events) on the right.
+LEFT = ("profiles", "nodes", "coredns", "findings")
+RIGHT = ("pods", "targets", "events")
 
 
 class DashboardScreen(Screen):
@@ -29,10 +30,10 @@ class DashboardScreen(Screen):
             with Vertical(id="left"):
                 for panel in LEFT:
                     yield Panel(PANELS_BY_ID[panel])
+                yield Charts()
             with Vertical(id="right"):
                 for panel in RIGHT:
                     yield Panel(PANELS_BY_ID[panel])
-                yield Charts()
         yield ActionProgress(id="progress")
         yield Input(placeholder="filter rows in every panel (enter keeps it, esc clears)", id="filter")
         yield Footer()

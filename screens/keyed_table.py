@@ -85,7 +85,7 @@ class KeyedTable(DataTable):
             else:
                 for column, old, new, text in zip(columns, before, cells, texts):
                     if old != new:
-                        self.update_cell(key, column, text)
+                        self.update_cell(key, column, text, update_width=True)
                 texts = tuple(t if o != n else kept
                               for o, n, t, kept in zip(before, cells, texts, self._texts[key]))
             self._shown[key] = cells

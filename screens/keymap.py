@@ -27,10 +27,10 @@ PANEL_TITLES: dict[str, str] = {
     "profiles": "Fargate profiles",
     "nodes": "Nodes",
     "coredns": "CoreDNS",
-    "targets": "ALB target health",
-    "pods": "Pods",
-    "events": "Events",
     "findings": "Findings",
+    "pods": "Pods",
+    "targets": "ALB target health",
+    "events": "Events",
 }
 
 # Default keys for the actions the App may be given (actions/ registers them by name).
