@@ -76,7 +76,7 @@ class DeployAction(StepAction):
 
         existing = await profiles(ctx)
         missing = [n for n in specs if existing.get(n, {}).get("status") != "ACTIVE"]
-        self._subnets = await self._private_subnets() if missing else []
+        self._subnets = await self.private_subnets() if missing else []
         for name, selectors in specs.items():
             current = existing.get(name)
             what = "; ".join(f"namespace {s['namespace']}" + "".join(f", {k}={v}" for k, v in (s.get("labels") or {}).items())
@@ -103,7 +103,7 @@ class DeployAction(StepAction):
         steps.extend(await self._lbc.plan_steps(account))
         return Plan("deploy", ctx.cluster_name, tuple(steps), warnings=tuple(warnings))
 
-    async def _private_subnets(self) -> list[str]:
+    async def private_subnets(self) -> list[str]:
         configured = list(self.ctx.settings.fargate.subnets)
         if configured:
             return configured
@@ -160,7 +160,7 @@ class DeployAction(StepAction):
     async def _profile(self, step: PlanStep, name: str) -> AsyncIterator[ProgressEvent]:
         specs = self.profile_specs()
         if not self._subnets:
-            self._subnets = await self._private_subnets()
+            self._subnets = await self.private_subnets()
         async for event in create_profile(self.ctx, step.id, name, self._role_arn, self._subnets, specs[name]):
             yield event
 

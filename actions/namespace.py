@@ -1,0 +1,124 @@
+"""add-namespace NAME: put one more namespace on Fargate — create the namespace when absent,
+create its profile <prefix>NAME (after any profile in transition finished: one at a time), and,
+when asked, restart the namespace's deployments so their pods move (existing pods are never moved
+by a new profile: Fargate admission happens at pod creation)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from iagent_tui.services.kube import DEPLOYMENTS, STATEFULSETS
+
+from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
+from .cluster_state import (is_ready, namespace_exists, on_fargate, placement, pod_name, pods, profile,
+                            rollout_complete, selector_string, workloads)
+from .context import ActionContext
+from .deploy import DeployAction
+from .profile_steps import create_profile, profile_selectors
+from .validate import namespace_name, profile_name
+from .waits import wait_until
+
+_RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
+
+
+class AddNamespaceAction(StepAction):
+    name = "add-namespace"
+    title = "Add a namespace to Fargate"
+
+    def __init__(self, ctx: ActionContext, namespace: str, restart: bool = False) -> None:
+        self.ctx = ctx
+        self.namespace = namespace_name(namespace)
+        self.profile = profile_name(f"{ctx.settings.fargate.profile_prefix}{namespace}")
+        self.restart = restart
+        self.movable: list[str] = []  # "Deployment/name" whose pods are not on Fargate (asked about)
+
+    @staticmethod
+    def check_names(settings, namespace: str) -> None:
+        namespace_name(namespace)
+        profile_name(f"{settings.fargate.profile_prefix}{namespace}")
+
+    async def plan(self) -> Plan:
+        ctx = self.ctx
+        exists = await namespace_exists(ctx, self.namespace)
+        steps = [PlanStep("namespace", f"Create namespace {self.namespace}", "create", f"Namespace {self.namespace}",
+                          done=exists)]
+        current = await profile(ctx, self.profile)
+        status = (current or {}).get("status", "")
+        deploy = DeployAction(ctx)
+        subnets = await deploy.private_subnets() if status != "ACTIVE" else []
+        steps.append(PlanStep(f"profile:{self.profile}", f"Create Fargate profile {self.profile}", "create",
+                              f"EKS Fargate profile {ctx.cluster_name}/{self.profile}",
+                              f"namespace {self.namespace}; subnets {', '.join(subnets) or '(unchanged)'}; "
+                              "waits first for any profile in transition", done=status == "ACTIVE"))
+        warnings = []
+        self.movable, moving = [], []
+        if exists:
+            for obj in await workloads(ctx, self.namespace):
+                selector = selector_string(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+                mine = await pods(ctx, self.namespace, selector) if selector else []
+                if any(not on_fargate(p) for p in mine):
+                    self.movable.append(f"{obj['kind']}/{obj['metadata']['name']}")
+                    moving.extend(pod_name(p) for p in mine if not on_fargate(p))
+        if self.movable and self.restart:
+            steps.append(PlanStep("restart", f"Restart {len(self.movable)} workload(s) so their pods move to Fargate",
+                                  "restart", f"namespace {self.namespace}", ", ".join(self.movable),
+                                  reschedules=tuple(moving)))
+        elif self.movable:
+            warnings.append(f"Pods of {', '.join(self.movable)} stay on EC2 until restarted "
+                            f"(--restart, or kubectl rollout restart -n {self.namespace} <workload>).")
+        return Plan("add-namespace", ctx.cluster_name, tuple(steps), warnings=tuple(warnings))
+
+    def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        if step.id == "namespace":
+            return self._namespace(step)
+        if step.id == "restart":
+            return self._restart(step)
+        return self._profile(step)
+
+    async def _namespace(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        if not await namespace_exists(self.ctx, self.namespace):
+            await self.ctx.kube_changes.create_namespace(self.namespace)
+            yield ProgressEvent("info", f"Namespace {self.namespace} created", step.id)
+
+    async def _profile(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        deploy = DeployAction(self.ctx)
+        role_arn = f"arn:aws:iam::{await self.ctx.account()}:role/{self.ctx.settings.fargate.pod_execution_role_name}"
+        if await self.ctx.aws.role(self.ctx.settings.fargate.pod_execution_role_name) is None:
+            raise StepFailed(f"The pod execution role {self.ctx.settings.fargate.pod_execution_role_name} does not "
+                             "exist yet. Run `iagent-tui deploy` first.")
+        async for event in create_profile(self.ctx, step.id, self.profile, role_arn, await deploy.private_subnets(),
+                                          [profile_selectors(self.namespace)]):
+            yield event
+
+    async def _restart(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        async for event in restart_workloads(self.ctx, step.id, self.namespace, self.movable, fargate=True):
+            yield event
+
+
+async def restart_workloads(ctx: ActionContext, step_id: str, namespace: str, names: list[str],
+                            fargate: bool) -> AsyncIterator[ProgressEvent]:
+    """`kubectl rollout restart` each "Kind/name", then wait until every one has rolled out with
+    its pods ready where they should be (Fargate or EC2)."""
+    for item in names:
+        kind, name = item.split("/", 1)
+        await ctx.kube_changes.rollout_restart(_RESOURCES[kind], namespace, name)
+        yield ProgressEvent("info", f"Restarted {kind} {namespace}/{name}", step_id)
+
+    async def check() -> tuple[bool, str]:
+        states = []
+        done = True
+        for item in names:
+            kind, name = item.split("/", 1)
+            obj = await ctx.kube.get(_RESOURCES[kind], namespace, name)
+            if obj is None:
+                continue  # deleted meanwhile: nothing to wait for
+            selector = selector_string(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+            mine = await pods(ctx, namespace, selector)
+            placed = all(on_fargate(p) == fargate and is_ready(p) for p in mine)
+            done = done and rollout_complete(obj) and placed
+            states.append(f"{name}: {placement(mine)}")
+        return done, "; ".join(states)
+
+    where = "Fargate" if fargate else "EC2"
+    async for event in wait_until(check, f"restarted workloads in {namespace} running on {where}", step_id, ctx.poll):
+        yield event

@@ -1,0 +1,140 @@
+"""rollback: everything back onto EC2 without avoidable downtime — first make room (scale the node
+group up and wait for Ready nodes), move CoreDNS back to EC2 through its add-on, then delete the
+Fargate profiles one at a time; after each deletion restart the workloads that ran on it so their
+pods are recreated on EC2 (EKS stops them, and the fargate-scheduler does not reschedule pods left
+Pending: DOMAIN.md 3.5/3.6). The brief's `make cleanup` plus its rollback plan, in a safer order."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from iagent_tui.services.kube import NODES
+
+from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
+from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon, is_ready,
+                            on_fargate, pod_name, pods, profiles, selector_string, workloads)
+from .context import ActionContext
+from .deploy import set_coredns_compute_type
+from .namespace import restart_workloads
+from .profile_steps import delete_profile
+from .waits import wait_until
+
+MIN_NODES = 2  # enough EC2 capacity for CoreDNS's two replicas on separate nodes
+NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
+
+
+def _node_ready(node: dict) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (node.get("status") or {}).get("conditions") or ())
+
+
+class RollbackAction(StepAction):
+    name = "rollback"
+    title = "Rollback: move everything back to EC2"
+
+    def __init__(self, ctx: ActionContext) -> None:
+        self.ctx = ctx
+        self.targets: dict[str, tuple[int, int, int]] = {}  # node group -> (min, desired, max) to set
+        self.affected: dict[str, dict[str, list[str]]] = {}  # profile -> namespace -> ["Deployment/x"]
+
+    async def _ready_nodes(self, nodegroup: str) -> int:
+        nodes, _ = await self.ctx.kube.list(NODES, None, label_selector=f"{NODEGROUP_LABEL}={nodegroup}")
+        return sum(1 for n in nodes if _node_ready(n))
+
+    async def plan(self) -> Plan:
+        ctx = self.ctx
+        groups = await ctx.aws.nodegroups(ctx.cluster_name)
+        if not groups:
+            raise StepFailed(f"Cluster {ctx.cluster_name} has no managed node group: rolling back would leave the pods "
+                             "nowhere to run. Create a node group first (eksctl create nodegroup, or the console).")
+        steps = []
+        for group in groups:
+            desired = max(group.desired, group.min, MIN_NODES)
+            self.targets[group.name] = (group.min, desired, max(group.max, desired))
+            ready = await self._ready_nodes(group.name)
+            steps.append(PlanStep(f"nodegroup:{group.name}", f"Scale node group {group.name} to {desired} and wait for Ready nodes",
+                                  "change", f"EKS node group {ctx.cluster_name}/{group.name}",
+                                  f"desired {group.desired} -> {desired} (min {group.min}, max {max(group.max, desired)}); "
+                                  f"{ready} node(s) Ready now", done=group.desired >= desired and ready >= desired))
+        addon = await coredns_addon(ctx)
+        dns = await pods(ctx, "kube-system", COREDNS_SELECTOR)
+        moving = tuple(pod_name(p) for p in dns if on_fargate(p))
+        on_ec2 = addon is None or (not addon_config(addon).get("computeType") and not moving and addon.get("status") == "ACTIVE")
+        steps.append(PlanStep("coredns", "Move CoreDNS back to EC2 (remove computeType)", "change",
+                              f"EKS add-on {ctx.cluster_name}/coredns", "update-addon without computeType, resolveConflicts "
+                              "OVERWRITE; wait for CoreDNS pods on EC2 nodes", reschedules=moving, done=on_ec2))
+        existing = await profiles(ctx)
+        # Application namespaces first; kube-system (CoreDNS is already off it, the LBC keeps serving) last.
+        order = sorted(existing, key=lambda n: (any(s.get("namespace") == "kube-system"
+                                                    for s in existing[n].get("selectors") or ()), n))
+        for name in order:
+            affected, moved = await self._affected(existing[name], name)
+            self.affected[name] = affected
+            listed = "; ".join(f"{ns}: {', '.join(items)}" for ns, items in affected.items()) or "no workloads on it"
+            steps.append(PlanStep(f"delete-profile:{name}", f"Delete Fargate profile {name} and restart its workloads on EC2",
+                                  "delete", f"EKS Fargate profile {ctx.cluster_name}/{name}",
+                                  f"status {existing[name].get('status')}; restart: {listed}", reschedules=moved))
+        return Plan("rollback", ctx.cluster_name, tuple(steps), destructive=True)
+
+    async def _affected(self, profile: dict, name: str) -> tuple[dict[str, list[str]], tuple[str, ...]]:
+        """Workloads with pods running on this profile, by namespace (wildcard selectors included:
+        pods carry the name of the profile that placed them)."""
+        affected: dict[str, list[str]] = {}
+        moved: list[str] = []
+        namespaces = {s.get("namespace", "") for s in profile.get("selectors") or ()}
+        if any("*" in ns or "?" in ns for ns in namespaces):
+            from iagent_tui.services.kube import NAMESPACES
+            from fnmatch import fnmatchcase
+            all_ns, _ = await self.ctx.kube.list(NAMESPACES)
+            namespaces = {n["metadata"]["name"] for n in all_ns
+                          if any(fnmatchcase(n["metadata"]["name"], p.replace("[", "[[]")) for p in namespaces)}
+        for ns in sorted(namespaces):
+            for obj in await workloads(self.ctx, ns):
+                selector = selector_string(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
+                mine = [p for p in await pods(self.ctx, ns, selector)
+                        if ((p.get("metadata") or {}).get("labels") or {}).get(FARGATE_PROFILE_LABEL) == name] if selector else []
+                if mine:
+                    affected.setdefault(ns, []).append(f"{obj['kind']}/{obj['metadata']['name']}")
+                    moved.extend(pod_name(p) for p in mine)
+        return affected, tuple(moved)
+
+    def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        kind, _, name = step.id.partition(":")
+        if kind == "nodegroup":
+            return self._scale(step, name)
+        if kind == "coredns":
+            return set_coredns_compute_type(self.ctx, step.id, "")
+        return self._delete(step, name)
+
+    async def _scale(self, step: PlanStep, group: str) -> AsyncIterator[ProgressEvent]:
+        ctx = self.ctx
+        minimum, desired, maximum = self.targets[group]
+
+        async def settled() -> tuple[bool, str]:
+            status = (await ctx.aws_changes.describe_nodegroup(ctx.cluster_name, group)).get("status", "")
+            return status == "ACTIVE", status
+
+        async for event in wait_until(settled, f"node group {group} to finish its current update", step.id, ctx.poll):
+            yield event
+        current = (await ctx.aws_changes.describe_nodegroup(ctx.cluster_name, group)).get("scalingConfig") or {}
+        if int(current.get("desiredSize", 0)) < desired:
+            await ctx.aws_changes.scale_nodegroup(ctx.cluster_name, group, minimum, desired, maximum)
+            yield ProgressEvent("info", f"Node group {group}: desired size {current.get('desiredSize')} -> {desired}", step.id)
+
+        async def nodes_ready() -> tuple[bool, str]:
+            status = (await ctx.aws_changes.describe_nodegroup(ctx.cluster_name, group)).get("status", "")
+            ready = await self._ready_nodes(group)
+            return status == "ACTIVE" and ready >= desired, f"node group {status}, {ready}/{desired} nodes Ready"
+
+        async for event in wait_until(nodes_ready, f"{desired} Ready nodes in node group {group}", step.id, ctx.poll):
+            yield event
+
+    async def _delete(self, step: PlanStep, name: str) -> AsyncIterator[ProgressEvent]:
+        # Re-read what runs on the profile now: a resumed run may find some workloads already moved.
+        current = (await profiles(self.ctx)).get(name)
+        affected = (await self._affected(current, name))[0] if current else self.affected.get(name, {})
+        async for event in delete_profile(self.ctx, step.id, name):
+            yield event
+        for namespace, items in affected.items():
+            async for event in restart_workloads(self.ctx, step.id, namespace, items, fargate=False):
+                yield event
