@@ -80,8 +80,8 @@ class KubeApiServer:
         site = web.TCPSite(runner, host, port, ssl_context=self._tls.server_context())
         await site.start()
         self._runner = runner
-        sock = site._server.sockets[0]  # the bound port, when port=0 asked for a free one
-        self.url = f"https://{host}:{sock.getsockname()[1]}"
+        bound_port = runner.addresses[0][1]  # the free port picked when port=0
+        self.url = f"https://{host}:{bound_port}"
         return self.url
 
     async def stop(self) -> None:
@@ -105,9 +105,7 @@ class KubeApiServer:
         """End every open watch and log stream, as an API server restart does."""
         self.resources.close_streams()
         self.logs.close_streams()
-        close_all = getattr(self.store, "close_all_watches", None)
-        if close_all is not None:
-            close_all()
+        self.store.close_all_watches()  # and any watch not being served over HTTP right now
 
     # -- middleware -------------------------------------------------------------------------------
     def _authenticated(self, header: str) -> bool:
