@@ -118,6 +118,7 @@ class IagentApp(App):
         self._last_render_error = ""
         self.snapshots_rendered = 0  # how many snapshots reached the screen (tests, benchmark)
         self.badge = ""  # shown in the header, e.g. SANDBOX
+        self.feed_error = ""  # why no new snapshots arrive (the source failed)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -184,7 +185,7 @@ class IagentApp(App):
     def _report_render_error(self, message: str) -> None:
         if message != self._last_render_error:
             self._last_render_error = message
-            self.notify(message, severity="error", timeout=10)
+            self.notify(message, severity="error", timeout=10, markup=False)
 
     # -- workers: one place for failures ------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -197,12 +198,14 @@ class IagentApp(App):
             if progress.running:
                 progress.fail(f"{type(error).__name__}: {error}")
             else:
-                self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15)
+                self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15, markup=False)
         elif worker.group == "monitor":
+            self.feed_error = f"cluster feed lost: {error}"
+            self.dashboard.show(self.snapshot, self.derived, self.view)
             self.notify(f"Lost the cluster feed: {error}. The panels keep their last data.",
-                        severity="error", timeout=30)
+                        severity="error", timeout=30, markup=False)
         else:
-            self.notify(f"{worker.description} failed: {error}", severity="error", timeout=10)
+            self.notify(f"{worker.description} failed: {error}", severity="error", timeout=10, markup=False)
 
     # -- navigation ---------------------------------------------------------------------------
     def action_focus_panel(self, panel: str) -> None:
@@ -214,7 +217,7 @@ class IagentApp(App):
             return
         spec = detail_for(panel, key, self.snapshot, self.derived)
         if spec is None:
-            self.notify("That row is gone from the latest snapshot.", severity="warning")
+            self.notify("That row is gone from the latest snapshot.", severity="warning", markup=False)
             return
         self.push_screen(DetailScreen(spec, self.fetch_logs))
 
@@ -286,10 +289,10 @@ class IagentApp(App):
     def action_start_action(self, name: str) -> None:
         action = self.actions.get(name)
         if action is None:
-            self.notify(f"No action called {name!r}.", severity="error")
+            self.notify(f"No action called {name!r}.", severity="error", markup=False)
             return
         if self.dashboard.query_one(ActionProgress).running:
-            self.notify("An action is already running; wait for it to finish.", severity="warning")
+            self.notify("An action is already running; wait for it to finish.", severity="warning", markup=False)
             return
         self.run_worker(self._plan_and_confirm(action), group="actions", exit_on_error=False,
                         description=f"planning {name}")

@@ -53,7 +53,8 @@ class DashboardScreen(Screen):
 
     def show(self, snap: Snapshot | None, derived: Derived, view: View) -> None:
         styles = tone_styles(self.app.theme_variables)
-        self.query_one(ClusterHeader).show(snap, styles, getattr(self.app, "badge", ""))
+        self.query_one(ClusterHeader).show(snap, styles, getattr(self.app, "badge", ""),
+                                           getattr(self.app, "feed_error", ""))
         if snap is None:
             return
         with self.app.batch_update():

@@ -15,13 +15,17 @@ from .format import clock_time, duration
 TOKEN_WARNING = timedelta(minutes=3)
 
 
-def header_text(snap: Snapshot | None, styles: dict, badge: str = "") -> Text:
+def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: str = "") -> Text:
     text = Text(end="")
     if badge:
         text.append(f" {badge} ", style="bold reverse")
         text.append(" ")
+    if problem:
+        text.append(problem, style=styles.get("bad", ""))
+        text.append("  ")
     if snap is None:
-        text.append("connecting… waiting for the first snapshot", style=styles.get("busy", ""))
+        if not problem:
+            text.append("connecting… waiting for the first snapshot", style=styles.get("busy", ""))
         return text
     c = snap.cluster
     if c is None:
@@ -54,5 +58,5 @@ def header_text(snap: Snapshot | None, styles: dict, badge: str = "") -> Text:
 
 
 class ClusterHeader(Static):
-    def show(self, snap: Snapshot | None, styles: dict, badge: str = "") -> None:
-        self.update(header_text(snap, styles, badge))
+    def show(self, snap: Snapshot | None, styles: dict, badge: str = "", problem: str = "") -> None:
+        self.update(header_text(snap, styles, badge, problem))

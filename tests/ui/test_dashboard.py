@@ -212,3 +212,40 @@ async def test_covered_dashboard_renders_once_when_shown_again():
         await pilot.press("escape")
         await started(pilot, app, 2)
         assert app.snapshots_rendered == 2
+
+
+class FailingSource(StaticSource):
+    """A source whose feed breaks after the first snapshot (e.g. the monitor lost its client)."""
+
+    async def snapshots(self):
+        yield mid_migration()
+        raise ConnectionError("cannot reach https://127.0.0.1:1 [connection refused]")
+
+
+async def test_a_broken_feed_keeps_the_last_data_and_says_why():
+    app = IagentApp(FailingSource())
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.feed_error, what="feed failure noticed")
+        header = static_text(app.dashboard.query_one("#header", Static))
+        assert "cluster feed lost: cannot reach https://127.0.0.1:1 [connection refused]" in header
+        assert table(app, "pods").row_count == len(mid_migration().pods)
+        assert app.is_running
+
+
+async def test_a_snapshot_the_insights_cannot_digest_does_not_crash_the_dashboard():
+    source = StaticSource(mid_migration())
+    app = IagentApp(source)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        kept = app.derived
+
+        def broken_insights(snapshot):
+            raise ValueError("invalid Kubernetes quantity 'lots' [cpu]")
+        app.deriver = broken_insights
+        first = mid_migration()
+        source.publish(evolve(first, pods=first.pods + (make_pod("default", "zzz-new", EC2_NODE_1, "ec2"),)))
+        await started(pilot, app, 2)
+        assert "default/zzz-new" in table(app, "pods").row_keys  # the panels still follow the cluster
+        assert app.derived is kept  # with the last good cost/findings
+        assert "insights failed on snapshot 8: invalid Kubernetes quantity 'lots' [cpu]" in app._last_render_error
+        assert app.is_running
