@@ -18,7 +18,8 @@ from typing import Any
 from ..config import Settings
 from ..model import ConnectionState
 from .auth import EksToken, KubeconfigToken, StaticToken, TokenSource
-from .errors import ServiceError, from_aws
+from .errors import ServiceError
+from .errors import from_aws as aws_error
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,7 @@ async def from_aws(settings: Settings, aws: AwsTarget | None = None) -> Connecti
     except ServiceError:
         raise
     except Exception as exc:
-        raise from_aws(exc, "describe the EKS cluster", f"{settings.cluster} in {aws.region}") from None
+        raise aws_error(exc, "describe the EKS cluster", f"{settings.cluster} in {aws.region}") from None
     endpoint = cluster.get("endpoint") or ""
     if not endpoint:
         raise ServiceError("not_found", f"Cluster {settings.cluster} has no API endpoint yet (status {cluster.get('status')}). Wait until it is ACTIVE.")
