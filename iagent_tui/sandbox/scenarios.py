@@ -157,14 +157,14 @@ def iagent_workloads(scenario: str) -> list[tuple[str, dict]]:
     batch_requests = ("250m", "512Mi") if scenario == "migrated" else (None, None)
     objs: list[tuple[str, dict]] = [
         ("deployments", deployment("iagent-web", "default", 1,
-                                   [container("web", f"{IAGENT_ECR}/web:1.8.2", "250m", "512Mi", 8080)])),
+                                   [container("web", f"{IAGENT_ECR}/web:1.8.2", "100m", "512Mi", 8080)])),
         ("deployments", deployment("iagent-api", "prod", 2,
                                    [container("api", f"{IAGENT_ECR}/api:1.8.2", "250m", "512Mi")])),
         ("deployments", deployment("iagent-worker", "prod", 1,
                                    [container("worker", f"{IAGENT_ECR}/worker:1.8.2", "500m", "1Gi", None,
                                               env=[{"name": "QUEUE_URL", "value": "sqs://iagent-tasks"}])])),
         ("deployments", deployment("iagent-web", "prod", 2,
-                                   [container("web", f"{IAGENT_ECR}/web:1.8.2", "250m", "256Mi", 8080)])),
+                                   [container("web", f"{IAGENT_ECR}/web:1.8.2", "100m", "256Mi", 8080)])),
         # 0.5 vCPU / 4 GiB: +256 MiB overhead no longer fits 0.5 vCPU (max 4 GB) -> 1vCPU 5GB.
         ("deployments", deployment("iagent-indexer", "prod", 1,
                                    [container("indexer", f"{IAGENT_ECR}/indexer:1.8.2", "500m", "4Gi", None)])),
@@ -275,9 +275,10 @@ _STUCK_WAITING = {"ErrImagePull", "ImagePullBackOff", "CrashLoopBackOff", "ErrIm
                   "InvalidImageName", "CreateContainerConfigError"}
 
 
-def pod_settled(pod: dict) -> bool:
+def pod_settled(pod: dict, nodes: list[dict] | None = None, pods: list[dict] | None = None) -> bool:
     """Started (containers ready), or unable to start on its own (refused, unschedulable, stuck
-    in a back-off) — either way nothing more will happen without someone acting."""
+    in a back-off) — either way nothing more will happen without someone acting. An unschedulable
+    pod that would fit the current nodes is not settled: the scheduler is about to retry it."""
     if ku.is_terminating(pod):
         return False
     status = pod.get("status") or {}
@@ -287,6 +288,9 @@ def pod_settled(pod: dict) -> bool:
     if scheduled is None:
         return False
     if scheduled.get("status") == "False":
+        if scheduled.get("reason") == "Unschedulable" and nodes is not None:
+            from .controllers.scheduler import choose_node
+            return choose_node(pod, nodes, pods or [])[0] is None
         return True
     if ku.condition_true(pod, "ContainersReady"):
         return True
@@ -338,4 +342,5 @@ def settled(world) -> bool:
     if not _nodes_joined(world) or not _controllers_caught_up(world):
         return False
     pods, _ = world.store.list(ku.PODS)
-    return bool(pods) and all(pod_settled(p) for p in pods)
+    nodes, _ = world.store.list(ku.NODES)
+    return bool(pods) and all(pod_settled(p, nodes, pods) for p in pods)

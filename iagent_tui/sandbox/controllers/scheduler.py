@@ -36,6 +36,16 @@ def _quantity_int(value, parse) -> int:
     return parse(value) if value is not None else 0
 
 
+# Built-in priority classes (the API server's Priority admission resolves them into spec.priority).
+PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
+
+
+def pod_priority(spec: dict) -> int:
+    if isinstance(spec.get("priority"), int):
+        return spec["priority"]
+    return PRIORITY_CLASSES.get(spec.get("priorityClassName") or "", 0)
+
+
 def node_allocatable(node: dict) -> tuple[int, int, int]:
     status = node.get("status") or {}
     alloc = status.get("allocatable") or status.get("capacity") or {}
@@ -120,6 +130,7 @@ class DefaultScheduler:
         self.store = world.store
         self.queue = ku.WorkQueue()
         self.unschedulable: set[tuple[str, str]] = set()
+        self.priority: dict[tuple[str, str], int] = {}
         self._node_shapes: dict[str, tuple] = {}
 
     def _wants(self, pod: dict) -> bool:
@@ -129,7 +140,10 @@ class DefaultScheduler:
                 and not ku.is_finished(pod))
 
     def _retry_unschedulable(self) -> None:
-        for key in list(self.unschedulable):
+        # The scheduling queue pops by priority: node-critical daemons (kube-proxy, aws-node)
+        # claim a newly joined node before ordinary workloads fill it.
+        self.unschedulable_order = sorted(self.unschedulable, key=lambda k: (-self.priority.get(k, 0), k))
+        for key in self.unschedulable_order:
             self.queue.add(key)
 
     def on_pod(self, event: str, pod: dict) -> None:
@@ -167,6 +181,7 @@ class DefaultScheduler:
         now = ku.now_text(self.world)
         if node is None:
             self.unschedulable.add(key)
+            self.priority[key] = pod_priority(pod["spec"])
             self.store.mutate(ku.PODS, namespace, name, lambda p: ku.set_condition(
                 p.setdefault("status", {}), "PodScheduled", "False", now, "Unschedulable", message,
                 probe_time=True), status=True)
@@ -174,6 +189,7 @@ class DefaultScheduler:
                                     component=SCHEDULER_NAME)
             return
         self.unschedulable.discard(key)
+        self.priority.pop(key, None)
         bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME)
 
     async def run(self) -> None:
