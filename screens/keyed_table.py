@@ -50,8 +50,12 @@ class KeyedTable(DataTable):
     def restyle(self) -> None:
         """Re-render all cells with the current theme's colours (after a theme change)."""
         self._styles = tone_styles(self.app.theme_variables)
-        shown, self._shown = self._shown, {}
-        self.sync(list(shown.items()))
+        columns = [key for key, _ in self._column_spec]
+        for key, cells in self._shown.items():
+            texts = tuple(self._text(c) for c in cells)
+            for column, text in zip(columns, texts):
+                self.update_cell(key, column, text)
+            self._texts[key] = texts
 
     def _text(self, cell: Cell) -> Text:
         if isinstance(cell, str):

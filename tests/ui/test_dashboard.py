@@ -249,3 +249,20 @@ async def test_a_snapshot_the_insights_cannot_digest_does_not_crash_the_dashboar
         assert app.derived is kept  # with the last good cost/findings
         assert "insights failed on snapshot 8: invalid Kubernetes quantity 'lots' [cpu]" in app._last_render_error
         assert app.is_running
+
+
+async def test_a_theme_change_recolours_the_cells():
+    app = IagentApp(StaticSource(mid_migration()))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        from textual.color import Color
+
+        def active_colour():
+            return table(app, "profiles").get_cell("fp-default", "status").style.color
+        before = active_colour()
+        assert before == Color.parse(app.theme_variables["success"]).rich_color
+        app.theme = "nord"
+        expected = lambda: Color.parse(app.theme_variables["success"]).rich_color  # noqa: E731
+        await until(pilot, lambda: expected() != before and active_colour() == expected(),
+                    what="cells recoloured")
+        assert table(app, "profiles").row_keys == ["fp-default", "fp-prod"]
