@@ -57,6 +57,10 @@ def test_initial_namespaces_are_active():
     default = store.get(NS, None, "default")
     assert default["status"] == {"phase": "Active"}
     assert default["metadata"]["labels"] == {"kubernetes.io/metadata.name": "default"}
+    store.create(NS, {"metadata": {"name": "prod"}})
+    accounts = [(a["metadata"]["namespace"], a["metadata"]["name"]) for a in store.list(rt("sa"))[0]]
+    assert accounts == [(ns, "default") for ns in
+                        ("default", "kube-node-lease", "kube-public", "kube-system", "prod")]
 
 
 def test_create_pod_fills_server_fields_and_defaults():

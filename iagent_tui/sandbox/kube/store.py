@@ -186,6 +186,11 @@ class ObjectStore(Deletion):
         if rt.plural == "services":
             self._services.allocate(rt, obj, self._objects[rt].values())
         created = copy.deepcopy(self._commit(rt, "ADDED", obj, None))
+        if rt.plural == "namespaces":
+            # What the service account controller does for every new namespace: pods name
+            # "default" as their service account, and `kubectl get sa` lists it.
+            self.create(resolve_rt("serviceaccounts"), {"metadata": {"name": "default"}},
+                        namespace=name)
         if self._owners_all_gone(obj):
             # Created for an owner that no longer exists (a controller acting on a stale view):
             # the garbage collector removes it right after, as it would in a real cluster.
