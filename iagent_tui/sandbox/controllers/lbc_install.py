@@ -194,8 +194,8 @@ def _release_secret(store, values: dict, namespace: str, release: str, revision:
 
 def install(store, values: dict[str, Any], namespace: str = NAMESPACE,
             release: str = RELEASE) -> list[dict]:
-    """``helm upgrade --install``: create what is missing, replace what exists (keeping each
-    object's identity), mark older release revisions superseded. Returns the objects written."""
+    """``helm upgrade --install``: create what is missing, patch what exists, record the release
+    revision (older ones superseded). Returns the objects written."""
     from ..kube.resources import rt
     objects = chart_objects(values, namespace, release)   # raises before touching the store
     written = []
@@ -206,9 +206,10 @@ def install(store, values: dict[str, Any], namespace: str = NAMESPACE,
         if existing is None:
             written.append(store.create(kind, obj, namespace=ns))
         else:
-            obj["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
-            obj["metadata"]["uid"] = existing["metadata"]["uid"]
-            written.append(store.replace(kind, obj))
+            # Helm 3 upgrades with a three-way strategic merge patch: unchanged values change
+            # nothing (no new generation, no rollout), changed ones are patched in place.
+            written.append(store.patch(kind, ns, obj["metadata"]["name"], obj,
+                                       "application/strategic-merge-patch+json"))
     secrets = rt("secrets")
     previous, _ = store.list(secrets, namespace, label_selector=f"owner=helm,name={release}")
     revision = 1 + max((int(s["metadata"]["labels"].get("version", "0")) for s in previous), default=0)
