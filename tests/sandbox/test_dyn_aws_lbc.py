@@ -13,6 +13,7 @@ import yaml
 from iagent_tui.sandbox.controllers import (alb, fargate, kubelet, lbc, lbc_install, lbc_model, nodegroup,
                                             scheduler, workloads)
 from iagent_tui.sandbox.controllers.lbc_irsa import NO_CREDENTIALS
+from iagent_tui.sandbox.controllers.logs import SandboxLogs
 from iagent_tui.sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
@@ -74,6 +75,12 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
             assert event["type"] == "Warning" and event["message"] == "Failed build model due to " + NO_CREDENTIALS
             assert not (await h.call("elbv2", "describe_load_balancers"))["LoadBalancers"]
             assert not store.get(INGRESSES, "default", "iagent-sample").get("status", {}).get("loadBalancer")
+            logs = SandboxLogs(world)
+            controller_pods = store.list(PODS, "kube-system",
+                                         label_selector="app.kubernetes.io/name=aws-load-balancer-controller")[0]
+            logged = [json.loads(text) for pod in controller_pods
+                      for _, text in logs.pod_log(pod, "aws-load-balancer-controller") if '"Reconciler error"' in text]
+            assert logged and logged[0]["error"] == NO_CREDENTIALS and logged[0]["name"] == "iagent-sample"
 
             # IRSA as the user guide sets it up: OIDC provider, trusted role, annotated SA.
             role_arn = await _irsa_role(h)

@@ -4,8 +4,8 @@ It acts only while it is installed and can act: the kube-system/aws-load-balance
 Deployment has ready pods, and its ServiceAccount's ``eks.amazonaws.com/role-arn`` names an IAM
 role that trusts the service account through the cluster's OIDC provider (IRSA). Installed but
 without working IRSA, it does what the real one does: every ALB ingress gets a Warning
-``FailedBuildModel`` event with the SDK's credential error, the controller's log says the same,
-and no address appears.
+``FailedBuildModel`` event with the SDK's credential error, the leader pod's log
+(``kubectl logs``) says the same, and no address appears.
 
 For each ALB ingress (class ``alb``) it builds the model (lbc_model), then deploys it through the
 ELBv2/EC2 APIs of the sandbox's AWS: a managed security group, the ALB named as LBC names it in the
@@ -31,6 +31,7 @@ from .awslinks import Wakeup, aws_client, watch_objects
 from .lbc_model import (ANN, DEREGISTRATION_DELAY_SECONDS, READINESS_INJECT_LABEL, SUBNET_ROLE_TAGS,
                         IngressModel, ModelBuildError, alb_path_pattern, build_model, is_alb_ingress)
 from .lbc_targets import Binding, TargetSync, readiness_gate_for
+from .logs import add_log_line
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,6 @@ class LoadBalancerController:
         self._elbv2 = aws_client(world, "elbv2")
         self._ec2 = aws_client(world, "ec2")
         self.targets = TargetSync(world, self._elbv2)
-        self.log_lines: list[tuple] = world.extras.setdefault("lbc_log", [])
         self._model_dirty = True
         self._next_ingress_pass = float("inf")
 
@@ -125,11 +125,20 @@ class LoadBalancerController:
     def _warn(self, ingress: dict, reason: str, error: str) -> None:
         text = "Failed build model due to " if reason == "FailedBuildModel" else "Failed deploy model due to "
         self.store.record_event(ingress, reason, text + error, type="Warning", component=COMPONENT)
-        meta = ingress["metadata"]
-        self.log_lines.append((self.world.clock.now(), json.dumps({
-            "level": "error", "ts": rfc3339(self.world.clock.now()), "msg": "Reconciler error",
-            "controller": "ingress", "object": {"name": meta["name"], "namespace": meta["namespace"]},
-            "namespace": meta["namespace"], "name": meta["name"], "error": error})))
+        leader = self._leader_pod()
+        if leader is not None:
+            meta, now = ingress["metadata"], self.world.clock.now()
+            add_log_line(self.world, leader, CONTROLLER_NAME, json.dumps({
+                "level": "error", "ts": rfc3339(now), "msg": "Reconciler error", "controller": "ingress",
+                "object": {"name": meta["name"], "namespace": meta["namespace"]},
+                "namespace": meta["namespace"], "name": meta["name"], "error": error}), at=now)
+
+    def _leader_pod(self) -> dict | None:
+        """The replica holding the leader lease does the reconciling (and the logging)."""
+        pods, _ = self.store.list(PODS, CONTROLLER_NS, label_selector=f"app.kubernetes.io/name={CONTROLLER_NAME}")
+        running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"
+                   and not p["metadata"].get("deletionTimestamp")]
+        return running[0] if running else None
 
     # -- one ingress ------------------------------------------------------------------------
     def _services_of(self, ingress: dict) -> dict[str, dict]:
