@@ -94,15 +94,21 @@ class SandboxLogs:
         spec = next((c for c in (pod["spec"].get("containers") or []) + (pod["spec"].get("initContainers") or [])
                      if c.get("name") == container), None)
         lines: list[tuple[datetime, str]] = []
-        state = (cs or {}).get("state") or {}
-        run = state.get("running") or state.get("terminated")
-        if spec is not None and run and run.get("startedAt"):
-            lines = self._generated(pod, spec, parse_rfc3339(run["startedAt"]),
-                                    parse_rfc3339(run["finishedAt"]) if run.get("finishedAt") else self.world.clock.now())
-        if state.get("terminated", {}).get("exitCode"):
-            code = state["terminated"]["exitCode"]
-            lines.append((parse_rfc3339(state["terminated"]["finishedAt"]),
-                          f"fatal: {container} exiting with code {code}"))
+        if spec is not None and cs:
+            # Every instance the kubelet still knows of: the previous one (lastState) and the
+            # current one; the API server picks the one a request asks for (previous=true).
+            state, last = cs.get("state") or {}, (cs.get("lastState") or {}).get("terminated")
+            instances = [last] if last else []
+            current = state.get("running") or state.get("terminated")
+            if current and current is not last and current != last:
+                instances.append(current)
+            for run in instances:
+                if not run.get("startedAt"):
+                    continue
+                end = parse_rfc3339(run["finishedAt"]) if run.get("finishedAt") else self.world.clock.now()
+                lines += self._generated(pod, spec, parse_rfc3339(run["startedAt"]), end)
+                if run.get("exitCode"):
+                    lines.append((end, f"fatal: {container} exiting with code {run['exitCode']}"))
         key = (pod["metadata"]["namespace"], pod["metadata"]["name"], container)
         lines += self.world.extras.get(EXTRA_KEY, {}).get(key, [])
         lines.sort(key=lambda item: item[0])

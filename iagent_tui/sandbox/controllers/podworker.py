@@ -232,6 +232,7 @@ class PodWorker:
         cs["containerID"] = "containerd://" + _hex(f"{self.uid}:{name}:{restarts}", 64)
         ref = images.parse_image(spec["image"])
         cs["imageID"] = f"{ref.name}@sha256:{_hex(spec['image'], 64)}"
+        self._retire(cs)
         cs["state"] = {"running": {"startedAt": self.now()}}
         cs["started"] = True
         cs["ready"] = False
@@ -354,10 +355,17 @@ class PodWorker:
         if message:
             waiting["message"] = message
         cs = self.containers[name]
+        self._retire(cs)
         cs["state"] = {"waiting": waiting}
         cs["ready"] = False
         cs["started"] = False
         self.sync_status()
+
+    @staticmethod
+    def _retire(cs: dict) -> None:
+        """A terminated instance becomes lastState once the kubelet moves on (back-off, restart)."""
+        if "terminated" in cs.get("state", {}):
+            cs["lastState"] = {"terminated": cs["state"]["terminated"]}
 
     def set_ready(self, name: str, ready: bool) -> None:
         cs = self.containers[name]
@@ -371,8 +379,7 @@ class PodWorker:
         term = {"exitCode": exit_code, "reason": reason or ("Completed" if exit_code == 0 else "Error"),
                 "startedAt": started_at, "finishedAt": self.now(),
                 "containerID": cs.get("containerID", "")}
-        cs["state"] = {"terminated": term}
-        cs["lastState"] = {"terminated": term}
+        cs["state"] = {"terminated": term}  # lastState keeps the instance before this one
         cs["ready"] = False
         cs["started"] = False
         self.sync_status()

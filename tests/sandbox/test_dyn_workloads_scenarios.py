@@ -1,0 +1,65 @@
+"""Scenarios brought up by the real controllers (node group included), then read back: what runs
+where, what is refused and why; plus the metrics and log sources over the result."""
+
+from __future__ import annotations
+
+import asyncio
+
+from iagent_tui.sandbox.controllers import nodegroup
+from iagent_tui.sandbox.controllers.logs import SandboxLogs
+from iagent_tui.sandbox.controllers.metrics import SandboxMetrics
+from iagent_tui.sandbox.kube.resources import rt
+from iagent_tui.sandbox.scenarios import seed_kube, settled
+
+from .dyn_workloads_support import NODES, PODS, events_for, pods_of, running_world, wait_for
+
+
+async def bring_up(world):
+    task = asyncio.create_task(nodegroup.run(world))
+    await seed_kube(world)
+    await wait_for(lambda: settled(world), timeout=40, what=f"{world.scenario} to settle")
+    return task
+
+
+async def test_broken_scenario_refuses_what_cannot_run_on_fargate():
+    async with running_world("broken") as world:
+        task = await bring_up(world)
+        try:
+            netdebug = world.store.get(PODS, "prod", "netdebug")
+            scheduled = next(c for c in netdebug["status"]["conditions"] if c["type"] == "PodScheduled")
+            assert scheduled["reason"] == "POD_UNSUPPORTED_ON_FARGATE"
+            assert scheduled["message"] == "Pod not supported on Fargate: invalid SecurityContext fields: Privileged"
+            vectordb = world.store.get(PODS, "prod", "iagent-vectordb-0")
+            message = next(e["message"] for e in events_for(world, vectordb) if e["reason"] == "FailedScheduling")
+            pv = world.store.get(rt("persistentvolumeclaims"), "prod", "data-iagent-vectordb-0")["spec"]["volumeName"]
+            assert message == (f"Pod not supported on Fargate: volumes not supported: data not supported because: "
+                               f"PVC data-iagent-vectordb-0 bound to invalid PV {pv} with CSI Driver: ebs.csi.aws.com")
+            indexer = pods_of(world, "prod", "iagent-indexer")[0]
+            assert indexer["metadata"]["annotations"]["CapacityProvisioned"] == "1vCPU 5GB"
+            # staging has no profile in this scenario: it stays on the node group.
+            assert all(p["spec"]["nodeName"].startswith("ip-") for p in pods_of(world, "staging", ""))
+            # DaemonSets never land on the Fargate nodes.
+            fargate_nodes = {n["metadata"]["name"] for n in world.store.list(NODES)[0]
+                             if n["metadata"]["name"].startswith("fargate-")}
+            assert fargate_nodes
+            for ns in ("kube-system", "logging"):
+                for pod in pods_of(world, ns, ""):
+                    if pod["metadata"]["name"].startswith(("kube-proxy", "aws-node", "fluent-bit")):
+                        assert pod["spec"]["nodeName"] not in fargate_nodes
+
+            metrics, logs = SandboxMetrics(world), SandboxLogs(world)
+            web = pods_of(world, "prod", "iagent-web")[0]
+            usage = metrics.pod_usage(web)
+            assert set(usage) == {"web"} and usage["web"]["cpu"].endswith("m")
+            assert int(usage["web"]["cpu"][:-1]) < 100  # below its 100m request
+            assert metrics.pod_usage(netdebug) is None  # not running
+            node = world.store.get(NODES, None, web["spec"]["nodeName"])
+            assert metrics.node_usage(node)["cpu"].endswith("m")
+            coredns = pods_of(world, "kube-system", "coredns")[0]
+            assert [text for _, text in logs.pod_log(coredns, "coredns")][:1] == [".:53"]
+            first = logs.pod_log(web, "web")
+            assert first == logs.pod_log(web, "web")  # repeatable reads
+            assert '"logger": "iagent-web"' in first[1][1]
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
