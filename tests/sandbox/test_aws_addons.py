@@ -88,24 +88,25 @@ async def test_controller_decides_a_controlled_update(aws: Aws) -> None:
         aws.sandbox.set_addon_health(CLUSTER, "coredns", "DEGRADED", [{"code": "NoSuchCode", "message": "x"}])
 
 
-@pytest.mark.parametrize(
-    ("values", "detail"),
-    [
-        ('{"computeType2": "Fargate"}',
-         "Json schema validation failed with error: [$.computeType2: is not defined in the schema and the "
-         "schema does not allow additional properties]"),
-        ('{"replicaCount": "two"}',
-         "Json schema validation failed with error: [$.replicaCount: string found, integer expected]"),
-        ('{"resources": {"limits": {"gpu": "1"}}}',
-         "Json schema validation failed with error: [$.resources.limits.gpu: is not defined in the schema "
-         "and the schema does not allow additional properties]"),
-        ('["computeType"]', "Json schema validation failed with error: [$: array found, object expected]"),
-    ],
-)
-async def test_invalid_configuration_values(aws: Aws, values: str, detail: str) -> None:
-    error = await aws.error("eks", "update_addon", clusterName=CLUSTER, addonName="coredns", configurationValues=values)
-    assert (error["code"], error["status"]) == ("InvalidParameterException", 400)
-    assert error["message"] == NOT_SUPPORTED + detail
+CONFIG_CASES = [
+    ('{"computeType2": "Fargate"}',
+     "Json schema validation failed with error: [$.computeType2: is not defined in the schema and the "
+     "schema does not allow additional properties]"),
+    ('{"replicaCount": "two"}',
+     "Json schema validation failed with error: [$.replicaCount: string found, integer expected]"),
+    ('{"resources": {"limits": {"gpu": "1"}}}',
+     "Json schema validation failed with error: [$.resources.limits.gpu: is not defined in the schema "
+     "and the schema does not allow additional properties]"),
+    ('["computeType"]', "Json schema validation failed with error: [$: array found, object expected]"),
+]
+
+
+async def test_invalid_configuration_values(aws: Aws) -> None:
+    for values, detail in CONFIG_CASES:
+        error = await aws.error("eks", "update_addon", clusterName=CLUSTER, addonName="coredns",
+                                configurationValues=values)
+        assert (error["code"], error["status"]) == ("InvalidParameterException", 400)
+        assert error["message"] == NOT_SUPPORTED + detail
     assert (await addon(aws, "coredns"))["status"] == "ACTIVE"  # nothing started
 
 

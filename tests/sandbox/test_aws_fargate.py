@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -105,23 +106,23 @@ async def test_omitted_subnets_default_to_the_clusters_private_subnets(aws: Aws)
     assert sorted(created["fargateProfile"]["subnets"]) == sorted(aws.ids["private_subnets"])
 
 
-@pytest.mark.parametrize(
-    ("selectors", "message"),
-    [
-        ([], "Fargate Profile requires at least one selector."),
-        ([{"labels": {"a": "b"}}],
-         "Fargate Profile must have at least one selector with at least one namespace value."),
-        ([{"namespace": "x", "labels": {f"k{i}": "v" for i in range(6)}}],
-         "Request contains Selector with more than 5 Label pairs"),
-        ([{"namespace": f"n{i}"} for i in range(6)],
-         "Fargate Profile has 6 selectors; a profile can have at most 5 selectors."),
-    ],
-)
-async def test_selector_rules(aws: Aws, selectors: list, message: str) -> None:
+SELECTOR_CASES = [
+    ([], "Fargate Profile requires at least one selector."),
+    ([{"labels": {"a": "b"}}],
+     "Fargate Profile must have at least one selector with at least one namespace value."),
+    ([{"namespace": "x", "labels": {f"k{i}": "v" for i in range(6)}}],
+     "Request contains Selector with more than 5 Label pairs"),
+    ([{"namespace": f"n{i}"} for i in range(6)],
+     "Fargate Profile has 6 selectors; a profile can have at most 5 selectors."),
+]
+
+
+async def test_selector_rules(aws: Aws) -> None:
     role = await pod_role(aws)
-    error = await aws.error("eks", "create_fargate_profile", clusterName=CLUSTER, fargateProfileName="fp-sel",
-                            podExecutionRoleArn=role, subnets=aws.ids["private_subnets"], selectors=selectors)
-    assert (error["code"], error["message"]) == ("InvalidParameterException", message)
+    for selectors, message in SELECTOR_CASES:
+        error = await aws.error("eks", "create_fargate_profile", clusterName=CLUSTER, fargateProfileName="fp-sel",
+                                podExecutionRoleArn=role, subnets=aws.ids["private_subnets"], selectors=selectors)
+        assert (error["code"], error["message"]) == ("InvalidParameterException", message), selectors
 
 
 async def test_pod_execution_role_rules(aws: Aws) -> None:
@@ -255,7 +256,7 @@ async def test_botocore_waiter_and_aws_cli(aws: Aws) -> None:
     )
     assert out["fargateProfile"]["status"] == "CREATING"
     waiter = aws.client("eks").get_waiter("fargate_profile_active")
-    await __import__("asyncio").to_thread(
+    await asyncio.to_thread(
         waiter.wait, clusterName=CLUSTER, fargateProfileName="fp-cli", WaiterConfig={"Delay": 0.05, "MaxAttempts": 400}
     )
     code, out, err = await aws.cli("eks", "list-fargate-profiles", "--cluster-name", CLUSTER)
