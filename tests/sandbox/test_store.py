@@ -358,13 +358,28 @@ def test_cascading_background_deletion():
     assert terminating["metadata"]["deletionGracePeriodSeconds"] == 30
 
 
-def test_foreground_deletion_removes_dependents_first():
+def test_foreground_deletion_waits_for_blocking_dependents():
     store, _ = new_store()
     _deployment_tree(store)
-    store.delete(RS, "default", "web-7d4", propagation_policy="Foreground")
-    assert store.get(RS, "default", "web-7d4") is None
+    dep = store.delete(DEPLOY, "default", "web", propagation_policy="Foreground")
+    assert dep["metadata"]["finalizers"] == ["foregroundDeletion"]
+    assert dep["metadata"]["deletionTimestamp"]
+    rs = store.get(RS, "default", "web-7d4")  # waits for its terminating pod
+    assert rs["metadata"]["finalizers"] == ["foregroundDeletion"]
     assert store.get(PODS, "default", "web-7d4-b") is None
-    assert store.get(DEPLOY, "default", "web") is not None
+    assert store.get(PODS, "default", "web-7d4-a")["metadata"]["deletionTimestamp"]
+    assert store.get(DEPLOY, "default", "web")["metadata"]["finalizers"] == ["foregroundDeletion"]
+    store.finalize_pod("default", "web-7d4-a")  # the kubelet finishes: the chain unwinds
+    assert store.get(RS, "default", "web-7d4") is None
+    assert store.get(DEPLOY, "default", "web") is None
+    assert not store._dependents  # the owner index holds nothing for objects that are gone
+
+
+def test_foreground_deletion_without_dependents_is_immediate():
+    store, _ = new_store()
+    store.create(DEPLOY, deployment_body())
+    store.delete(DEPLOY, "default", "web", propagation_policy="Foreground")
+    assert store.get(DEPLOY, "default", "web") is None
 
 
 def test_orphan_deletion_keeps_dependents_without_the_reference():

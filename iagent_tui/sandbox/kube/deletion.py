@@ -77,10 +77,9 @@ class Deletion:
             if rt.plural in TRACKS_GENERATION:
                 new["metadata"]["generation"] = meta.get("generation", 1) + 1
             return self._commit(rt, "MODIFIED", new, cur)
-        if policy == "Foreground":
-            self._collect_dependents(meta["uid"], "Foreground")
-            cur = self._objects[rt].get(_key(cur), cur)
-        elif policy == "Orphan":
+        if policy == "Foreground" and self._live_dependents(meta["uid"]):
+            return self._delete_foreground(rt, cur)
+        if policy == "Orphan":
             self._orphan_dependents(meta["uid"])
             cur = self._objects[rt].get(_key(cur), cur)
         removed = self._remove(rt, cur)
@@ -123,6 +122,8 @@ class Deletion:
         removed = self._commit(rt, "DELETED", gone, cur)
         if rt.plural == "events":
             self._forget_event(_key(cur))
+        for owner_uid in owner_uids(cur):
+            self._finish_foreground(owner_uid)
         if rt.namespaced:
             self._finish_namespace_if_empty(cur["metadata"]["namespace"])
         return removed
@@ -139,8 +140,7 @@ class Deletion:
     def _collect_dependents(self, owner_uid: str, policy: str) -> None:
         """Delete dependents whose every owner is gone; drop the dangling reference from those
         that still have a live owner (the garbage collector's rules, done synchronously)."""
-        for rt, key in sorted(self._dependents.pop(owner_uid, set()),
-                              key=lambda d: (d[0].plural, d[1])):
+        for rt, key in self._dependents_of(owner_uid):
             dep = self._objects[rt].get(key)
             if dep is None:
                 continue
@@ -149,13 +149,71 @@ class Deletion:
                 self._drop_owner_ref(rt, dep, owner_uid)
             elif not dep["metadata"].get("deletionTimestamp"):
                 self._delete(rt, dep, None, policy)
+        self._forget_owner_if_done(owner_uid)
+
+    def _dependents_of(self, owner_uid: str) -> list[tuple[ResourceType, tuple[str, str]]]:
+        # A sorted copy: deleting dependents edits the index while we walk it.
+        return sorted(self._dependents.get(owner_uid, set()), key=lambda d: (d[0].plural, d[1]))
+
+    def _forget_owner_if_done(self, owner_uid: str) -> None:
+        if owner_uid not in self._by_uid and not self._dependents.get(owner_uid):
+            self._dependents.pop(owner_uid, None)
+
+    def _live_dependents(self, owner_uid: str, blocking_only: bool = False) -> list[dict]:
+        found = []
+        for rt, key in self._dependents.get(owner_uid, set()):
+            dep = self._objects[rt].get(key)
+            if dep is None:
+                continue
+            refs = [r for r in dep["metadata"].get("ownerReferences") or []
+                    if r.get("uid") == owner_uid]
+            if not blocking_only or any(r.get("blockOwnerDeletion") for r in refs):
+                found.append(dep)
+        return found
+
+    def _delete_foreground(self, rt: ResourceType, cur: dict) -> dict:
+        """Foreground cascading: the owner stays, marked with the foregroundDeletion finalizer,
+        until every dependent that blocks owner deletion is gone; dependents are deleted in the
+        foreground too, so a Deployment waits for its ReplicaSets, which wait for their pods."""
+        new = copy.deepcopy(cur)
+        meta = new["metadata"]
+        meta.setdefault("deletionTimestamp", rfc3339(self.clock.now()))
+        meta.setdefault("deletionGracePeriodSeconds", 0)
+        if "foregroundDeletion" not in (meta.get("finalizers") or []):
+            meta["finalizers"] = (meta.get("finalizers") or []) + ["foregroundDeletion"]
+        if rt.plural in TRACKS_GENERATION and not cur["metadata"].get("deletionTimestamp"):
+            meta["generation"] = cur["metadata"].get("generation", 1) + 1
+        owner = self._commit(rt, "MODIFIED", new, cur)
+        self._collect_dependents(meta["uid"], "Foreground")
+        self._finish_foreground(meta["uid"])
+        return self._objects[rt].get(_key(owner), owner)
+
+    def _finish_foreground(self, owner_uid: str) -> None:
+        """Remove the foregroundDeletion finalizer once no blocking dependent is left."""
+        where = self._by_uid.get(owner_uid)
+        if where is None:
+            return
+        rt, key = where
+        owner = self._objects[rt][key]
+        finalizers = owner["metadata"].get("finalizers") or []
+        if "foregroundDeletion" not in finalizers or self._live_dependents(owner_uid, True):
+            return
+        new = copy.deepcopy(owner)
+        rest = [f for f in finalizers if f != "foregroundDeletion"]
+        if rest:
+            new["metadata"]["finalizers"] = rest
+            self._commit(rt, "MODIFIED", new, owner)
+            return
+        new["metadata"].pop("finalizers", None)
+        self._remove(rt, new)
+        self._collect_dependents(owner_uid, "Background")
 
     def _orphan_dependents(self, owner_uid: str) -> None:
-        for rt, key in sorted(self._dependents.pop(owner_uid, set()),
-                              key=lambda d: (d[0].plural, d[1])):
+        for rt, key in self._dependents_of(owner_uid):
             dep = self._objects[rt].get(key)
             if dep is not None:
                 self._drop_owner_ref(rt, dep, owner_uid)
+        self._forget_owner_if_done(owner_uid)
 
     def _drop_owner_ref(self, rt: ResourceType, dep: dict, owner_uid: str) -> None:
         new = copy.deepcopy(dep)
