@@ -152,8 +152,11 @@ async def test_delete_and_create_lifecycle(aws: Aws) -> None:
     assert (error["code"], error["status"], error["message"]) == (
         "ResourceNotFoundException", 404, f"No addon: kube-proxy found in cluster: {CLUSTER}")
 
+    heard: list[tuple[str, str, dict]] = []
+    aws.sandbox.addon_update_listeners = [lambda c, n, cfg: heard.append((c, n, cfg))]  # plain callables too
     created = (await aws.call("eks", "create_addon", clusterName=CLUSTER, addonName="kube-proxy"))["addon"]
     assert (created["status"], created["addonVersion"]) == ("CREATING", "v1.31.2-eksbuild.3")
+    assert heard == [(CLUSTER, "kube-proxy", {})]
     waiter = aws.client("eks").get_waiter("addon_active")
     await asyncio.to_thread(waiter.wait, clusterName=CLUSTER, addonName="kube-proxy",
                             WaiterConfig={"Delay": 0.05, "MaxAttempts": 400})

@@ -77,7 +77,9 @@ class Dispatcher:
                     response = getattr(exc, "response", None)
                     if callable(response) and hasattr(exc, "STATUS"):
                         status, headers, body = response()
-                        return HttpReply(status, body.encode(), {**headers, "Content-Type": "application/json"})
+                        # moto puts the status itself among the headers; keep real header strings only.
+                        clean = {str(k): str(v) for k, v in headers.items() if k.lower() != "status"}
+                        return HttpReply(int(status), body.encode(), {**clean, "Content-Type": "application/json"})
                     raise
         return self.engine.call(request)
 

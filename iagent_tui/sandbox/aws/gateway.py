@@ -24,10 +24,11 @@ MAX_BODY = 16 * 1024 * 1024
 
 
 class Gateway:
-    def __init__(self, dispatcher: Dispatcher, faults: FaultInjector, listeners: list[AddonListener]) -> None:
+    def __init__(self, dispatcher: Dispatcher, faults: FaultInjector,
+                 listeners: Callable[[], list[AddonListener]]) -> None:
         self.dispatcher = dispatcher
         self.faults = faults
-        self.listeners = listeners
+        self.listeners = listeners  # read at each notification: the owner may replace its list
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.endpoint = ""
@@ -85,7 +86,7 @@ class Gateway:
             pending = list(self.dispatcher.addons.notifications)
             self.dispatcher.addons.notifications.clear()
         for cluster, addon, config in pending:
-            for listener in list(self.listeners):
+            for listener in list(self.listeners()):
                 try:
                     result = listener(cluster, addon, config)
                 except Exception:

@@ -54,14 +54,17 @@ class AwsSandbox:
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.endpoint = ""
+        self._stopped = False
         self._engine = MotoEngine(account_id, region)
         self._dispatcher = Dispatcher(self._engine, clock, timings or AwsTimings())
         self._faults = FaultInjector(clock)
         self.addon_update_listeners: list[AddonListener] = []
-        self._gateway = Gateway(self._dispatcher, self._faults, self.addon_update_listeners)
+        self._gateway = Gateway(self._dispatcher, self._faults, lambda: self.addon_update_listeners)
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1") -> str:
+        if self._stopped:
+            raise RuntimeError("this AWS sandbox was stopped (its moto state is gone); create a new one")
         if self.endpoint:
             raise RuntimeError(f"AWS sandbox already serving at {self.endpoint}")
         if host not in ("127.0.0.1", "::1", "localhost"):
@@ -72,6 +75,7 @@ class AwsSandbox:
     async def stop(self) -> None:
         await self._gateway.stop()
         self.endpoint = ""
+        self._stopped = True
         self._engine.reset()
         self._engine.close()
 
