@@ -1,24 +1,71 @@
-"""Command line entry point: `iagent-tui [COMMAND]`."""
+"""Command line entry point: `iagent-tui [--sandbox] [COMMAND]`.
+
+With no command it opens the dashboard on the configured cluster (or on an in-process sandbox with
+`--sandbox`). Every command connects the same way: settings from iagent.yaml, IAGENT_* and flags;
+the cluster from the kubeconfig context or straight from AWS."""
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 import click
 
 from . import __version__
+from .commands.actions import add_namespace_command, deploy_command, rollback_command, smoke_command
 from .commands.sandbox import sandbox_command
+from .commands.sandbox_option import sandbox_option, with_sandbox_option
+from .commands.status import status_command
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iagent-tui")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
+@click.option("--read-only", is_flag=True, default=None, help="Refuse every change (plans are still shown).")
 @click.pass_context
-def main(ctx: click.Context) -> None:
-    """iagent-tui: the cockpit for moving an EKS cluster's workloads onto AWS Fargate."""
+def main(ctx: click.Context, config_path: str | None, read_only: bool | None) -> None:
+    """iagent-tui: the cockpit for moving an EKS cluster's workloads onto AWS Fargate.
+
+    With no command, opens the live dashboard."""
     if ctx.invoked_subcommand is None:
-        click.echo(ctx.get_help())
+        sys.exit(_open_dashboard(ctx, config_path, read_only))
 
 
+main.params.insert(0, sandbox_option())
+
+
+def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool | None) -> int:
+    from .app import run_dashboard
+    from .config import ConfigError, load_settings
+    from .services.connection import build_connection
+    from .services.errors import ServiceError
+
+    try:
+        settings = load_settings(config_path, {"read_only": read_only})
+    except ConfigError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        connection = asyncio.run(build_connection(settings))
+    except ServiceError as err:
+        raise click.ClickException(err.message) from None
+    actions, run_action = _dashboard_actions(settings, connection)
+    sandbox = ctx.find_root().meta.get("iagent.sandbox")
+    return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None,
+                         actions=actions, run_action=run_action)
+
+
+def _dashboard_actions(settings, connection):
+    """The actions the dashboard offers, and the runner that runs them (journal, read-only)."""
+    try:
+        from .commands.actions import dashboard_actions
+    except ImportError:  # the actions' dashboard hook is optional
+        return (), None
+    return dashboard_actions(settings, connection)
+
+
+for _command in (status_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
+    main.add_command(with_sandbox_option(_command))
 main.add_command(sandbox_command)
 
 

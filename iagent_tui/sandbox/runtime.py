@@ -28,8 +28,11 @@ from .world import SandboxWorld
 
 SCENARIOS = ("pre-migration", "migrated", "broken")
 CONTEXT_NAME = "iagent-sandbox"
-# Simulated seconds per wall second while a scenario's workloads are brought up at start.
-BOOTSTRAP_SPEED = 3000.0
+# Simulated seconds per wall second while a scenario is brought up at start: the node group's
+# nodes join very fast (their join time is not shown anywhere that matters), then the workloads
+# start at a speed low enough that event-loop jitter barely distorts their recorded start phases.
+BOOTSTRAP_NODE_SPEED = 3000.0
+BOOTSTRAP_WORKLOAD_SPEED = 100.0
 
 
 class SandboxError(RuntimeError):
@@ -155,18 +158,16 @@ class SandboxRuntime:
         self._alb = await alb_front.start(world)
         world.endpoints["alb"] = self._alb.url
 
-        # Bring the scenario's workloads up through the real controllers, fast-forwarded, so the
-        # timestamps, events and statuses are the ones the controllers write.
-        clock.set_speed(max(self.speed, BOOTSTRAP_SPEED))
+        # Bring the scenario up through the real controllers, fast-forwarded, so the timestamps,
+        # events and statuses are the ones the controllers write: first the node group's nodes
+        # (the cluster existed before its workloads), then the workloads.
+        clock.set_speed(max(self.speed, BOOTSTRAP_NODE_SPEED))
         self._tasks = start_controllers(world)
         await asyncio.sleep(0)  # let controllers register their admission hooks and watches
+        await self._wait_until(lambda: _nodegroup_nodes_ready(world), "the node group's nodes")
+        clock.set_speed(max(self.speed, BOOTSTRAP_WORKLOAD_SPEED))
         await seed_kube(world)
-        deadline = asyncio.get_running_loop().time() + self.bootstrap_timeout
-        while not settled(world):
-            if asyncio.get_running_loop().time() > deadline:
-                raise SandboxError(f"scenario {self.scenario} did not settle within "
-                                   f"{self.bootstrap_timeout:.0f} s")
-            await asyncio.sleep(0.05)
+        await self._wait_until(lambda: settled(world), f"scenario {self.scenario}")
         clock.set_speed(self.speed)
 
         self.info = SandboxInfo(
@@ -175,6 +176,14 @@ class SandboxRuntime:
             access_key_id=aws.access_key_id, secret_access_key=aws.secret_access_key,
             alb_url=self._alb.url)
         return self.info
+
+    async def _wait_until(self, predicate, what: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.bootstrap_timeout
+        while not predicate():
+            if loop.time() > deadline:
+                raise SandboxError(f"{what} did not come up within {self.bootstrap_timeout:.0f} s")
+            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -195,6 +204,19 @@ class SandboxRuntime:
 
     def expire_token(self) -> None:
         self._kube_server.expire_token()
+
+
+def _nodegroup_nodes_ready(world: SandboxWorld) -> bool:
+    from .kube.resources import rt
+    desired = 0
+    cluster = world.aws.backend("eks").clusters.get(world.cluster_name)
+    for name in list(cluster.nodegroups) if cluster is not None else ():
+        group = world.aws.nodegroup(world.cluster_name, name) or {}
+        desired += int((group.get("scalingConfig") or {}).get("desiredSize") or 0)
+    nodes, _ = world.store.list(rt("nodes"), label_selector="eks.amazonaws.com/nodegroup")
+    ready = [n for n in nodes if any(c.get("type") == "Ready" and c.get("status") == "True"
+                                     for c in (n.get("status") or {}).get("conditions") or [])]
+    return len(ready) >= desired
 
 
 class SandboxThread:
