@@ -133,7 +133,7 @@ async def test_botocore_retries_absorb_occasional_throttling(sandbox, aws_target
 async def test_monitor_backs_off_while_throttled_and_keeps_the_last_data(sandbox, settings, aws_target, no_faults):
     conn = await from_aws(settings, aws_target)
     one_try = Config(retries={"mode": "standard", "max_attempts": 1})  # let throttling reach the monitor
-    monitor = ClusterMonitor(conn, settings, fast_interval=0.05, slow_interval=0.05, max_interval=0.8, aws_config=one_try)
+    monitor = ClusterMonitor(conn, settings, fast_interval=0.05, slow_interval=0.05, max_interval=0.4, aws_config=one_try)
     async with monitor:
         await monitor.wait_for(lambda s: s.cluster is not None and s.sources["cluster"].ok, timeout=20)
         sandbox.call(lambda: setattr(sandbox.runtime.world.aws, "faults", AwsFaults(throttle_rate=1.0, services={"eks"})))
@@ -141,7 +141,7 @@ async def test_monitor_backs_off_while_throttled_and_keeps_the_last_data(sandbox
         assert snap.cluster is not None and snap.cluster.status == "ACTIVE"  # stale, not blank
         assert "throttled" in snap.sources["cluster"].error and snap.sources["cluster"].stale_since is not None
         assert snap.sources["load_balancers"].ok  # elbv2 is not throttled: only eks sources go stale
-        await monitor.wait_for(lambda s: monitor.current_interval >= 0.8, timeout=20)
+        await monitor.wait_for(lambda s: monitor.current_interval >= 0.4, timeout=20)
         polls = monitor.aws_polls
         sandbox.call(lambda: setattr(sandbox.runtime.world.aws, "faults", AwsFaults()))
         await monitor.wait_for(lambda s: s.sources["cluster"].ok, timeout=20)
