@@ -9,7 +9,8 @@ instance and the Node goes away a few seconds later. An instance terminated behi
 group's back loses its Node, and the group launches a replacement, as an ASG does.
 
 moto gives no notification when UpdateNodegroupConfig changes desiredSize, so the controller reads
-the node groups once per wall second (a few in-process calls; nothing else runs while idle).
+the node groups' desiredSize about once per wall second (an in-memory read) and reconciles with
+the EC2 API only when it changed, while nodes join or leave, and once a simulated minute.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import logging
 from ..clock import rfc3339
 from ..kube.errors import ApiError
 from ..kube.resources import rt
-from .awslinks import Wakeup, aws_client
+from .awslinks import Wakeup, aws_client, moto_lock
 from .node_shape import DEFAULT_INSTANCE_TYPE, build_node
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,9 @@ JOIN_SECONDS = (90.0, 150.0)        # instance launch + AMI boot + kubelet regis
 LEAVE_SECONDS = (5.0, 20.0)         # terminate -> node object removed by the cloud controller
 DRAIN_TIMEOUT = 120.0               # eksctl/managed node group drain waits at most this long
 POLL_WALL_SECONDS = 1.0
+POLL_SIM_SECONDS = 15.0
+MIN_POLL_WALL = 0.1
+RESYNC_SECONDS = 60.0               # also catches instances terminated behind the group's back
 LIVE_STATES = ("pending", "running")
 UNSCHEDULABLE_TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 
@@ -284,17 +288,39 @@ class NodegroupController:
                 self._remove_node(node["metadata"]["name"])
 
     # -- loop -----------------------------------------------------------------------------------
+    def _signature(self) -> tuple:
+        """What decides the node count: each group's desiredSize and status (read without the
+        API round trip; a full reconcile runs only when this changes)."""
+        with moto_lock(self.world):
+            cluster = self.world.aws.backend("eks").clusters.get(self.cluster)
+            names = sorted(cluster.nodegroups) if cluster else []
+        groups = [self.world.aws.nodegroup(self.cluster, n) for n in names]
+        return tuple((g["nodegroupName"], g.get("status"), (g.get("scalingConfig") or {}).get("desiredSize"))
+                     for g in groups if g)
+
     async def run(self) -> None:
+        clock = self.world.clock
+        last_signature, last_full = None, -RESYNC_SECONDS
         try:
             while True:
-                try:
-                    self.reconcile()
-                except ApiError as exc:
-                    log.warning("nodegroup: %s", exc.message)
-                await self.wakeup.wait(POLL_WALL_SECONDS * self.world.clock.speed)
+                signature = self._signature()
+                if signature != last_signature or clock.elapsed() - last_full >= RESYNC_SECONDS:
+                    try:
+                        self.reconcile()
+                        last_signature, last_full = signature, clock.elapsed()
+                    except ApiError as exc:
+                        log.warning("nodegroup: %s", exc.message)
+                await self.wakeup.wait(poll_interval(clock))
         finally:
             for task in [*self._joining.values(), *self._leaving.values()]:
                 task.cancel()
+
+
+def poll_interval(clock) -> float:
+    """Simulated seconds between reads of the node groups: once per wall second, or every
+    POLL_SIM_SECONDS when the clock runs so fast that a wall second would hide a whole scaling
+    step, but never more than ten times per wall second."""
+    return max(MIN_POLL_WALL * clock.speed, min(POLL_WALL_SECONDS * clock.speed, POLL_SIM_SECONDS))
 
 
 async def run(world) -> None:

@@ -25,6 +25,7 @@ PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
 PODS = rt("pods")
 POLL_WALL_SECONDS = 1.0
 POLL_SIM_SECONDS = 15.0     # a deletion lasts ~2 simulated minutes: see it while it happens
+MIN_POLL_WALL = 0.05
 
 
 class ProfileDeletionController:
@@ -71,7 +72,8 @@ class ProfileDeletionController:
         while True:
             self.reconcile()
             clock = self.world.clock
-            await self.wakeup.wait(min(POLL_WALL_SECONDS * clock.speed, POLL_SIM_SECONDS))
+            await self.wakeup.wait(max(MIN_POLL_WALL * clock.speed,
+                                       min(POLL_WALL_SECONDS * clock.speed, POLL_SIM_SECONDS)))
 
 
 async def run(world) -> None:
