@@ -13,11 +13,13 @@ import asyncio
 import hashlib
 import logging
 import math
+from datetime import datetime, timedelta
 
 from iagent_tui.insights.profiles import PROFILE_LABEL, match_profile
 from iagent_tui.insights.rejection import UNSUPPORTED_REASON, fargate_rejection_reasons, rejection_message
 from iagent_tui.insights.sizing import TOO_LARGE_MESSAGE, TOO_LARGE_REASON, fargate_size
 
+from ..clock import parse_rfc3339, rfc3339
 from . import ipam
 from . import kubeutil as ku
 
@@ -63,12 +65,12 @@ def admit(world, rtype, pod: dict) -> None:
     spec["priority"] = PRIORITY
 
 
-def fargate_node(world, ip: str, az: str, uid: str, size) -> dict:
+def fargate_node(world, ip: str, az: str, uid: str, size, at: datetime | None = None) -> dict:
     dashed = ip.replace(".", "-")
     host = f"ip-{dashed}.{world.region}.compute.internal"
     name = f"fargate-{host}"
     digest = hashlib.sha256(f"{world.clock.seed}:{uid}".encode()).hexdigest()
-    now = ku.now_text(world)
+    now = rfc3339(at) if at else ku.now_text(world)
     # Node size has no relation to the pod's (DOMAIN.md 1.3); the observed small-pod node is
     # 2 CPU / 4037540Ki, bigger pods get a microVM big enough to hold them.
     cpu = max(2, math.ceil(size.vcpu))
@@ -204,7 +206,13 @@ class FargateScheduler:
         profile_name = (pod["metadata"].get("labels") or {}).get(PROFILE_LABEL)
         profile = next((p for p in profiles(self.world)
                         if p.get("fargateProfileName") == profile_name), None)
-        await self.world.clock.sleep(self.world.clock.draw(f"fargate-capacity:{uid}", *CAPACITY_DELAY_S))
+        # Capacity arrives a drawn delay after the pod was created, on the simulated timeline:
+        # a lagging event loop must not stretch what the pod's conditions report.
+        clock = self.world.clock
+        ready_at = parse_rfc3339(pod["metadata"]["creationTimestamp"]) + timedelta(
+            seconds=clock.draw(f"fargate-capacity:{uid}", *CAPACITY_DELAY_S))
+        await clock.sleep((ready_at - clock.now()).total_seconds())
+        at = min(ready_at, clock.now())
         pod = self.store.get(ku.PODS, namespace, name)
         if pod is None or pod["metadata"]["uid"] != uid or ku.is_terminating(pod) or pod["spec"].get("nodeName"):
             return
@@ -216,14 +224,14 @@ class FargateScheduler:
         subnet = subnets[self.world.clock.rng(f"fargate-subnet:{uid}").randrange(len(subnets))]
         cidr, az = ipam.subnet_info(self.world, subnet)
         ip = ipam.allocate_ip(self.world, cidr, uid)
-        node = self.store.create(ku.NODES, fargate_node(self.world, ip, az, uid, size))
-        self._bind(pod, node["metadata"]["name"], str(size))
+        node = self.store.create(ku.NODES, fargate_node(self.world, ip, az, uid, size, at))
+        self._bind(pod, node["metadata"]["name"], str(size), at)
 
-    def _bind(self, pod: dict, node_name: str, capacity: str) -> None:
+    def _bind(self, pod: dict, node_name: str, capacity: str, at: datetime) -> None:
         meta = pod["metadata"]
         enabled = self.store.get(ku.rt("configmaps"), LOGGING_NAMESPACE, LOGGING_CONFIGMAP) is not None
         reason, etype, message, annotation = LOGGING_ENABLED if enabled else LOGGING_DISABLED
-        now = ku.now_text(self.world)
+        now = rfc3339(at)
 
         def apply(p: dict) -> None:
             annotations = p["metadata"].setdefault("annotations", {})
@@ -235,9 +243,9 @@ class FargateScheduler:
         bound = self.store.mutate(ku.PODS, meta["namespace"], meta["name"], apply)
         if bound is None:
             return
-        self.store.record_event(bound, "Scheduled", f"Successfully assigned {meta['namespace']}/"
-                                f"{meta['name']} to {node_name}", component=SCHEDULER_NAME)
-        self.store.record_event(bound, reason, message, type=etype, component=SCHEDULER_NAME)
+        ku.record_event_at(self.store, at, bound, "Scheduled", f"Successfully assigned {meta['namespace']}/"
+                           f"{meta['name']} to {node_name}", component=SCHEDULER_NAME)
+        ku.record_event_at(self.store, at, bound, reason, message, type=etype, component=SCHEDULER_NAME)
 
     async def run(self) -> None:
         try:

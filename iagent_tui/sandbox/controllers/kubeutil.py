@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterable
+from datetime import datetime
 from typing import Any
 
 from iagent_tui.insights.quantities import cpu_millicores, memory_bytes
@@ -115,6 +116,28 @@ def obj_key(obj: dict) -> tuple[str, str]:
 
 def now_text(world) -> str:
     return rfc3339(world.clock.now())
+
+
+def record_event_at(store, at: datetime | None, involved: dict, reason: str, message: str,
+                    type: str = "Normal", component: str = "", host: str | None = None,
+                    field_path: str | None = None) -> dict:
+    """record_event, stamped with a simulated instant in the past (a controller's own timeline,
+    see PodWorker) rather than the moment the event loop got round to writing it."""
+    event = store.record_event(involved, reason, message, type=type, component=component,
+                               host=host, field_path=field_path)
+    if at is None:
+        return event
+    stamp = rfc3339(at)
+    if event.get("lastTimestamp", stamp) <= stamp:
+        return event
+
+    def restamp(ev: dict) -> None:
+        ev["lastTimestamp"] = stamp
+        if ev.get("count", 1) == 1:
+            ev["firstTimestamp"] = stamp
+            ev["eventTime"] = at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    meta = event["metadata"]
+    return store.mutate(EVENTS, meta["namespace"], meta["name"], restamp) or event
 
 
 def controller_ref(obj: dict) -> dict | None:

@@ -11,15 +11,25 @@ the events (DOMAIN.md 7.3 measures start phases from exactly these fields).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import math
+from datetime import datetime, timedelta
 
+from ..clock import parse_rfc3339, rfc3339
 from . import behaviour, images, ipam
 from . import kubeutil as ku
 
 log = logging.getLogger(__name__)
 BACKOFF_START_S, BACKOFF_MAX_S = 10.0, 300.0  # kubelet's container and image back-off
+
+
+# The pod's own simulated timeline (sim seconds, as SandboxClock.elapsed counts them), one per
+# asyncio task: containers run in parallel tasks and each advances only by its own waits. A planned
+# 9.2 s pull stamps 9.2 s later than the pull began, even if a busy event loop (a fast clock
+# multiplies every millisecond of lag) woke the task later than that.
+_TIMELINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("pod_timeline", default=None)
 
 
 def backoff(attempt: int) -> float:
@@ -58,15 +68,37 @@ class PodWorker:
         if pod["spec"].get("readinessGates") and self.containers:
             self.sync_status()  # a gate condition set by another controller changes Ready
 
+    def sim_now(self) -> float:
+        value = _TIMELINE.get()
+        return self.clock.elapsed() if value is None else value
+
+    def _advance(self, to: float) -> None:
+        _TIMELINE.set(min(to, self.clock.elapsed()))
+
+    def start_timeline(self, at: datetime) -> None:
+        self._advance(self.clock.elapsed() - (self.clock.now() - at).total_seconds())
+
     async def pause(self, sim_seconds: float) -> bool:
         """Sleep simulated seconds (math.inf: until the pod changes); True if the pod is being
         deleted, which cuts every wait short."""
+        began = self.sim_now()
+        # Catch up: a timeline that fell behind the clock waits only for what is left.
+        left = sim_seconds if math.isinf(sim_seconds) else max(0.0, began + sim_seconds - self.clock.elapsed())
+        interrupted = await self._wait(left)
+        if interrupted or math.isinf(sim_seconds):
+            self._advance(self.clock.elapsed())
+        else:
+            self._advance(began + sim_seconds)
+        return interrupted
+
+    async def _wait(self, sim_seconds: float) -> bool:
         loop = asyncio.get_running_loop()
         deadline = None if math.isinf(sim_seconds) else loop.time() + self.clock.wall_seconds(sim_seconds)
         while not self.deleting:
             remaining = None if deadline is None else deadline - loop.time()
             if remaining is not None and remaining <= 0:
-                return False
+                await asyncio.sleep(0)  # stay fair to the other pods while catching up
+                return self.deleting
             changed = self._changed
             try:
                 await asyncio.wait_for(changed.wait(), remaining)
@@ -79,16 +111,19 @@ class PodWorker:
     def draw(self, key: str, low: float, high: float) -> float:
         return self.clock.draw(f"{key}:{self.uid}", low, high)
 
+    def now_dt(self) -> datetime:
+        return self.clock.now() - timedelta(seconds=self.clock.elapsed() - self.sim_now())
+
     def now(self) -> str:
-        return ku.now_text(self.world)
+        return rfc3339(self.now_dt())
 
     def event(self, reason: str, message: str, type: str = "Normal", container: str | None = None) -> None:
         field_path = None
         if container is not None:
             kind = "initContainers" if container in self._init_names() else "containers"
             field_path = f"spec.{kind}{{{container}}}"
-        self.store.record_event(self.pod, reason, message, type=type, component="kubelet",
-                                host=self.node_name, field_path=field_path)
+        ku.record_event_at(self.store, self.now_dt(), self.pod, reason, message, type=type,
+                           component="kubelet", host=self.node_name, field_path=field_path)
 
     def _init_names(self) -> set[str]:
         return {c["name"] for c in self.pod["spec"].get("initContainers") or ()}
@@ -100,6 +135,9 @@ class PodWorker:
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self) -> None:
+        scheduled = ku.get_condition(self.pod, "PodScheduled") or {}
+        if scheduled.get("status") == "True" and scheduled.get("lastTransitionTime"):
+            self.start_timeline(parse_rfc3339(scheduled["lastTransitionTime"]))
         try:
             if not self.deleting:
                 await self._live()
@@ -298,7 +336,7 @@ class PodWorker:
         """Watch a running container: probes, readiness switches, planned exits. Returns
         (exit code, reason) when it stops by itself or is killed, None if the pod goes away."""
         name = spec["name"]
-        started = self.clock.elapsed()
+        started = self.sim_now()
         plan = behaviour.exit_plan(spec, self.draw(f"crash:{name}:{self.containers[name]['restartCount']}", 1.0, 3.0))
         exit_at = started + plan.after_seconds if plan else math.inf
         live = spec.get("livenessProbe")
@@ -313,7 +351,7 @@ class PodWorker:
         failures = 0
         next_probe = ready_at
         while True:
-            now = self.clock.elapsed()
+            now = self.sim_now()
             if now >= exit_at:
                 return plan.exit_code, "Completed" if plan.exit_code == 0 else "Error"
             if now >= kill_at:
@@ -344,9 +382,9 @@ class PodWorker:
                 if await self.pause(math.inf):
                     return None
                 if probe and behaviour.readiness_fails(spec, self.pod):
-                    next_probe = self.clock.elapsed()  # probe again now that the knob flipped
+                    next_probe = self.sim_now()  # probe again now that the knob flipped
                 continue
-            if await self.pause(max(0.0, wake - self.clock.elapsed())):
+            if await self.pause(max(0.0, wake - self.sim_now())):
                 return None
 
     # -- status -----------------------------------------------------------------------------
@@ -439,6 +477,7 @@ class PodWorker:
             return
         running = [n for n, cs in self.containers.items() if "running" in cs.get("state", {})]
         if running and self.deleting:
+            self._advance(self.clock.elapsed())
             for name in running:
                 self.event("Killing", f"Stopping container {name}", container=name)
             grace = self.pod["metadata"].get("deletionGracePeriodSeconds")
@@ -446,6 +485,7 @@ class PodWorker:
                 grace = self.pod["spec"].get("terminationGracePeriodSeconds", 30)
             stop = min(float(grace), self.draw("stop", 0.5, 3.0))
             await self.clock.sleep(stop)
+            self._advance(self.clock.elapsed())
             for name in running:
                 self.terminated(name, 0 if stop < grace else 137)
         if self.deleting:

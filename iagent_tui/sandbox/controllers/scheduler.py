@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import datetime, timedelta
 
+from ..clock import parse_rfc3339, rfc3339
 from . import kubeutil as ku
 
 SCHEDULER_NAME = "default-scheduler"
@@ -190,7 +192,20 @@ class DefaultScheduler:
             return
         self.unschedulable.discard(key)
         self.priority.pop(key, None)
-        bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME)
+        bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME, at=self._bind_time(pod, node))
+
+    def _bind_time(self, pod: dict, node: dict) -> datetime:
+        """When the binding happened on the simulated timeline: right after the later of the
+        pod's creation and the node becoming Ready (a lagging event loop at a fast clock would
+        otherwise stretch every scheduling latency by its lag times the speed)."""
+        since = [parse_rfc3339(pod["metadata"]["creationTimestamp"])]
+        ready = ku.get_condition(node, "Ready") or {}
+        if ready.get("lastTransitionTime"):
+            since.append(parse_rfc3339(ready["lastTransitionTime"]))
+        elif node["metadata"].get("creationTimestamp"):
+            since.append(parse_rfc3339(node["metadata"]["creationTimestamp"]))
+        latency = self.world.clock.draw(f"bind:{pod['metadata']['uid']}", 0.05, 0.8)
+        return min(self.world.clock.now(), max(since) + timedelta(seconds=latency))
 
     async def run(self) -> None:
         await asyncio.gather(
@@ -200,9 +215,9 @@ class DefaultScheduler:
         )
 
 
-def bind(world, pod: dict, node_name: str, component: str) -> dict | None:
+def bind(world, pod: dict, node_name: str, component: str, at: datetime | None = None) -> dict | None:
     """What POST pods/<name>/binding does: set spec.nodeName and PodScheduled True."""
-    now = ku.now_text(world)
+    now = rfc3339(at) if at else ku.now_text(world)
     meta = pod["metadata"]
 
     def apply(p: dict) -> None:
@@ -211,13 +226,9 @@ def bind(world, pod: dict, node_name: str, component: str) -> dict | None:
 
     bound = world.store.mutate(ku.PODS, meta["namespace"], meta["name"], apply)
     if bound is not None:
-        bound = world.store.mutate(ku.PODS, meta["namespace"], meta["name"],
-                                   lambda p: ku.set_condition(p.setdefault("status", {}),
-                                                              "PodScheduled", "True", now,
-                                                              probe_time=True), status=True)
-        world.store.record_event(bound, "Scheduled",
-                                 f"Successfully assigned {meta['namespace']}/{meta['name']} to {node_name}",
-                                 component=component)
+        ku.record_event_at(world.store, at, bound, "Scheduled",
+                           f"Successfully assigned {meta['namespace']}/{meta['name']} to {node_name}",
+                           component=component)
     return bound
 
 
