@@ -157,8 +157,8 @@ def _table(rows: list[list[str]], indent: str = "  ") -> list[str]:
     return [indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
 
 
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"${value:,.4f}"
+def _money(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"${value:,.{digits}f}"
 
 
 def render_status(doc: Mapping[str, Any]) -> str:
@@ -215,7 +215,7 @@ def render_status(doc: Mapping[str, Any]) -> str:
 
     cost = doc["cost"]
     lines.append("")
-    lines.append(f"Fargate cost: {_money(cost['fargate_hourly_usd'])}/hour, {_money(cost['fargate_monthly_usd'])}/month"
+    lines.append(f"Fargate cost: {_money(cost['fargate_hourly_usd'])}/hour, {_money(cost['fargate_monthly_usd'], 2)}/month"
                  + ("" if cost["complete"] else " (incomplete)"))
 
     findings = doc["findings"]

@@ -355,7 +355,8 @@ class Reflector:
                 backoff = min(self._max_backoff, max(0.05, backoff * 2)) if quick and not need_list else 0.0
             except asyncio.CancelledError:
                 raise
-            except ServiceError as err:
+            except Exception as exc:  # a bad line or a bug must not end the watch for good
+                err = exc if isinstance(exc, ServiceError) else from_kube(exc, f"watch {self.resource.plural}")
                 self._failed(err)
                 backoff = min(self._max_backoff, max(0.5, backoff * 2))
             if backoff:

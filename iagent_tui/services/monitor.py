@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import datetime, timezone
 from types import MappingProxyType
@@ -240,8 +241,6 @@ class ClusterMonitor:
             try:
                 callback(snap)
             except Exception:  # a broken subscriber must not stop the monitor
-                import logging
-
                 logging.getLogger(__name__).exception("snapshot listener failed")
 
     def _seen_since(self, key: tuple, now: datetime) -> datetime:
@@ -354,7 +353,16 @@ class ClusterMonitor:
         self.aws_polls += 1
 
     def _stamp(self, name: str, result: Any, now: datetime) -> Any:
-        """Add the monitor's own "since when in this state" to profiles and targets."""
+        """Add the monitor's own "since when in this state" to profiles and targets (and forget
+        states that are no longer current, so the memory stays as small as the data)."""
+        kind = {"fargate_profiles": "profile", "target_groups": "target"}.get(name)
+        if kind is not None:
+            if kind == "profile":
+                current = {("profile", p.name, p.status) for p in result}
+            else:
+                current = {("target", tg.arn, t.id, t.port, t.state) for tg in result for t in tg.targets}
+            for key in [k for k in self._since if k[0] == kind and k not in current]:
+                del self._since[key]
         if name == "fargate_profiles":
             from dataclasses import replace
 
@@ -382,7 +390,13 @@ class ClusterMonitor:
         self._last_errors = {}
         while True:
             self._poll_now.clear()
-            await self.poll_aws_once()
+            try:
+                await self.poll_aws_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a bug in one round must not stop polling for good
+                logging.getLogger(__name__).exception("AWS poll failed")
+                self._last_errors["poll"] = ServiceError("server", f"AWS poll failed: {exc}")
             self._mark_dirty()
             self.current_interval = self._next_interval()
             with contextlib.suppress(asyncio.TimeoutError):
