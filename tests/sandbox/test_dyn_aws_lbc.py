@@ -149,6 +149,46 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
             assert target == {"State": "unhealthy", "Reason": "Target.ResponseCodeMismatch",
                               "Description": "Health checks failed with these codes: [503]"}
 
+            # Every target unhealthy: ELB fails open and routes to them anyway (the app's own 503,
+            # not the load balancer's page).
+            other = pods[1]
+            store.mutate(PODS, "default", other["metadata"]["name"], lambda o: o["metadata"].setdefault(
+                "annotations", {}).__setitem__("sandbox.iagent.dev/unready", "true"))
+
+            async def all_unhealthy():
+                health = await _health(h, tg["TargetGroupArn"])
+                return len(health) == 2 and all(v["State"] == "unhealthy" for v in health.values())
+            await h.wait_for(all_unhealthy, timeout=30, what="all targets unhealthy")
+            async with aiohttp.ClientSession() as http:
+                async with http.get(front.url + "/", headers={"Host": lb["DNSName"]}) as reply:
+                    assert reply.status == 503 and reply.headers.get("Server") != "awselb/2.0"
+                    assert await reply.text() == "Service Unavailable\n"
+
+            # target-type instance on EC2 nodes: the nodes' instances on the service's NodePort.
+            service = store.get(SERVICES, "default", "iagent-sample")
+            store.create(SERVICES, {"metadata": {"name": "iagent-sample-np", "namespace": "default"},
+                                    "spec": {"type": "NodePort", "selector": service["spec"]["selector"],
+                                             "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}})
+            node_port = store.get(SERVICES, "default", "iagent-sample-np")["spec"]["ports"][0]["nodePort"]
+            store.create(INGRESSES, {
+                "metadata": {"name": "iagent-sample-instance", "namespace": "default"},
+                "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [{
+                    "path": "/", "pathType": "Prefix",
+                    "backend": {"service": {"name": "iagent-sample-np", "port": {"number": 80}}}}]}}]}})
+            internal = await h.wait_for(lambda: (store.get(INGRESSES, "default", "iagent-sample-instance")
+                                                 .get("status") or {}).get("loadBalancer"), what="second address")
+            tgb = next(t for t in store.list(TGBS, "default")[0] if t["spec"]["serviceRef"]["name"] == "iagent-sample-np")
+            assert tgb["spec"]["targetType"] == "instance"
+            (lb2,) = [l for l in (await h.call("elbv2", "describe_load_balancers"))["LoadBalancers"]
+                      if l["DNSName"] == internal["ingress"][0]["hostname"]]
+            assert lb2["Scheme"] == "internal"         # LBC's default scheme
+            instances = (await h.call("ec2", "describe_instances", Filters=[
+                {"Name": "tag:eks:cluster-name", "Values": [CLUSTER]},
+                {"Name": "instance-state-name", "Values": ["running"]}]))["Reservations"]
+            instance_ids = {i["InstanceId"] for r in instances for i in r["Instances"]}
+            targets = await h.wait_for(lambda: _health(h, tgb["spec"]["targetGroupARN"]), what="instance targets")
+            assert set(targets) == {(i, node_port) for i in instance_ids}
+
             # Scale to zero: targets drain for the deregistration delay, then the ALB has nothing.
             store.patch(DEPLOYMENTS, "default", "iagent-sample", {"spec": {"replicas": 0}},
                         "application/merge-patch+json")
@@ -165,7 +205,8 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
 
             # Deleting the ingress deletes what the controller created.
             store.delete(INGRESSES, "default", "iagent-sample")
-            await h.wait_for(lambda: store.get(INGRESSES, "default", "iagent-sample") is None, what="ingress gone")
+            store.delete(INGRESSES, "default", "iagent-sample-instance")
+            await h.wait_for(lambda: not store.list(INGRESSES, "default")[0], what="ingresses gone")
             assert not (await h.call("elbv2", "describe_load_balancers"))["LoadBalancers"]
             assert not (await h.call("elbv2", "describe_target_groups"))["TargetGroups"]
             assert store.get(TGBS, "default", tg_name) is None
