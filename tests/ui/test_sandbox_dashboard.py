@@ -1,5 +1,6 @@
-"""The dashboard against a running sandbox, through the real service layer (ClusterMonitor over
-HTTP), with effects made by independent clients (boto3, the official kubernetes client)."""
+"""The dashboard against a running sandbox (the migrated scenario), through the real service layer
+(ClusterMonitor over HTTP), with changes made by independent clients (boto3, the official
+kubernetes client). One sandbox for the module: starting one costs most of the time here."""
 
 from __future__ import annotations
 
@@ -17,32 +18,34 @@ from screens.keyed_table import KeyedTable
 
 from .helpers import until
 
+pytestmark = pytest.mark.scenario("migrated")
+
 SIZE = (200, 60)
-PROFILE = "fp-ui-default"
+NAMESPACE = "ui-demo"
+PROFILE = "fp-ui-demo"
 
 
 def table(app: IagentApp, panel: str) -> KeyedTable:
     return app.dashboard.query_one(f"#table-{panel}", KeyedTable)
 
 
-def cell(app: IagentApp, panel: str, key: str, column: str) -> str | None:
+def column(app: IagentApp, panel: str, name: str) -> dict[str, str]:
     t = table(app, panel)
-    return str(t.get_cell(key, column)) if key in t.row_keys else None
+    return {key: str(t.get_cell(key, name)) for key in t.row_keys}
 
 
-def pod_execution_role(iam, account: str, cluster: str, region: str) -> str:
-    """The role DOMAIN.md 8.1 prescribes (pre-migration clusters do not have it yet)."""
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}, "Action": "sts:AssumeRole",
-        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:eks:{region}:{account}:fargateprofile/{cluster}/*"}}}]}
-    try:
-        return iam.get_role(RoleName="AmazonEKSFargatePodExecutionRole")["Role"]["Arn"]
-    except iam.exceptions.NoSuchEntityException:
-        arn = iam.create_role(RoleName="AmazonEKSFargatePodExecutionRole",
-                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-        iam.attach_role_policy(RoleName="AmazonEKSFargatePodExecutionRole",
-                               PolicyArn="arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")
-        return arn
+async def open_detail(pilot, app: IagentApp, panel: str, key: str) -> DetailScreen:
+    app.action_focus_panel(panel)
+    t = table(app, panel)
+    t.move_cursor(row=t.get_row_index(key))
+    await pilot.press("enter")
+    return await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen,
+                       what=f"{panel} detail of {key}")
+
+
+async def back(pilot, app: IagentApp) -> None:
+    await pilot.press("escape")
+    await until(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
 
 
 @pytest.fixture
@@ -53,8 +56,8 @@ async def dashboard(sandbox, sandbox_files):
     connection = await from_kubeconfig(settings, AwsTarget(
         region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
         secret_access_key=info.secret_access_key))
-    # Poll AWS every second even when steady: the test creates a profile from outside and must
-    # not wait out the 30 s steady interval.
+    # Poll AWS every second even when steady: the tests change AWS from outside and must not
+    # wait out the monitor's 30 s steady interval.
     monitor = ClusterMonitor(connection, settings, fast_interval=0.2, slow_interval=1.0)
     app = build_app(settings, connection, source=monitor)
     async with app.run_test(size=SIZE) as pilot:
@@ -63,52 +66,88 @@ async def dashboard(sandbox, sandbox_files):
         yield app, pilot
 
 
-async def test_profile_created_with_boto3_goes_creating_then_active_and_pods_land_on_fargate(
-        dashboard, sandbox, aws, k8s):
+async def test_targets_turn_healthy_and_every_detail_view_opens(dashboard):
     app, pilot = dashboard
-    assert app.snapshot.cluster.name == sandbox.info.cluster_name
-    eks, iam = aws("eks"), aws("iam")
+    healthy = await until(
+        pilot, lambda: [k for k, state in column(app, "targets", "state").items() if state == "healthy"],
+        timeout=40, what="a healthy ALB target on screen")
+    pods_behind = column(app, "targets", "pod")
+    target = next(k for k in healthy if pods_behind[k] != "-")
+    assert "fargate" in column(app, "pods", "type").values()
+    assert "ACTIVE" in column(app, "profiles", "status").values()
+
+    detail = await open_detail(pilot, app, "targets", target)
+    pod_name = pods_behind[target].split("/", 1)[1]
+    assert f"name: {pod_name}" in str(detail.query_one("#detail-pod").render())
+    await back(pilot, app)
+
+    for panel in ("profiles", "nodes", "coredns", "events", "findings"):
+        keys = table(app, panel).row_keys
+        if not keys:
+            assert panel == "findings", f"{panel} is empty on a migrated cluster"
+            continue
+        detail = await open_detail(pilot, app, panel, keys[0])
+        assert str(detail.query_one("#detail-yaml").render()).strip()
+        await back(pilot, app)
+
+
+def pod_execution_role(iam, account: str, cluster: str, region: str) -> str:
+    """The role DOMAIN.md 8.1 prescribes (created if the scenario has none)."""
+    try:
+        return iam.get_role(RoleName="AmazonEKSFargatePodExecutionRole")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:eks:{region}:{account}:fargateprofile/{cluster}/*"}}}]}
+    arn = iam.create_role(RoleName="AmazonEKSFargatePodExecutionRole",
+                          AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="AmazonEKSFargatePodExecutionRole",
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy")
+    return arn
+
+
+async def test_profile_created_with_boto3_goes_creating_then_active_and_a_new_pod_lands_on_fargate(
+        dashboard, sandbox, aws, k8s):
+    from kubernetes import client
+
+    app, pilot = dashboard
+    info = sandbox.info
+    core = client.CoreV1Api(k8s)
+    await asyncio.to_thread(core.create_namespace, {"metadata": {"name": NAMESPACE}})
     account = (await asyncio.to_thread(aws("sts").get_caller_identity))["Account"]
-    role = await asyncio.to_thread(pod_execution_role, iam, account, sandbox.info.cluster_name, sandbox.info.region)
+    role = await asyncio.to_thread(pod_execution_role, aws("iam"), account, info.cluster_name, info.region)
     # Slow the sandbox clock for this step so CREATING lasts long enough to be seen on screen.
     clock = sandbox.runtime.world.clock
     sandbox.call(clock.set_speed, 20.0)
     try:
-        await asyncio.to_thread(eks.create_fargate_profile, clusterName=sandbox.info.cluster_name,
+        await asyncio.to_thread(aws("eks").create_fargate_profile, clusterName=info.cluster_name,
                                 fargateProfileName=PROFILE, podExecutionRoleArn=role,
-                                selectors=[{"namespace": "default"}])
-        await until(pilot, lambda: cell(app, "profiles", PROFILE, "status") == "CREATING",
+                                selectors=[{"namespace": NAMESPACE}])
+        await until(pilot, lambda: column(app, "profiles", "status").get(PROFILE) == "CREATING",
                     timeout=15, what="profile CREATING on screen")
-        sandbox.call(clock.set_speed, 200.0)
-        await until(pilot, lambda: cell(app, "profiles", PROFILE, "status") == "ACTIVE",
-                    timeout=30, what="profile ACTIVE on screen")
     finally:
         sandbox.call(clock.set_speed, 200.0)
+    await until(pilot, lambda: column(app, "profiles", "status").get(PROFILE) == "ACTIVE",
+                timeout=30, what="profile ACTIVE on screen")
 
-    # Existing pods do not move; a pod recreated after the profile is ACTIVE lands on Fargate.
-    from kubernetes import client
-    core = client.CoreV1Api(k8s)
-    victim = next(p for p in core.list_namespaced_pod("default").items
-                  if p.metadata.owner_references and p.status.phase == "Running")
-    await asyncio.to_thread(core.delete_namespaced_pod, victim.metadata.name, "default", grace_period_seconds=0)
+    # A pod created after the profile is ACTIVE lands on Fargate (profiles match at creation).
+    pod = {"metadata": {"name": "hello", "namespace": NAMESPACE},
+           "spec": {"containers": [{"name": "web", "image": "nginx:1.27",
+                                    "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
+                                                  "limits": {"cpu": "250m", "memory": "256Mi"}}}]}}
+    await asyncio.to_thread(core.create_namespaced_pod, NAMESPACE, pod)
+    key = f"{NAMESPACE}/hello"
+    await until(pilot, lambda: column(app, "pods", "type").get(key) == "fargate"
+                and column(app, "pods", "status").get(key) == "Running",
+                timeout=30, what="the new pod Running on Fargate")
+    assert column(app, "pods", "capacity")[key] == "0.25vCPU 0.5GB"  # 256Mi + 256 MB reserved fits 0.5 GB
+    assert column(app, "pods", "cost")[key].startswith("$")  # billed: priced from CapacityProvisioned
+    assert column(app, "profiles", "pods")[PROFILE] == "1"
 
-    def fargate_pod() -> str | None:
-        return next((k for k in table(app, "pods").row_keys if k.startswith("default/")
-                     and cell(app, "pods", k, "type") == "fargate"
-                     and cell(app, "pods", k, "status") == "Running"), None)
-    key = await until(pilot, fargate_pod, timeout=30, what="a default pod Running on Fargate")
-    assert cell(app, "pods", key, "capacity") not in (None, "-")
-    assert cell(app, "profiles", PROFILE, "pods") != "0"
-
-    # Its detail view shows the real object, its events and its logs from the sandbox.
-    app.action_focus_panel("pods")
-    pods = table(app, "pods")
-    pods.move_cursor(row=pods.get_row_index(key))
-    await pilot.press("enter")
-    detail = await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
-    name = key.split("/", 1)[1]
-    assert f"name: {name}" in str(detail.query_one("#detail-yaml").render())
+    detail = await open_detail(pilot, app, "pods", key)
+    assert "name: hello" in str(detail.query_one("#detail-yaml").render())
     await until(pilot, lambda: "fetching" not in str(detail.query_one("#detail-logs").render()),
                 timeout=10, what="logs fetched")
     assert "Could not fetch logs" not in str(detail.query_one("#detail-logs").render())
-    await pilot.press("escape")
+    await back(pilot, app)
