@@ -17,7 +17,7 @@ async def addon(env: Aws, name: str) -> dict[str, Any]:
     return (await env.call("eks", "describe_addon", clusterName=CLUSTER, addonName=name))["addon"]
 
 
-async def test_seeded_coredns_and_the_cli(aws: Aws) -> None:
+async def test_seeded_coredns(aws: Aws) -> None:
     coredns = await addon(aws, "coredns")
     assert coredns["status"] == "ACTIVE"
     assert coredns["addonVersion"] == "v1.11.3-eksbuild.2"
@@ -26,8 +26,6 @@ async def test_seeded_coredns_and_the_cli(aws: Aws) -> None:
     assert coredns["addonArn"].startswith(f"arn:aws:eks:eu-central-1:123456789012:addon/{CLUSTER}/coredns/")
     listed = await aws.call("eks", "list_addons", clusterName=CLUSTER)
     assert listed["addons"] == ["coredns", "kube-proxy", "vpc-cni"]
-    _, out, _ = await aws.cli("eks", "describe-addon", "--cluster-name", CLUSTER, "--addon-name", "coredns")
-    assert out["addon"]["status"] == "ACTIVE"
 
 
 async def test_update_to_fargate_notifies_listeners_and_completes(aws: Aws) -> None:
@@ -122,8 +120,7 @@ async def test_unparseable_configuration_and_yaml(aws: Aws) -> None:
 
 
 async def test_configuration_schema_and_versions(aws: Aws) -> None:
-    _, out, _ = await aws.cli("eks", "describe-addon-configuration", "--addon-name", "coredns",
-                              "--addon-version", "v1.11.3-eksbuild.2")
+    out = await aws.call("eks", "describe_addon_configuration", addonName="coredns", addonVersion="v1.11.3-eksbuild.2")
     schema = json.loads(out["configurationSchema"])
     assert schema["additionalProperties"] is False
     assert {"computeType", "corefile", "nodeSelector", "replicaCount", "resources", "tolerations", "affinity"} <= set(

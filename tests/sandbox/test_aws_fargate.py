@@ -259,8 +259,8 @@ async def test_botocore_waiter_and_aws_cli(aws: Aws) -> None:
     await asyncio.to_thread(
         waiter.wait, clusterName=CLUSTER, fargateProfileName="fp-cli", WaiterConfig={"Delay": 0.05, "MaxAttempts": 400}
     )
-    code, out, err = await aws.cli("eks", "list-fargate-profiles", "--cluster-name", CLUSTER)
-    assert out["fargateProfileNames"] == ["fp-cli"]
+    listed = await aws.call("eks", "list_fargate_profiles", clusterName=CLUSTER)
+    assert listed["fargateProfileNames"] == ["fp-cli"]
 
     code, out, err = await aws.cli(
         "eks", "create-fargate-profile", "--cluster-name", CLUSTER, "--fargate-profile-name", "fp-pub",

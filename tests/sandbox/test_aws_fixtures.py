@@ -33,8 +33,9 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-def make_sandbox(speed: float = 1000.0, timings: AwsTimings | None = None, seed: int = SEED) -> AwsSandbox:
-    return AwsSandbox(SandboxClock(speed=speed, seed=seed), timings=timings)
+def make_sandbox(speed: float = 1000.0, timings: AwsTimings | None = None, seed: int = SEED,
+                 account_id: str = "123456789012") -> AwsSandbox:
+    return AwsSandbox(SandboxClock(speed=speed, seed=seed), timings=timings, account_id=account_id)
 
 
 class Aws:

@@ -6,13 +6,28 @@ import asyncio
 import base64
 import json
 import re
+from collections.abc import AsyncIterator
 from urllib.parse import unquote
 
 import pytest
+import pytest_asyncio
 
 from iagent_tui.sandbox.aws.scenarios import oidc_id
 
-from .test_aws_fixtures import CLUSTER, SEED, Aws, aws, make_sandbox, started  # noqa: F401
+from .test_aws_fixtures import CLUSTER, SEED, Aws, make_sandbox, started
+
+# The pre-migration checks only read, so they share one sandbox (and one event loop).
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def aws() -> AsyncIterator[Aws]:
+    sandbox = make_sandbox()
+    env = await started(sandbox)
+    try:
+        yield env
+    finally:
+        await sandbox.stop()
 
 
 async def test_pre_migration_with_the_aws_cli(aws: Aws) -> None:
@@ -72,12 +87,15 @@ async def test_pre_migration_node_group_and_missing_pieces(aws: Aws) -> None:
     assert identity["Account"] == "123456789012"
 
 
+# Own account: moto state is per account, and the module's pre-migration sandbox is still alive.
 async def test_migrated() -> None:
-    sandbox = make_sandbox()
+    sandbox = make_sandbox(account_id="111122223333")
     env = await started(sandbox, "migrated")
     try:
         names = (await env.call("eks", "list_fargate_profiles", clusterName=CLUSTER))["fargateProfileNames"]
         assert names == ["fp-default", "fp-kube-system", "fp-prod", "fp-staging"]
+        assert (await env.call("sts", "get_caller_identity"))["Account"] == "111122223333"
+        assert env.ids["cluster_arn"] == f"arn:aws:eks:eu-central-1:111122223333:cluster/{CLUSTER}"
         profiles = {p["fargateProfileName"]: p for p in sandbox.fargate_profiles(CLUSTER)}
         assert {p["status"] for p in profiles.values()} == {"ACTIVE"}
         assert profiles["fp-staging"]["selectors"] == [{"namespace": "staging"}]
@@ -95,7 +113,7 @@ async def test_migrated() -> None:
         (statement,) = trust["Statement"]
         assert statement["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
         assert statement["Condition"]["ArnLike"]["aws:SourceArn"] == (
-            f"arn:aws:eks:eu-central-1:123456789012:fargateprofile/{CLUSTER}/*")
+            f"arn:aws:eks:eu-central-1:111122223333:fargateprofile/{CLUSTER}/*")
         attached = await env.call("iam", "list_attached_role_policies", RoleName="AmazonEKSFargatePodExecutionRole")
         assert [p["PolicyArn"] for p in attached["AttachedPolicies"]] == [
             "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy"]
@@ -106,7 +124,7 @@ async def test_migrated() -> None:
 
 
 async def test_broken() -> None:
-    sandbox = make_sandbox()
+    sandbox = make_sandbox(account_id="444455556666")
     env = await started(sandbox, "broken")
     try:
         names = (await env.call("eks", "list_fargate_profiles", clusterName=CLUSTER))["fargateProfileNames"]
@@ -123,11 +141,12 @@ async def _check_load_balancer_controller_iam(env: Aws) -> None:
     issuer = env.ids["oidc_issuer"]
     provider_host = issuer.removeprefix("https://")
     providers = (await env.call("iam", "list_open_id_connect_providers"))["OpenIDConnectProviderList"]
-    assert [p["Arn"] for p in providers] == [f"arn:aws:iam::123456789012:oidc-provider/{provider_host}"]
+    account = env.sandbox.account_id
+    assert [p["Arn"] for p in providers] == [f"arn:aws:iam::{account}:oidc-provider/{provider_host}"]
     provider = await env.call("iam", "get_open_id_connect_provider", OpenIDConnectProviderArn=providers[0]["Arn"])
     assert provider["ClientIDList"] == ["sts.amazonaws.com"]
     policy = await env.call("iam", "get_policy",
-                            PolicyArn="arn:aws:iam::123456789012:policy/AWSLoadBalancerControllerIAMPolicy")
+                            PolicyArn=f"arn:aws:iam::{account}:policy/AWSLoadBalancerControllerIAMPolicy")
     assert policy["Policy"]["AttachmentCount"] == 1
     role = (await env.call("iam", "get_role", RoleName="AmazonEKSLoadBalancerControllerRole"))["Role"]
     (statement,) = _document(role["AssumeRolePolicyDocument"])["Statement"]

@@ -117,3 +117,22 @@ async def test_statefulset_gets_ordinal_pods_and_ebs_claims():
         p0, p1 = (world.store.get(PODS, "default", n) for n in names)
         ready0 = next(c for c in p0["status"]["conditions"] if c["type"] == "Ready")["lastTransitionTime"]
         assert p1["metadata"]["creationTimestamp"] >= ready0
+
+
+async def test_node_critical_pod_preempts_a_lower_priority_one():
+    async with running_world("pre-migration") as world:
+        node = ec2_node("10.0.100.10", cpu="500m")
+        world.store.create(NODES, node)
+        world.store.create(PODS, {"metadata": {"name": "filler", "namespace": "default"}, "spec": {
+            "containers": [container("app", "nginx:1.27", "400m", "64Mi", 80, None)]}})
+        await wait_for(lambda: world.store.get(PODS, "default", "filler")["spec"].get("nodeName"), what="filler bound")
+        world.store.create(PODS, {"metadata": {"name": "critical", "namespace": "default"}, "spec": {
+            "priorityClassName": "system-node-critical",
+            "containers": [container("app", "nginx:1.27", "200m", "64Mi", 80, None)]}})
+        await wait_for(lambda: (p := world.store.get(PODS, "default", "critical")) and p["spec"].get("nodeName"),
+                       what="critical pod bound after preemption")
+        assert world.store.get(PODS, "default", "filler") is None
+        preempted = [e for e in world.store.list(rt("events"), "default")[0] if e["reason"] == "Preempted"]
+        critical = world.store.get(PODS, "default", "critical")
+        assert [e["message"] for e in preempted] == [
+            f"Preempted by pod {critical['metadata']['uid']} on node {node['metadata']['name']}"]
