@@ -220,6 +220,10 @@ async def test_one_profile_in_flight_per_cluster(slow_aws: Aws) -> None:
                             podExecutionRoleArn=role, subnets=env.ids["private_subnets"],
                             selectors=[{"namespace": "c"}])
     in_use(error, "create", "fp-c", "fp-a", "DELETING")
+    error = await env.error("eks", "delete_cluster", name=CLUSTER)
+    assert (error["code"], error["message"]) == (
+        "ResourceInUseException",
+        f"Cannot delete because cluster {CLUSTER} currently has Fargate profile fp-a in status DELETING")
 
     env.sandbox.clock.set_speed(100_000)
     await wait_for(lambda: _is(env, "fp-a", None), what="fp-a deleted")

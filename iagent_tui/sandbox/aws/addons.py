@@ -286,6 +286,10 @@ class Addons:
     def get(self, cluster_name: str, name: str) -> Addon | None:
         return self._addons.get((cluster_name, name))
 
+    def forget_cluster(self, cluster_name: str) -> None:
+        for key in [k for k in self._addons if k[0] == cluster_name]:
+            del self._addons[key]
+
     def force_active(self, cluster_name: str, name: str) -> None:
         addon = self._addons[(cluster_name, name)]
         addon.status, addon.deadline = "ACTIVE", None

@@ -108,6 +108,22 @@ def _delete_profile(d: Dispatcher, req: HttpRequest, args: list[str], q: Any) ->
     return d.profiles.delete(req, args[0], args[1])
 
 
+# -- clusters ---------------------------------------------------------------------------------
+@route("DELETE", r"/clusters/([^/]+)")
+def _delete_cluster(d: Dispatcher, req: HttpRequest, args: list[str], q: Any) -> HttpReply:
+    cluster = d.engine.backend("eks").clusters.get(args[0])
+    busy = d.profiles.in_flight(cluster) if cluster is not None else None
+    if busy and busy[1] == "DELETING":
+        raise err.ResourceInUse(
+            f"Cannot delete because cluster {args[0]} currently has Fargate profile {busy[0]} in status DELETING",
+            clusterName=args[0],
+        )
+    reply = d.engine.call(req)
+    if reply.status == 200:
+        d.addons.forget_cluster(args[0])
+    return reply
+
+
 # -- node groups ------------------------------------------------------------------------------
 @route("POST", r"/clusters/([^/]+)/node-groups/([^/]+)/update-config")
 def _update_nodegroup(d: Dispatcher, req: HttpRequest, args: list[str], q: Any) -> HttpReply:

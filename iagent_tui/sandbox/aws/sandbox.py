@@ -85,7 +85,8 @@ class AwsSandbox:
 
     def backend(self, service: str) -> Any:
         """moto's backend for this account and region: "eks", "ec2", "elbv2", "iam" or "sts"."""
-        return self._engine.backend(service)
+        with self.lock:
+            return self._engine.backend(service)
 
     def env(self) -> dict[str, str]:
         """Environment for AWS clients (CLI, boto3) pointed at this sandbox. Contains credentials:
