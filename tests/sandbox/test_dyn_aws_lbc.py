@@ -5,6 +5,7 @@ unready turns its target unhealthy, draining on scale-in; the ALB answers over r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import aiohttp
@@ -96,6 +97,7 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
             (lb,) = (await h.call("elbv2", "describe_load_balancers", Names=[lb_name]))["LoadBalancers"]
             assert ingress == {"ingress": [{"hostname": lb["DNSName"]}]}
             assert lb["Scheme"] == "internet-facing"
+            assert re.fullmatch(rf"{lb_name}-\d{{10}}\.eu-central-1\.elb\.amazonaws\.com", lb["DNSName"])
             public = (await h.call("ec2", "describe_subnets", Filters=[
                 {"Name": "tag-key", "Values": ["kubernetes.io/role/elb"]}]))["Subnets"]
             assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == {s["SubnetId"] for s in public}
@@ -182,6 +184,7 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
             (lb2,) = [l for l in (await h.call("elbv2", "describe_load_balancers"))["LoadBalancers"]
                       if l["DNSName"] == internal["ingress"][0]["hostname"]]
             assert lb2["Scheme"] == "internal"         # LBC's default scheme
+            assert lb2["DNSName"].startswith("internal-k8s-default-iagentsa-")
             instances = (await h.call("ec2", "describe_instances", Filters=[
                 {"Name": "tag:eks:cluster-name", "Values": [CLUSTER]},
                 {"Name": "instance-state-name", "Values": ["running"]}]))["Reservations"]

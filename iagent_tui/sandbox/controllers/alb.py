@@ -18,6 +18,7 @@ import logging
 
 from aiohttp import web
 
+from .awslinks import moto_lock
 from .behaviour import readiness_fails
 from .lbc_health import TargetEntry, target_registry
 
@@ -127,6 +128,27 @@ class AlbFront:
                 return lb
         return None
 
+    def _route(self, host: str, path: str):
+        """(load balancer, actions, [(tg arn, registered (id, port) keys)]) read from moto under the
+        AWS sandbox's lock, so a concurrent API call never changes them mid-read."""
+        with moto_lock(self.world):
+            lb = self._find_load_balancer(host)
+            if lb is None:
+                return None, None, []
+            listener = next((l for l in lb.listeners.values() if str(l.port) == "80"), None)
+            if listener is None:
+                listener = next(iter(lb.listeners.values()), None)
+            if listener is None:
+                return lb, None, []
+            actions = list(self._actions_for(listener, path))
+            elbv2 = self.world.aws.backend("elbv2")
+            groups = []
+            for tg_arn in self._forward_arns(actions) or []:
+                tg = elbv2.target_groups.get(tg_arn)
+                if tg is not None:
+                    groups.append((tg_arn, [(t["Id"], int(t["Port"])) for t in tg.targets.values()]))
+            return lb, actions, groups
+
     @staticmethod
     def _forward_arns(actions) -> list[str] | None:
         for action in actions:
@@ -170,33 +192,22 @@ class AlbFront:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         host = (request.headers.get("Host") or request.url.host or "").split(":", 1)[0].lower()
         path = request.rel_url.path or "/"
-        lb = self._find_load_balancer(host)
+        lb, actions, groups = self._route(host, path)
         if lb is None:
             return web.Response(status=404, text=f"no load balancer named {host!r} in this sandbox\n",
                                 headers={"Server": ELB_SERVER})
-        listener = next((l for l in lb.listeners.values() if str(l.port) == "80"), None)
-        if listener is None:
-            listener = next(iter(lb.listeners.values()), None)
-        if listener is None:
+        if actions is None:
             return _elb_page(503, "Service Temporarily Unavailable")
-        actions = self._actions_for(listener, path)
         fixed = next((a for a in actions if a.type == "fixed-response"), None)
         if fixed is not None:
             cfg = fixed.data.get("FixedResponseConfig") or {}
             return web.Response(status=int(cfg.get("StatusCode", 404)), text=cfg.get("MessageBody", ""),
                                 content_type=cfg.get("ContentType", "text/plain"),
                                 headers={"Server": ELB_SERVER})
-        tg_arns = self._forward_arns(actions) or []
-        elbv2 = self.world.aws.backend("elbv2")
         registry = target_registry(self.world)
-        for tg_arn in tg_arns:
-            tg = elbv2.target_groups.get(tg_arn)
-            if tg is None:
-                continue
+        for tg_arn, registered in groups:
             known = registry.get(tg_arn, {})
-            entries = [known[(t["Id"], int(t["Port"]))] for t in tg.targets.values()
-                       if (t["Id"], int(t["Port"])) in known]
-            entry = self._pick(tg_arn, entries)
+            entry = self._pick(tg_arn, [known[key] for key in registered if key in known])
             if entry is not None:
                 return self._from_target(entry, request.method, path)
         return _elb_page(503, "Service Temporarily Unavailable")

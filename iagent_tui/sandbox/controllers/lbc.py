@@ -27,7 +27,7 @@ from ..clock import rfc3339
 from ..kube.errors import ApiError
 from ..kube.resources import rt
 from . import lbc_irsa
-from .awslinks import Wakeup, aws_client, watch_objects
+from .awslinks import Wakeup, aws_client, moto_lock, watch_objects
 from .lbc_model import (ANN, DEREGISTRATION_DELAY_SECONDS, READINESS_INJECT_LABEL, SUBNET_ROLE_TAGS,
                         IngressModel, ModelBuildError, alb_path_pattern, build_model, is_alb_ingress)
 from .lbc_targets import Binding, TargetSync, readiness_gate_for
@@ -236,6 +236,7 @@ class LoadBalancerController:
                 Name=model.lb_name, Subnets=subnets, SecurityGroups=[sg], Scheme=model.scheme,
                 Type="application", IpAddressType="ipv4",
                 Tags=self._stack_tags(model, "LoadBalancer"))["LoadBalancers"][0]
+            lb["DNSName"] = self._real_dns_name(lb["LoadBalancerArn"], model)
         ing_ann = ingress["metadata"].get("annotations") or {}
         bindings: dict[str, Binding] = {}
         for backend in model.backends:
@@ -247,12 +248,25 @@ class LoadBalancerController:
                 deregistration_delay=_deregistration_delay(ing_ann))
         listener_arn = self._ensure_listener(lb["LoadBalancerArn"], model, bindings)
         for old_name, old in (current.bindings.items() if current else []):
-            if old_name not in bindings:
+            if old_name not in bindings:      # no rule points at it any more
                 self._drop_binding(old)
+                elbv2.delete_target_group(TargetGroupArn=old.tg_arn)
         for backend in model.backends:
             self._ensure_tgb(model, backend, bindings[backend.tg_name])
         return Deployed(model=model, lb_arn=lb["LoadBalancerArn"], dns_name=lb["DNSName"],
                         listener_arn=listener_arn, security_group=sg, bindings=bindings)
+
+    def _real_dns_name(self, lb_arn: str, model: IngressModel) -> str:
+        """ELB's DNS name shape, ``[internal-]<name>-<10 digits>.<region>.elb.amazonaws.com``
+        (moto writes ``<name>-1``), so the hostname users see looks like a real ALB's."""
+        digits = self.world.clock.rng(f"alb-dns:{model.lb_name}").randrange(10**9, 10**10)
+        prefix = "internal-" if model.scheme == "internal" else ""
+        dns = f"{prefix}{model.lb_name}-{digits}.{self.world.region}.elb.amazonaws.com"
+        with moto_lock(self.world):
+            balancer = self.world.aws.backend("elbv2").load_balancers.get(lb_arn)
+            if balancer is not None:
+                balancer.dns_name = dns
+        return dns
 
     def _ensure_target_group(self, model, backend, vpc_id: str, ing_ann: dict) -> str:
         elbv2 = self._elbv2
