@@ -102,3 +102,16 @@ def test_poll_interval_adapts_to_transitions_and_backs_off_on_throttling(cluster
     assert monitor._next_interval() == 4.0
     monitor.current_interval = 100.0
     assert monitor._next_interval() == 120.0  # capped
+
+
+async def test_namespace_scope_watches_chosen_namespaces_and_kube_system(cluster):
+    store = cluster["kube"].store
+    store.create(rt("namespaces"), {"metadata": {"name": "prod"}})
+    store.create(rt("pods"), {"metadata": {"name": "api-1"}, "spec": {"containers": [{"name": "c", "image": "nginx"}]}}, namespace="prod")
+    conn = make_connection(cluster["kube"].url, cluster["kube"].ca_pem, cluster["aws"])
+    monitor = ClusterMonitor(conn, Settings(cluster=CLUSTER, region=REGION, namespaces=["prod"]))
+    async with monitor:
+        snap = await monitor.wait_for(lambda s: len(s.nodes) == 2 and len(s.pods) == 2, timeout=15)
+        assert sorted(p.key for p in snap.pods) == ["kube-system/coredns-abc", "prod/api-1"]  # default/web-1 is out of scope
+        assert {r.namespace for r in monitor.reflectors if r.resource.plural == "pods"} == {"kube-system", "prod"}
+        assert [r.namespace for r in monitor.reflectors if r.resource.plural == "nodes"] == [None]
