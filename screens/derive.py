@@ -16,10 +16,10 @@ from types import MappingProxyType
 from typing import Any
 
 from iagent_tui.insights.compatibility import check_workloads
-from iagent_tui.insights.cost import pod_hourly_cost, rollup
+from iagent_tui.insights.cost import PodCost, pod_hourly_cost, rollup
 from iagent_tui.insights.pricing import RateCard, rate_card
 from iagent_tui.insights.startup import pod_start_phases
-from iagent_tui.model import EMPTY_MAP, Addon, Event, FargateProfile, Snapshot
+from iagent_tui.model import EMPTY_MAP, Addon, Event, FargateProfile, Pod, Snapshot
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
@@ -83,14 +83,26 @@ def event_as_api(e: Event) -> Mapping[str, Any]:
             "firstTimestamp": stamp, "lastTimestamp": stamp}
 
 
+@dataclass(frozen=True)
+class _PodFacts:
+    pod: Pod                       # the object these facts were derived from (identity = unchanged)
+    pulls: tuple[Event, ...]
+    hourly: float | None
+    billed: PodCost | None         # set when priced from CapacityProvisioned
+    start: StartTimes
+
+
 class Deriver:
-    """Derives per snapshot, remembering what does not need recomputing."""
+    """Derives per snapshot, remembering what does not need recomputing: per-pod facts while the
+    monitor hands over the same Pod object and pull events, findings while their inputs hold."""
 
     def __init__(self, start_target: float = 120.0, rate_overrides: Mapping[str, Any] | None = None) -> None:
         self.start_target = start_target
         self.rate_overrides = rate_overrides
         self._findings_key: Any = None
         self._findings: tuple[FindingView, ...] = ()
+        self._pods: dict[str, _PodFacts] = {}
+        self._region = ""
 
     def __call__(self, snap: Snapshot) -> Derived:
         notes: list[str] = []
@@ -101,11 +113,36 @@ class Deriver:
                 rates = rate_card(region, self.rate_overrides)
             except ValueError as exc:
                 notes.append(str(exc))  # unknown region: costs shown as "-", never guessed
-        pod_cost, projected, profile_cost, fargate_hourly = _costs(snap, rates)
+        if region != self._region:
+            self._pods.clear()
+            self._region = region
+        facts = self._pod_facts(snap, rates)
+        pod_cost = {key: f.hourly for key, f in facts.items() if f.hourly is not None}
+        projected = {key for key, f in facts.items() if f.hourly is not None and f.billed is None}
+        billed = [f.billed for f in facts.values() if f.billed is not None]
+        profile_cost = {row.key: row.hourly for row in rollup(billed, rates, "profile")} if rates else {}
         return Derived(pod_cost=frozen(pod_cost), pod_cost_projected=frozenset(projected),
-                       profile_cost=frozen(profile_cost), start=frozen(_start_times(snap)),
+                       profile_cost=frozen(profile_cost),
+                       start=frozen({key: f.start for key, f in facts.items()}),
                        findings=self._findings_for(snap, rates), start_target=self.start_target,
-                       fargate_hourly=fargate_hourly, notes=tuple(notes))
+                       fargate_hourly=sum(c.hourly for c in billed) if rates else None, notes=tuple(notes))
+
+    def _pod_facts(self, snap: Snapshot, rates: RateCard | None) -> dict[str, _PodFacts]:
+        pulls: dict[tuple[str, str], list[Event]] = {}
+        for e in snap.events:
+            if e.kind == "Pod" and e.reason in ("Pulling", "Pulled"):
+                pulls.setdefault((e.namespace, e.name), []).append(e)
+        facts: dict[str, _PodFacts] = {}
+        for pod in snap.pods:
+            if not pod.raw:
+                continue
+            mine = tuple(pulls.get((pod.namespace, pod.name), ()))
+            known = self._pods.get(pod.key)
+            if known is None or known.pod is not pod or known.pulls != mine:
+                known = _derive_pod(pod, mine, rates)
+            facts[pod.key] = known
+        self._pods = facts  # forget pods that are gone
+        return facts
 
     def _findings_for(self, snap: Snapshot, rates: RateCard | None) -> tuple[FindingView, ...]:
         bare_pods = [p for p in snap.pods if p.raw and not p.owner_kind]
@@ -137,41 +174,17 @@ def _version(raw: Mapping[str, Any]) -> str:
     return str(meta.get("resourceVersion") or meta.get("uid") or id(raw))
 
 
-def _costs(snap: Snapshot, rates: RateCard | None):
-    pod_cost: dict[str, float] = {}
-    projected: set[str] = set()
-    profile_cost: dict[str, float] = {}
-    if rates is None:
-        return pod_cost, projected, profile_cost, None
-    billed = []
-    for pod in snap.pods:
-        if not pod.raw or pod.phase in ("Succeeded", "Failed"):
-            continue
+def _derive_pod(pod: Pod, pulls: tuple[Event, ...], rates: RateCard | None) -> _PodFacts:
+    hourly: float | None = None
+    billed: PodCost | None = None
+    if rates is not None and pod.phase not in ("Succeeded", "Failed"):
         cost = pod_hourly_cost(pod.raw, rates)
-        if cost.hourly is None:
-            continue
-        pod_cost[pod.key] = cost.hourly
-        if cost.basis == "provisioned":
-            billed.append(cost)
-        else:
-            projected.add(pod.key)
-    for row in rollup(billed, rates, "profile"):
-        profile_cost[row.key] = row.hourly
-    return pod_cost, projected, profile_cost, sum(c.hourly for c in billed)
-
-
-def _start_times(snap: Snapshot) -> dict[str, StartTimes]:
-    by_pod: dict[tuple[str, str], list[dict]] = {}
-    for e in snap.events:
-        if e.kind == "Pod" and e.reason in ("Pulling", "Pulled"):
-            by_pod.setdefault((e.namespace, e.name), []).append(event_as_api(e))
-    start: dict[str, StartTimes] = {}
-    for pod in snap.pods:
-        if not pod.raw:
-            continue
-        phases = pod_start_phases(pod.raw, by_pod.get((pod.namespace, pod.name), ()))
-        start[pod.key] = StartTimes(phases.to_scheduled, phases.to_ready, phases.image_pull)
-    return start
+        hourly = cost.hourly
+        if hourly is not None and cost.basis == "provisioned":
+            billed = cost
+    phases = pod_start_phases(pod.raw, [event_as_api(e) for e in pulls])
+    return _PodFacts(pod, pulls, hourly, billed,
+                     StartTimes(phases.to_scheduled, phases.to_ready, phases.image_pull))
 
 
 def derive(snapshot: Snapshot, start_target: float = 120.0,
