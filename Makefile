@@ -5,6 +5,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install run test status deploy smoke cleanup bench sandbox clean
 
+# The brief's targets run against whatever the environment points at (a real cluster, or a running
+# `make sandbox` after `source .sandbox/env`). ARGS passes flags through, e.g. make deploy ARGS=--yes
+
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -14,13 +17,25 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/iagent-tui sandbox --kubeconfig .sandbox/kubeconfig --env-file .sandbox/env
+	$(BIN)/iagent-tui --sandbox
 
 sandbox: $(STAMP)
 	$(BIN)/iagent-tui sandbox --kubeconfig .sandbox/kubeconfig --env-file .sandbox/env
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+
+status: $(STAMP)
+	$(BIN)/iagent-tui status $(ARGS)
+
+deploy: $(STAMP)
+	$(BIN)/iagent-tui deploy $(ARGS)
+
+smoke: $(STAMP)
+	$(BIN)/iagent-tui smoke $(ARGS)
+
+cleanup: $(STAMP)
+	$(BIN)/iagent-tui rollback $(ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
