@@ -68,3 +68,15 @@ async def test_target_in_service_waiter_and_bad_input(aws: Aws) -> None:
     error = await aws.error("elbv2", "describe_target_health",
                             TargetGroupArn=tg.replace("targetgroup/", "targetgroup/missing-"))
     assert error["code"] == "TargetGroupNotFound"
+
+
+async def test_in_process_client_sees_the_same_state(aws: Aws) -> None:
+    """Controllers use AwsSandbox.client() on the gateway loop: same moto state, no socket."""
+    tg = await _target_group(aws)
+    elbv2 = aws.sandbox.client("elbv2")
+    elbv2.register_targets(TargetGroupArn=tg, Targets=[{"Id": "10.0.128.30", "Port": 80}])
+    aws.sandbox.set_target_health(tg, "10.0.128.30", 80, "initial", "Elb.InitialHealthChecking")
+    local = _by_id(elbv2.describe_target_health(TargetGroupArn=tg))
+    remote = _by_id(await aws.call("elbv2", "describe_target_health", TargetGroupArn=tg))
+    assert local == remote
+    assert remote["10.0.128.30"]["TargetHealth"]["Description"] == "Initial health checks in progress"

@@ -24,6 +24,7 @@ from .engine import MotoEngine
 from .faults import AwsFaults, FaultInjector
 from .fargate import FargateProfiles
 from .gateway import AddonListener, Gateway
+from .local_client import local_client
 from .nodegroups import NodegroupUpdates
 from .scenarios import ScenarioSeeder
 from .target_health import TargetHealthOverrides
@@ -87,6 +88,14 @@ class AwsSandbox:
         """moto's backend for this account and region: "eks", "ec2", "elbv2", "iam" or "sts"."""
         with self.lock:
             return self._engine.backend(service)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client answered in-process by this sandbox (no socket, no faults, one attempt):
+        safe to call on the gateway's own event loop, where a client going through the HTTP
+        endpoint would block the loop that has to answer it. For the sandbox's controllers and
+        seeding, never for the product (which must go through ``endpoint``)."""
+        return local_client(service, self._dispatcher.handle, region=self.region,
+                            access_key_id=self.access_key_id, secret_access_key=self.secret_access_key)
 
     def env(self) -> dict[str, str]:
         """Environment for AWS clients (CLI, boto3) pointed at this sandbox. Contains credentials:
