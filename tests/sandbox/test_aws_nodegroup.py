@@ -33,8 +33,8 @@ async def test_scaling_reports_the_new_size_and_settles(aws: Aws) -> None:
 
 
 async def test_scaling_via_cli_while_updating_and_invalid_sizes(aws: Aws) -> None:
-    # Real time while the CLI starts up (seconds): keep the update in flight meanwhile.
-    aws.sandbox.clock.set_speed(1)
+    # The CLI takes seconds of real time to start: slow the clock so the update stays in flight.
+    aws.sandbox.clock.set_speed(0.1)
     _, out, _ = await aws.cli("eks", "update-nodegroup-config", "--cluster-name", CLUSTER,
                               "--nodegroup-name", NODEGROUP, "--scaling-config", "minSize=0,maxSize=4,desiredSize=0")
     assert out["update"]["status"] == "InProgress"
