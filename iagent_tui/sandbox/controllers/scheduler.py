@@ -43,9 +43,10 @@ PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical
 
 
 def pod_priority(spec: dict) -> int:
-    if isinstance(spec.get("priority"), int):
-        return spec["priority"]
-    return PRIORITY_CLASSES.get(spec.get("priorityClassName") or "", 0)
+    # The class decides (the sandbox store defaults spec.priority to 0 without resolving it).
+    if spec.get("priorityClassName") in PRIORITY_CLASSES:
+        return PRIORITY_CLASSES[spec["priorityClassName"]]
+    return spec["priority"] if isinstance(spec.get("priority"), int) else 0
 
 
 def node_allocatable(node: dict) -> tuple[int, int, int]:
@@ -91,11 +92,9 @@ def fit_error(node_count: int, reasons: Counter, post: Counter) -> str:
             f"preemption: 0/{node_count} nodes are available: {tail}.")
 
 
-def choose_node(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[dict | None, str]:
-    """(node to bind to, "") or (None, the FailedScheduling message)."""
-    if not nodes:
-        return None, NO_NODES
+def _usage(pod: dict, pods: list[dict]) -> tuple[dict[str, list[int]], dict[str, list[dict]]]:
     usage: dict[str, list[int]] = {}
+    by_node: dict[str, list[dict]] = {}
     for other in pods:
         node_name = other["spec"].get("nodeName")
         if not node_name or ku.is_finished(other) or other["metadata"]["uid"] == pod["metadata"]["uid"]:
@@ -105,25 +104,77 @@ def choose_node(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[dict | 
         entry[0] += cpu
         entry[1] += mem
         entry[2] += 1
+        by_node.setdefault(node_name, []).append(other)
+    return usage, by_node
+
+
+def victims_on(node: dict, pod: dict, node_pods: list[dict], used: tuple[int, int, int]) -> list[dict] | None:
+    """The lower-priority pods whose removal lets ``pod`` fit (lowest priority, then newest,
+    first — the default preemption's victim order), or None if no such set exists."""
+    priority = pod_priority(pod["spec"])
+    if pod["spec"].get("preemptionPolicy") == "Never" or priority <= 0:
+        return None
+    request = ku.pod_requests(pod["spec"])
+    cpu, mem, count = used
+    victims = []
+    candidates = sorted((p for p in node_pods if pod_priority(p["spec"]) < priority and not ku.is_terminating(p)),
+                        key=lambda p: (pod_priority(p["spec"]), _negated(p["metadata"].get("creationTimestamp", ""))))
+    for victim in candidates:
+        if not node_rejections(node, pod["spec"], (cpu, mem, count), request)[0]:
+            break
+        v_cpu, v_mem = ku.pod_requests(victim["spec"])
+        cpu, mem, count = cpu - v_cpu, mem - v_mem, count - 1
+        victims.append(victim)
+    if node_rejections(node, pod["spec"], (cpu, mem, count), request)[0]:
+        return None
+    return victims
+
+
+def _negated(text: str) -> tuple:
+    return tuple(-ord(ch) for ch in text)
+
+
+def schedule(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[dict | None, str, tuple[dict, list[dict]] | None]:
+    """(node to bind to, "", None), or (None, the FailedScheduling message, preemption plan:
+    (nominated node, victims) or None)."""
+    if not nodes:
+        return None, NO_NODES, None
+    usage, by_node = _usage(pod, pods)
     request = ku.pod_requests(pod["spec"])
     reasons: Counter = Counter()
     post: Counter = Counter()
     fits: list[tuple[float, str, dict]] = []
+    plans: list[tuple[int, str, dict, list[dict]]] = []
     for node in nodes:
-        used = tuple(usage.get(node["metadata"]["name"], (0, 0, 0)))
+        name = node["metadata"]["name"]
+        used = tuple(usage.get(name, (0, 0, 0)))
         rejected, resolvable = node_rejections(node, pod["spec"], used, request)
         if rejected:
             reasons.update(rejected)
-            post[NO_VICTIMS if resolvable else NOT_HELPFUL] += 1
+            victims = victims_on(node, pod, by_node.get(name, []), used) if resolvable else None
+            if victims:
+                plans.append((len(victims), name, node, victims))
+            post[NOT_HELPFUL if not resolvable else NO_VICTIMS] += 1
             continue
         cpu_alloc, mem_alloc, _ = node_allocatable(node)
         # LeastAllocated scoring: prefer the node with the most room left after placing the pod.
         free = ((cpu_alloc - used[0] - request[0]) / max(cpu_alloc, 1)
                 + (mem_alloc - used[1] - request[1]) / max(mem_alloc, 1))
-        fits.append((-free, node["metadata"]["name"], node))
+        fits.append((-free, name, node))
     if fits:
-        return min(fits, key=lambda f: (f[0], f[1]))[2], ""
-    return None, fit_error(len(nodes), reasons, post)
+        return min(fits, key=lambda f: (f[0], f[1]))[2], "", None
+    if plans:
+        # Preemption will make room: the event carries the filter reasons only.
+        _, _, node, victims = min(plans, key=lambda p: (p[0], p[1]))
+        head = ", ".join(sorted(f"{count} {reason}" for reason, count in reasons.items()))
+        return None, f"0/{len(nodes)} nodes are available: {head}.", (node, victims)
+    return None, fit_error(len(nodes), reasons, post), None
+
+
+def choose_node(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[dict | None, str]:
+    """(node to bind to, "") or (None, the FailedScheduling message)."""
+    node, message, _ = schedule(pod, nodes, pods)
+    return node, message
 
 
 class DefaultScheduler:
@@ -179,8 +230,10 @@ class DefaultScheduler:
             return
         nodes, _ = self.store.list(ku.NODES)
         pods, _ = self.store.list(ku.PODS)
-        node, message = choose_node(pod, nodes, pods)
+        node, message, plan = schedule(pod, nodes, pods)
         now = ku.now_text(self.world)
+        if node is None and plan is not None:
+            self._preempt(pod, *plan)
         if node is None:
             self.unschedulable.add(key)
             self.priority[key] = pod_priority(pod["spec"])
@@ -193,6 +246,19 @@ class DefaultScheduler:
         self.unschedulable.discard(key)
         self.priority.pop(key, None)
         bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME, at=self._bind_time(pod, node))
+
+    def _preempt(self, pod: dict, node: dict, victims: list[dict]) -> None:
+        """Evict lower-priority pods so ``pod`` fits (kube-scheduler's DefaultPreemption); the pod
+        is nominated to the node and scheduled when the victims have gone."""
+        node_name = node["metadata"]["name"]
+        for victim in victims:
+            meta = victim["metadata"]
+            self.store.record_event(victim, "Preempted", f"Preempted by pod {pod['metadata']['uid']} on node {node_name}",
+                                    component=SCHEDULER_NAME)
+            self.store.delete(ku.PODS, meta["namespace"], meta["name"])
+        self.store.mutate(ku.PODS, pod["metadata"]["namespace"], pod["metadata"]["name"],
+                          lambda p: p.setdefault("status", {}).__setitem__("nominatedNodeName", node_name),
+                          status=True)
 
     def _bind_time(self, pod: dict, node: dict) -> datetime:
         """When the binding happened on the simulated timeline: right after the later of the
