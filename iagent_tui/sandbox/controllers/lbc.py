@@ -400,11 +400,16 @@ class LoadBalancerController:
         Ingresses are rebuilt only when an input of their model changed or a retry is due; pod
         and node changes only touch targets."""
         deployment = self.controller_deployment()
+        waits: list[float] = []
         if deployment is None:
             self._model_dirty = True     # re-examine everything once it is back
-            return None
+            for deployed in list(self.deployed.values()):
+                for binding in deployed.bindings.values():
+                    wait = self.targets.sync(binding, manage=False)
+                    if wait is not None:
+                        waits.append(wait)
+            return min(waits) if waits else None
         now = self.world.clock.elapsed()
-        waits: list[float] = []
         if self._model_dirty or now >= self._next_ingress_pass:
             self._model_dirty = False
             self._next_ingress_pass = float("inf")

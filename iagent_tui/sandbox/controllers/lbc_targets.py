@@ -150,13 +150,15 @@ class TargetSync:
         return wanted
 
     # -- sync ------------------------------------------------------------------------------------
-    def sync(self, binding: Binding) -> float | None:
-        """Register/deregister and advance health; returns simulated seconds to the next change."""
-        clock, aws = self.world.clock, self.world.aws
+    def sync(self, binding: Binding, manage: bool = True) -> float | None:
+        """Register/deregister (``manage``: the controller is running) and advance health, which
+        ELB keeps checking whether or not the controller runs. Returns simulated seconds to the
+        next change."""
+        clock = self.world.clock
         now = clock.elapsed()
         entries = self.registry.setdefault(binding.tg_arn, {})
         wanted = self.desired(binding)
-        new = [key for key in wanted if key not in entries]
+        new = [key for key in wanted if key not in entries] if manage else []
         if new:
             self.elbv2.register_targets(TargetGroupArn=binding.tg_arn,
                                         Targets=[{"Id": i, "Port": p} for i, p in new])
@@ -173,8 +175,11 @@ class TargetSync:
                 entry.pods = refs
                 if entry.health.draining_until is None:
                     entry.health.observe(probe, now)
-            else:
+            elif manage:
                 entry.health.start_draining(now, binding.deregistration_delay)
+            elif entry.health.draining_until is None:
+                # Nobody deregisters it: ELB keeps probing an address where nothing answers.
+                entry.health.observe(Probe.failing("Target.Timeout"), now)
             if entry.health.gone(now):
                 self._remove(binding, entry)
                 del entries[key]
