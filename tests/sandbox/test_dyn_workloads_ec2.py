@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.scenarios import container, deployment, vectordb
+from iagent_tui.sandbox.scenarios import container, deployment, service, vectordb
 
 from .dyn_workloads_support import (NODES, PODS, ec2_node, events_for, pods_of, ready, running_world,
                                     wait_for)
@@ -25,6 +25,15 @@ async def test_rollout_restart_replaces_pods_and_scaling_follows():
                                               [container("api", "nginx:1.27", "250m", "256Mi", 80, "/")]))
         await wait_for(lambda: len(ready_pods(world, "default", "api")) == 2, what="2 ready pods")
         first = {p["metadata"]["name"] for p in pods_of(world, "default", "api")}
+        world.store.create(rt("services"), service("api", "default", {"app.kubernetes.io/name": "api"}))
+
+        def endpoint_ips():
+            ep = world.store.get(rt("endpoints"), "default", "api") or {}
+            return sorted(a["ip"] for s in ep.get("subsets") or () for a in s.get("addresses") or ())
+        pod_ips = sorted(p["status"]["podIP"] for p in pods_of(world, "default", "api"))
+        await wait_for(lambda: endpoint_ips() == pod_ips, what="endpoints listing both pods")
+        ports = world.store.get(rt("endpoints"), "default", "api")["subsets"][0]["ports"]
+        assert ports == [{"port": 80, "protocol": "TCP", "name": "http"}]
         pod = pods_of(world, "default", "api")[0]
         assert pod["status"]["podIP"].startswith("10.0.") and pod["status"]["hostIP"] != pod["status"]["podIP"]
         # What `kubectl rollout restart` sends.
