@@ -61,13 +61,17 @@ def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
     except ValueError as exc:
         rates = None
         notes.append(f"costs not computed: {exc}")
-    events_raw = [dict(e.raw) for e in snap.events if e.raw and e.kind == "Pod"]
+    # Pod events grouped by pod once: start phases read each pod's Pulling/Pulled events.
+    pod_events: dict[tuple[str, str], list[dict]] = {}
+    for e in snap.events:
+        if e.raw and e.kind == "Pod":
+            pod_events.setdefault((e.namespace, e.name), []).append(dict(e.raw))
 
     pods = []
     hourly_total = 0.0
     priced_all = True
     for pod in snap.pods:
-        startup = pod_start_phases(pod.raw, events_raw).to_ready if pod.raw else None
+        startup = pod_start_phases(pod.raw, pod_events.get((pod.namespace, pod.name), ())).to_ready if pod.raw else None
         hourly = None
         if rates is not None and _billable(pod) and pod.raw:
             cost = pod_hourly_cost(pod.raw, rates)

@@ -125,6 +125,7 @@ class ClusterMonitor:
         self._aws_state: dict[str, SourceState] = {}
         self._since: dict[tuple, datetime] = {}  # first time a (thing, status) was seen
         self._pod_cache: dict[tuple[str, str], tuple[str, str, Pod]] = {}
+        self._model_cache: dict[str, dict[tuple[str, str], tuple[str, Any]]] = {}
         self._last_errors: dict[str, ServiceError] = {}
         self.aws_polls = 0
         self.current_interval = slow_interval
@@ -283,23 +284,40 @@ class ClusterMonitor:
             del self._pod_cache[gone]
         return tuple(sorted(pods, key=lambda p: (p.namespace, p.name)))
 
-    def _items(self, resource: Resource) -> list[dict]:
-        return [obj for r in self.reflectors if r.resource is resource for obj in r.items.values()]
+    def _converted(self, resource: Resource, convert_fn: Callable[[dict], Any]) -> list[Any]:
+        """Model records for every object of a resource, converting only objects whose
+        resourceVersion changed since the last snapshot (a large cluster publishes often)."""
+        cache = self._model_cache.setdefault(resource.plural, {})
+        out, live = [], set()
+        for r in self.reflectors:
+            if r.resource is not resource:
+                continue
+            for key, raw in r.items.items():
+                live.add(key)
+                rv = (raw.get("metadata") or {}).get("resourceVersion", "")
+                hit = cache.get(key)
+                if hit is None or hit[0] != rv or not rv:
+                    hit = (rv, convert_fn(raw))
+                    cache[key] = hit
+                out.append(hit[1])
+        for gone in set(cache) - live:
+            del cache[gone]
+        return out
 
     def _build(self) -> Snapshot:
         now = self._now()
-        nodes = tuple(sorted((convert.node_from_raw(o) for o in self._items(NODES)), key=lambda n: n.name))
+        nodes = tuple(sorted(self._converted(NODES, convert.node_from_raw), key=lambda n: n.name))
         node_types = {n.name: n.compute_type for n in nodes}
         pods = self._pods(node_types)
         workloads = tuple(sorted(
-            (convert.workload_from_raw(o) for res in (DEPLOYMENTS, DAEMONSETS, STATEFULSETS) for o in self._items(res)),
+            (w for res in (DEPLOYMENTS, DAEMONSETS, STATEFULSETS) for w in self._converted(res, convert.workload_from_raw)),
             key=lambda w: (w.kind, w.namespace, w.name),
         ))
-        events = sorted((convert.event_from_raw(o) for o in self._items(EVENTS)),
+        events = sorted(self._converted(EVENTS, convert.event_from_raw),
                         key=lambda e: (e.last_seen or now, e.namespace, e.name))[-MAX_EVENTS:]
-        services = tuple(sorted((convert.service_from_raw(o) for o in self._items(SERVICES)), key=lambda s: (s.namespace, s.name)))
-        ingresses = tuple(sorted((convert.ingress_from_raw(o) for o in self._items(INGRESSES)), key=lambda i: (i.namespace, i.name)))
-        tgbs = tuple(sorted((convert.tgb_from_raw(o) for o in self._items(TARGETGROUPBINDINGS)), key=lambda t: (t.namespace, t.name)))
+        services = tuple(sorted(self._converted(SERVICES, convert.service_from_raw), key=lambda s: (s.namespace, s.name)))
+        ingresses = tuple(sorted(self._converted(INGRESSES, convert.ingress_from_raw), key=lambda i: (i.namespace, i.name)))
+        tgbs = tuple(sorted(self._converted(TARGETGROUPBINDINGS, convert.tgb_from_raw), key=lambda t: (t.namespace, t.name)))
         sources = {**self._kube_sources(), **self._aws_state}
         self._version += 1
         return assemble(
