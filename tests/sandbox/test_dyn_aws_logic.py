@@ -9,8 +9,8 @@ import json
 import pytest
 
 from iagent_tui.sandbox.controllers import lbc_irsa, lbc_model, node_shape
-from iagent_tui.sandbox.controllers.alb import app_response
-from iagent_tui.sandbox.controllers.lbc_health import Probe, TargetHealth, response_code_mismatch
+from iagent_tui.sandbox.controllers.alb import AlbFront, app_response
+from iagent_tui.sandbox.controllers.lbc_health import Probe, TargetEntry, TargetHealth, response_code_mismatch
 from iagent_tui.sandbox.controllers.lbc_install import ChartError, chart_objects, parse_set_values
 
 CLUSTER = "iagent-cluster"
@@ -72,7 +72,8 @@ def test_model_reads_health_check_annotations_and_rejects_bad_ones():
                               {"iagent-sample": _svc()})
     with pytest.raises(lbc_model.ModelBuildError, match="NodePort"):   # instance mode needs a NodePort
         lbc_model.build_model(CLUSTER, _ing(), {"iagent-sample": _svc()})
-    with pytest.raises(lbc_model.ModelBuildError, match='services "iagent-sample" not found'):
+    with pytest.raises(lbc_model.ModelBuildError,
+                       match='^ingress: default/iagent-sample: services "iagent-sample" not found$'):
         lbc_model.build_model(CLUSTER, _ing(), {})
 
 
@@ -210,3 +211,22 @@ def test_apps_answer_like_the_images_they_run():
     status, content_type, body, _ = app_response(api, "/healthz")
     assert (status, content_type) == (200, "application/json")
     assert json.loads(body)["service"] == "iagent-api"
+
+
+# -- ALB routing ---------------------------------------------------------------------------------
+def _entry(target_id: str, state: str) -> TargetEntry:
+    health = TargetHealth(registered_at=0, checks_start=0)
+    health.state = state
+    return TargetEntry(target_id, 80, health)
+
+
+def test_alb_routes_round_robin_over_healthy_fails_open_and_never_to_initial_or_draining():
+    front = AlbFront(world=None)
+    healthy = [_entry("10.0.0.1", "healthy"), _entry("10.0.0.2", "healthy"), _entry("10.0.0.3", "unhealthy")]
+    picks = [front._pick("tg-a", healthy).target_id for _ in range(4)]
+    assert picks == ["10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2"]
+    sick = [_entry("10.0.0.3", "unhealthy"), _entry("10.0.0.4", "unhealthy"), _entry("10.0.0.5", "draining")]
+    assert {front._pick("tg-b", sick).target_id for _ in range(4)} == {"10.0.0.3", "10.0.0.4"}
+    assert front._pick("tg-c", [_entry("10.0.0.6", "initial"), _entry("10.0.0.7", "unhealthy")]) is None
+    assert front._pick("tg-d", [_entry("10.0.0.8", "draining")]) is None
+    assert front._pick("tg-e", []) is None

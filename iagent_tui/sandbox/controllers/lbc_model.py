@@ -149,8 +149,8 @@ def find_service_port(service: dict, port: dict) -> dict:
                 ("name" in port and sp.get("name") == port["name"]):
             return sp
     wanted = port.get("number", port.get("name"))
-    raise ModelBuildError(f'ingress: {service["metadata"]["namespace"]}/{service["metadata"]["name"]}: '
-                          f"unable to find port {wanted} on service")
+    raise ModelBuildError(f'unable to find port {wanted} on service '
+                          f'{service["metadata"]["namespace"]}/{service["metadata"]["name"]}')
 
 
 def build_model(cluster: str, ingress: dict, services: dict[str, dict]) -> IngressModel:
@@ -181,7 +181,8 @@ def build_model(cluster: str, ingress: dict, services: dict[str, dict]) -> Ingre
         svc_name = svc_ref["name"]
         service = services.get(svc_name)
         if service is None:
-            raise ModelBuildError(f'services "{svc_name}" not found')
+            # LBC wraps backend errors with the ingress they came from.
+            raise ModelBuildError(f'ingress: {ns}/{name}: services "{svc_name}" not found')
         svc_ann = service["metadata"].get("annotations") or {}
         port = svc_ref.get("port") or {}
         port_text = str(port.get("number", port.get("name", "")))
