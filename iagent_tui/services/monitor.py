@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime, timezone
 from types import MappingProxyType
 from typing import Any
@@ -57,6 +58,7 @@ WATCHED: tuple[Resource, ...] = (
 OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
 AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups", "iam_roles")
 MAX_EVENTS = 500  # newest events kept in a snapshot
+BACK_OFF_KINDS = frozenset({"throttled", "unreachable", "server", "auth"})
 
 
 def _utcnow() -> datetime:
@@ -382,13 +384,9 @@ class ClusterMonitor:
             for key in [k for k in self._since if k[0] == kind and k not in current]:
                 del self._since[key]
         if name == "fargate_profiles":
-            from dataclasses import replace
-
             return tuple(replace(p, status_since=self._seen_since(("profile", p.name, p.status), p.created_at if p.status == "CREATING" and p.created_at else now))
                          for p in result)
         if name == "target_groups":
-            from dataclasses import replace
-
             return tuple(
                 replace(tg, targets=tuple(replace(t, since=self._seen_since(("target", tg.arn, t.id, t.port, t.state), now)) for t in tg.targets))
                 for tg in result
@@ -396,10 +394,10 @@ class ClusterMonitor:
         return result
 
     def _next_interval(self) -> float:
-        throttled = any(e.kind == "throttled" for e in self._last_errors.values())
-        failing = bool(self._last_errors)
-        if throttled or failing:
-            # back off: double the last interval, from at least the fast one, up to the cap
+        # Back off while AWS pushes back or cannot be reached: double the last interval (from at
+        # least the fast one) up to the cap. A permanent answer (not permitted, not found) is
+        # not a reason to slow down the sources that work.
+        if any(e.kind in BACK_OFF_KINDS for e in self._last_errors.values()):
             return min(self.max_interval, max(self.fast_interval, self.current_interval) * 2)
         probe = assemble(taken_at=self._now(), connection=None, aws_data=self._aws_data)
         return self.fast_interval if probe.in_transition() else self.slow_interval
@@ -408,6 +406,7 @@ class ClusterMonitor:
         self._last_errors = {}
         while True:
             self._poll_now.clear()
+            self._last_errors.pop("poll", None)
             try:
                 await self.poll_aws_once()
             except asyncio.CancelledError:
@@ -469,8 +468,6 @@ def assemble(
     pod_by_ip = {p.ip: p.key for p in pods if p.ip}
     target_groups: tuple[TargetGroup, ...] = aws_data.get("target_groups") or ()
     if pod_by_ip:
-        from dataclasses import replace
-
         target_groups = tuple(
             replace(tg, targets=tuple(replace(t, pod=pod_by_ip.get(t.id)) if t.pod is None and t.id in pod_by_ip else t for t in tg.targets))
             for tg in target_groups

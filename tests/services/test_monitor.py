@@ -97,6 +97,8 @@ def test_poll_interval_adapts_to_transitions_and_backs_off_on_throttling(cluster
     creating = FargateProfile("fp-new", "CREATING", (), (), "arn:aws:iam::1:role/r", None)
     monitor._aws_data["fargate_profiles"] = (creating,)
     assert monitor._next_interval() == 2.0  # a profile in transition: poll fast
+    monitor._last_errors["iam_roles"] = ServiceError("not_permitted", "no iam:GetRole")
+    assert monitor._next_interval() == 2.0  # a missing permission does not slow the others down
     monitor._last_errors["addons"] = ServiceError("throttled", "slow down")
     monitor.current_interval = 2.0
     assert monitor._next_interval() == 4.0
