@@ -63,6 +63,12 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
         front = await alb.start(world)
         try:
             _apply_sample(store)
+            # Not installed: the app runs, the ingress stays without address, nothing in AWS.
+            await h.wait_for(lambda: len([p for p in store.list(PODS, "default")[0]
+                                          if (p.get("status") or {}).get("phase") == "Running"]) == 2,
+                             timeout=30, what="sample pods running")
+            assert not [e for e in store.list(EVENTS, "default")[0] if e["involvedObject"]["kind"] == "Ingress"]
+            assert not (await h.call("elbv2", "describe_load_balancers"))["LoadBalancers"]
             vpc = (await h.call("eks", "describe_cluster", name=CLUSTER))["cluster"]["resourcesVpcConfig"]["vpcId"]
             store.create(SAS, {"metadata": {"name": "aws-load-balancer-controller", "namespace": "kube-system"}})
             lbc_install.install(store, lbc_install.parse_set_values([
