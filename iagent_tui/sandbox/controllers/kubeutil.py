@@ -36,7 +36,7 @@ class WorkQueue:
     def __init__(self) -> None:
         self._queue: asyncio.Queue[Hashable] = asyncio.Queue()
         self._pending: set[Hashable] = set()
-        self._timers: set[asyncio.TimerHandle] = set()
+        self._timers: dict[Hashable, asyncio.TimerHandle] = {}
 
     def add(self, key: Hashable) -> None:
         if key not in self._pending:
@@ -44,15 +44,18 @@ class WorkQueue:
             self._queue.put_nowait(key)
 
     def add_after(self, key: Hashable, wall_seconds: float) -> None:
+        """Queue ``key`` later; a newer request for the same key replaces the pending one, so
+        a controller that re-arms a deadline on every reconcile keeps one timer, not hundreds."""
         loop = asyncio.get_running_loop()
-        handle: asyncio.TimerHandle | None = None
+        old = self._timers.pop(key, None)
+        if old is not None:
+            old.cancel()
 
         def fire() -> None:
-            self._timers.discard(handle)
+            self._timers.pop(key, None)
             self.add(key)
 
-        handle = loop.call_later(max(0.0, wall_seconds), fire)
-        self._timers.add(handle)
+        self._timers[key] = loop.call_later(max(0.0, wall_seconds), fire)
 
     async def get(self) -> Hashable:
         key = await self._queue.get()
@@ -60,7 +63,7 @@ class WorkQueue:
         return key
 
     def close(self) -> None:
-        for handle in self._timers:
+        for handle in self._timers.values():
             handle.cancel()
         self._timers.clear()
 
