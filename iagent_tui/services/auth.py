@@ -23,6 +23,7 @@ K8S_AWS_ID_HEADER = "x-k8s-aws-id"
 PRESIGN_EXPIRES_SECONDS = 60
 TOKEN_LIFETIME = timedelta(minutes=14)  # what `aws eks get-token` reports as expirationTimestamp
 REFRESH_MARGIN = timedelta(seconds=60)
+EXEC_TOKEN_REUSE = timedelta(minutes=5)
 
 Now = Callable[[], datetime]
 
@@ -178,10 +179,14 @@ class KubeconfigToken:
         # loader: a kubernetes_asyncio KubeConfigLoader with the context already chosen
         self._loader = loader
         self._lock = asyncio.Lock()
+        self._cached: tuple[str, datetime] | None = None
         user = getattr(loader, "_user", None)
         self._is_exec = bool(user is not None and "exec" in user)
         if self._is_exec:
             self.kind = "eks" if "eks" in " ".join(map(str, user["exec"].safe_get("args") or [])) else "token"
+            raw = getattr(loader, "token", "")
+            if raw and self.expires_at is None:  # the loader just ran the plugin: reuse its token
+                self._cached = (raw.removeprefix("Bearer "), _utcnow() + EXEC_TOKEN_REUSE)
 
     @property
     def expires_at(self) -> datetime | None:
@@ -189,15 +194,22 @@ class KubeconfigToken:
 
     async def token(self) -> str:
         async with self._lock:
-            # Re-running authentication is cheap for static tokens and re-executes the plugin only
-            # when its expirationTimestamp has passed (kubernetes_asyncio keeps that check).
+            if self._cached is not None and _utcnow() < self._cached[1]:
+                return self._cached[0]
+            # kubernetes_asyncio re-executes an exec plugin only when its expirationTimestamp has
+            # passed; a plugin that gives none would run on every request, so such tokens are
+            # kept for EXEC_TOKEN_REUSE (and dropped at once on a 401).
             await self._loader._load_authentication()
             raw = getattr(self._loader, "token", "")
-        if not raw:
-            raise ValueError("the kubeconfig user has no bearer token (client certificates are not supported here)")
-        return raw[len("Bearer ") :] if raw.startswith("Bearer ") else raw
+            if not raw:
+                raise ValueError("the kubeconfig user has no bearer token (client certificates are not supported here)")
+            token = raw[len("Bearer ") :] if raw.startswith("Bearer ") else raw
+            if self._is_exec and self.expires_at is None:
+                self._cached = (token, _utcnow() + EXEC_TOKEN_REUSE)
+            return token
 
     def invalidate(self) -> None:
+        self._cached = None
         if hasattr(self._loader, "exec_plugin_expiry"):
             del self._loader.exec_plugin_expiry
 
