@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from botocore.config import Config
 
 from iagent_tui.sandbox.aws.faults import AwsFaults
 from iagent_tui.sandbox.aws.iam_documents import pod_execution_trust
+from iagent_tui.sandbox.aws.sandbox import AwsSandbox
 from iagent_tui.sandbox.aws.timings import AwsTimings
+from iagent_tui.sandbox.clock import SandboxClock
 
 from .test_aws_fixtures import CLUSTER, Aws, aws, make_sandbox, started  # noqa: F401
 
@@ -73,3 +76,20 @@ async def test_concurrent_creates_admit_exactly_one(slow_aws: Aws) -> None:
         outcomes = await asyncio.gather(*(create(i) for i in range(6)))
     assert sorted(outcomes) == ["created"] + ["in use"] * 5
     assert [p["status"] for p in env.sandbox.fargate_profiles(CLUSTER)] == ["CREATING"]
+
+
+async def test_moto_timestamps_follow_the_sandbox_clock() -> None:
+    """IAM and ELB dates come from moto; they must be simulated time like everything else."""
+    clock = SandboxClock(speed=1000, seed=3, start=datetime(2031, 5, 4, 12, 0, tzinfo=timezone.utc))
+    sandbox = AwsSandbox(clock)
+    env = await started(sandbox)
+    try:
+        role = (await env.call("iam", "get_role", RoleName=f"{CLUSTER}-node-role"))["Role"]
+        assert role["CreateDate"].year == 2031
+        lb = (await env.call("elbv2", "create_load_balancer", Name="k8s-default-sample-0123456789",
+                             Subnets=env.ids["public_subnets"], Scheme="internet-facing",
+                             Type="application"))["LoadBalancers"][0]
+        assert lb["CreatedTime"].year == 2031
+        assert abs((lb["CreatedTime"] - clock.now()).total_seconds()) < 3600
+    finally:
+        await sandbox.stop()

@@ -18,6 +18,7 @@ import base64
 from typing import Any
 
 from ..clock import SandboxClock
+from . import moto_time
 from .addons import Addons
 from .dispatcher import Dispatcher
 from .engine import MotoEngine
@@ -57,6 +58,7 @@ class AwsSandbox:
         self.endpoint = ""
         self._stopped = False
         self._engine = MotoEngine(account_id, region)
+        moto_time.push(clock)  # moto's own timestamps follow this sandbox's clock
         self._dispatcher = Dispatcher(self._engine, clock, timings or AwsTimings())
         self._faults = FaultInjector(clock)
         self.addon_update_listeners: list[AddonListener] = []
@@ -79,6 +81,7 @@ class AwsSandbox:
         self._stopped = True
         self._engine.reset()
         self._engine.close()
+        moto_time.pop(self.clock)
 
     @property
     def lock(self) -> Any:
