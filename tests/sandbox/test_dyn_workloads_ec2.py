@@ -145,3 +145,36 @@ async def test_node_critical_pod_preempts_a_lower_priority_one():
         critical = world.store.get(PODS, "default", "critical")
         assert [e["message"] for e in preempted] == [
             f"Preempted by pod {critical['metadata']['uid']} on node {node['metadata']['name']}"]
+
+
+async def test_daemonset_template_change_rolls_every_node_and_statefulset_scales_down_from_the_top():
+    async with running_world("pre-migration") as world:
+        world.store.create(NODES, ec2_node("10.0.100.10"))
+        world.store.create(NODES, ec2_node("10.0.110.20", "eu-central-1b"))
+        world.store.create(rt("namespaces"), {"metadata": {"name": "logging"}})
+        from iagent_tui.sandbox.scenarios import fluent_bit
+        world.store.create(rt("daemonsets"), fluent_bit())
+        ds_rt = rt("daemonsets")
+        await wait_for(lambda: (world.store.get(ds_rt, "logging", "fluent-bit").get("status") or {})
+                       .get("numberReady") == 2, what="daemon ready")
+        world.store.patch(ds_rt, "logging", "fluent-bit", {"spec": {"template": {"spec": {"containers": [
+            {"name": "fluent-bit", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:2.32.4"}]}}}},
+            "application/strategic-merge-patch+json")
+
+        def rolled():
+            st = world.store.get(ds_rt, "logging", "fluent-bit")["status"]
+            pods = [p for p in pods_of(world, "logging", "fluent-bit") if not p["metadata"].get("deletionTimestamp")]
+            return (st.get("updatedNumberScheduled") == 2 and st.get("numberReady") == 2 and len(pods) == 2
+                    and all(p["spec"]["containers"][0]["image"].endswith(":2.32.4") for p in pods))
+        await wait_for(rolled, what="daemon rolled to the new image")
+
+        sts = vectordb("default")
+        sts["spec"]["replicas"] = 3
+        world.store.create(rt("statefulsets"), sts)
+        await wait_for(lambda: len(ready_pods(world, "default", "iagent-vectordb-")) == 3, what="3 ordinals")
+        world.store.patch(rt("statefulsets"), "default", "iagent-vectordb", {"spec": {"replicas": 1}},
+                          "application/merge-patch+json")
+        await wait_for(lambda: [p["metadata"]["name"] for p in pods_of(world, "default", "iagent-vectordb-")]
+                       == ["iagent-vectordb-0"], what="scaled down to ordinal 0")
+        # Claims outlive their pods, as StatefulSet claims do by default.
+        assert world.store.get(rt("persistentvolumeclaims"), "default", "data-iagent-vectordb-2") is not None
