@@ -181,6 +181,7 @@ class PodWorker:
             pod_ip = ipam.allocate_ip(self.world, ipam.subnet_for_ip(self.world, host_ip), self.uid)
         now = self.now()
         has_init = bool(self.pod["spec"].get("initContainers"))
+        self.init_done = not has_init  # no init containers: Initialized at startTime
         for spec in (self.pod["spec"].get("initContainers") or []) + self.pod["spec"].get("containers", []):
             self.containers[spec["name"]] = {
                 "name": spec["name"], "image": spec["image"], "imageID": "", "ready": False,
