@@ -33,11 +33,17 @@ def aws_env(monkeypatch):
     return FAKE_KEYS
 
 
+def _reset_moto(endpoint: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")).read()
+
+
 @pytest.fixture
 def moto(moto_endpoint, aws_env):
-    """A clean moto state for each test (moto's server keeps state between requests)."""
-    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).read()
-    return moto_endpoint
+    """A clean moto state for each test, cleaned again afterwards: moto's backends are global to
+    the process, and the sandbox (tests/conftest.py) seeds the same in-process moto later."""
+    _reset_moto(moto_endpoint)
+    yield moto_endpoint
+    _reset_moto(moto_endpoint)
 
 
 # -- a small real cluster: moto for AWS, the sandbox's Kubernetes API server for Kubernetes ------
