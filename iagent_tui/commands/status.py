@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from typing import Any
 
 import click
@@ -70,19 +69,21 @@ def status_command(ctx: click.Context, as_json: bool, config_path: str | None, c
                    kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
     """Show the cluster's Fargate migration state: profiles, nodes, CoreDNS, targets, pods, cost, findings."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    root = ctx.find_root().params  # `iagent-tui --config x --read-only status` sets these on the group
     try:
-        settings = obj.get("settings") or load_settings(config_path, {
-            "cluster": cluster, "region": region, "kubeconfig": kubeconfig, "kube_context": kube_context, "aws_profile": aws_profile,
+        settings = obj.get("settings") or load_settings(config_path or root.get("config_path"), {
+            "cluster": cluster, "region": region, "kubeconfig": kubeconfig, "kube_context": kube_context,
+            "aws_profile": aws_profile, "read_only": root.get("read_only"),
         })
     except ConfigError as err:
         click.echo(f"iagent-tui status: {err}", err=True)
-        sys.exit(EXIT_UNREACHABLE)
+        ctx.exit(EXIT_UNREACHABLE)
     try:
         doc, code = asyncio.run(collect_status(settings, obj.get("connection")))
     except StatusFailed as err:
         if as_json:
             click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region}}, indent=2))
         click.echo(f"iagent-tui status: {err}", err=True)
-        sys.exit(EXIT_UNREACHABLE)
+        ctx.exit(EXIT_UNREACHABLE)
     click.echo(json.dumps(doc, indent=2) if as_json else render_status(doc))
-    sys.exit(code)
+    ctx.exit(code)
