@@ -47,10 +47,9 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
     if len(kube_down) == len([n for n in KUBE_SOURCES if n in snap.sources]) and kube_down:
         raise StatusFailed(f"Cannot read the Kubernetes API of cluster {settings.cluster} at {connection.kube.server}: "
                            f"{kube_down[0].error}")
-    cluster_state = snap.sources.get("cluster")
-    if snap.cluster is None and cluster_state is not None and not cluster_state.ok:
-        if any(word in cluster_state.error for word in ("unreachable", "credentials rejected")):
-            raise StatusFailed(cluster_state.error)
+    cluster_error = monitor.aws_errors.get("cluster")
+    if snap.cluster is None and cluster_error is not None and cluster_error.kind in ("unreachable", "auth"):
+        raise StatusFailed(cluster_error.message)
     doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code

@@ -219,6 +219,11 @@ class ClusterMonitor:
             raise AssertionError("unreachable")
         return await asyncio.wait_for(first(), timeout)
 
+    @property
+    def aws_errors(self) -> Mapping[str, ServiceError]:
+        """The last AWS poll's failures by source name (kinds, for callers that branch on them)."""
+        return MappingProxyType(dict(self._last_errors))
+
     def poll_now(self) -> None:
         """Ask for an AWS poll at once (after an action changed something)."""
         self._poll_now.set()

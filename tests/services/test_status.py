@@ -138,3 +138,14 @@ def test_bad_config_exits_2_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = run_status([], {})
     assert result.exit_code == 2 and "region" in result.stderr and "eu-central-1" in result.stderr
+
+
+def test_unreachable_aws_with_reachable_kubernetes_exits_2(aws_env, threaded_kube, tmp_path, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", threaded_kube.url, threaded_kube.ca_pem)
+    monkeypatch.chdir(tmp_path)
+    result = run_status(["--kubeconfig", kubeconfig], {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{dead}"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Could not describe the EKS cluster (iagent-cluster): endpoint unreachable" in result.stderr
