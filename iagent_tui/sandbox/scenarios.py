@@ -113,7 +113,12 @@ def coredns(on_ec2: bool) -> list[tuple[str, dict]]:
                      "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
                          "nodeSelectorTerms": [{"matchExpressions": [
                              {"key": "kubernetes.io/os", "operator": "In", "values": ["linux"]},
-                             {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]}]}}},
+                             {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}]}]}},
+                         "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+                             "weight": 100, "podAffinityTerm": {
+                                 "labelSelector": {"matchExpressions": [
+                                     {"key": "k8s-app", "operator": "In", "values": ["kube-dns"]}]},
+                                 "topologyKey": "kubernetes.io/hostname"}}]}},
                      "volumes": [{"name": "config-volume", "configMap": {"name": "coredns"}}]}}}}
     corefile = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "coredns", "namespace": "kube-system", "labels": labels},

@@ -130,6 +130,11 @@ def victims_on(node: dict, pod: dict, node_pods: list[dict], used: tuple[int, in
     return victims
 
 
+def _same_owner(pod: dict, other: dict) -> bool:
+    mine, theirs = ku.controller_ref(pod), ku.controller_ref(other)
+    return bool(mine and theirs and mine.get("uid") == theirs.get("uid"))
+
+
 def _negated(text: str) -> tuple:
     return tuple(-ord(ch) for ch in text)
 
@@ -157,10 +162,12 @@ def schedule(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[dict | Non
             post[NOT_HELPFUL if not resolvable else NO_VICTIMS] += 1
             continue
         cpu_alloc, mem_alloc, _ = node_allocatable(node)
-        # LeastAllocated scoring: prefer the node with the most room left after placing the pod.
+        # LeastAllocated scoring: prefer the node with the most room left after placing the pod,
+        # and, like the default topology spreading, avoid nodes that already run its siblings.
         free = ((cpu_alloc - used[0] - request[0]) / max(cpu_alloc, 1)
                 + (mem_alloc - used[1] - request[1]) / max(mem_alloc, 1))
-        fits.append((-free, name, node))
+        siblings = sum(1 for other in by_node.get(name, ()) if _same_owner(pod, other))
+        fits.append((siblings - free, name, node))
     if fits:
         return min(fits, key=lambda f: (f[0], f[1]))[2], "", None
     if plans:
