@@ -64,3 +64,29 @@ async def test_broken_scenario_refuses_what_cannot_run_on_fargate():
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_migrated_scenario_runs_iagent_on_fargate_and_keeps_blockers_on_ec2():
+    from iagent_tui.insights.sizing import fargate_size
+
+    async with running_world("migrated") as world:
+        task = await bring_up(world)
+        try:
+            for ns in ("default", "prod", "staging"):
+                for pod in pods_of(world, ns, ""):
+                    assert pod["spec"]["nodeName"].startswith("fargate-ip-"), pod["metadata"]["name"]
+                    assert pod["metadata"]["annotations"]["CapacityProvisioned"] == str(fargate_size(pod["spec"]))
+            sample = pods_of(world, "default", "iagent-sample")
+            assert len(sample) == 2 and all(p["metadata"]["annotations"]["CapacityProvisioned"] == "0.25vCPU 0.5GB"
+                                            for p in sample)
+            coredns = pods_of(world, "kube-system", "coredns")
+            assert len(coredns) == 2
+            assert all(p["metadata"]["labels"]["eks.amazonaws.com/fargate-profile"] == "fp-kube-system" for p in coredns)
+            for pod in pods_of(world, "legacy", ""):
+                assert pod["spec"]["nodeName"].startswith("ip-10-0-")
+            endpoints = world.store.get(rt("endpoints"), "default", "iagent-sample")
+            assert sorted(a["ip"] for a in endpoints["subsets"][0]["addresses"]) == \
+                sorted(p["status"]["podIP"] for p in sample)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
