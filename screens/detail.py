@@ -173,3 +173,4 @@ class DetailScreen(Screen):
             logs.update(Text(f"Could not fetch logs of {pod.key}: {exc}", end=""))
             return
         logs.update(Text(result or "(no log lines)", end=""))
+        logs.parent.scroll_end(animate=False)  # newest lines are at the bottom, like kubectl logs
