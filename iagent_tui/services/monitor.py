@@ -213,9 +213,10 @@ class ClusterMonitor:
     async def wait_for(self, predicate: Callable[[Snapshot], Any], timeout: float = 30.0) -> Snapshot:
         """The first snapshot for which ``predicate`` holds (for actions and tests)."""
         async def first() -> Snapshot:
-            async for snap in self.snapshots():
-                if predicate(snap):
-                    return snap
+            async with contextlib.aclosing(self.snapshots()) as stream:  # unsubscribe on timeout too
+                async for snap in stream:
+                    if predicate(snap):
+                        return snap
             raise AssertionError("unreachable")
         return await asyncio.wait_for(first(), timeout)
 

@@ -59,6 +59,9 @@ async def test_live_snapshots_follow_kubernetes_and_aws(cluster):
         snap = await monitor.wait_for(lambda s: s.profile("fp-staging") is not None, timeout=10)
         assert snap.profile("fp-staging").status_since is not None
         assert snap.pod("default", "api-1") is not None  # kube data carried along
+        with pytest.raises(TimeoutError):
+            await monitor.wait_for(lambda s: False, timeout=0.2)
+        assert monitor._subs == []  # every wait_for unsubscribed, even the one that timed out
     assert not monitor.running
 
 
