@@ -139,3 +139,15 @@ async def test_daemonset_runs_on_ec2_nodes_only():
         assert all(p["spec"]["nodeName"].startswith("ip-10-0-") for p in pods)
         status = world.store.get(rt("daemonsets"), "logging", "fluent-bit")["status"]
         assert status["desiredNumberScheduled"] == status["currentNumberScheduled"] == 2
+
+
+async def test_a_deletion_missed_during_a_watch_gap_still_frees_the_fargate_node():
+    async with running_world("migrated") as world:
+        world.store.create(PODS, bare_pod("web"))
+        pod = await wait_for(lambda: (p := world.store.get(PODS, "default", "web")) and ready(p) and p,
+                             what="web Ready")
+        # An API server restart ends every watch; the pod is force-deleted before they resume.
+        world.store.close_all_watches()
+        world.store.delete(PODS, "default", "web", grace_period_seconds=0)
+        await wait_for(lambda: world.store.get(NODES, None, pod["spec"]["nodeName"]) is None,
+                       what="orphaned Fargate node removed after the re-list")

@@ -150,6 +150,19 @@ class FargateScheduler:
             return  # already judged (a pod it rejected keeps its condition)
         self.placing[uid] = asyncio.ensure_future(self._place(meta["namespace"], meta["name"], uid))
 
+    def on_resync(self, uids: set[str]) -> None:
+        """After a watch gap: forget placements of pods that are gone and remove microVMs
+        whose pod is gone (their DELETED events were missed)."""
+        for uid in [u for u in self.placing if u not in uids]:
+            self.placing.pop(uid).cancel()
+        pods, _ = self.store.list(ku.PODS)
+        in_use = {p["spec"].get("nodeName") for p in pods}
+        nodes, _ = self.store.list(ku.NODES)
+        for node in nodes:
+            name = node["metadata"]["name"]
+            if ku.is_fargate_node(node) and name not in in_use:
+                self.store.delete(ku.NODES, None, name)
+
     def _volumes(self, namespace: str, spec: dict) -> tuple[dict, dict]:
         pvcs, pvs = {}, {}
         for volume in spec.get("volumes") or ():
@@ -249,7 +262,7 @@ class FargateScheduler:
 
     async def run(self) -> None:
         try:
-            await ku.informer(self.store, ku.PODS, self.on_pod)
+            await ku.informer(self.store, ku.PODS, self.on_pod, on_resync=self.on_resync)
         finally:
             for task in self.placing.values():
                 task.cancel()

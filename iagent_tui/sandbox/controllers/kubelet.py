@@ -47,6 +47,12 @@ class Kubelet:
         self.workers[uid] = worker
         worker.task = asyncio.ensure_future(worker.run())
 
+    def on_resync(self, uids: set[str]) -> None:
+        for uid in [u for u in self.workers if u not in uids]:
+            worker = self.workers.pop(uid)
+            if worker.task is not None:
+                worker.task.cancel()
+
     def on_node(self, event: str, node: dict) -> None:
         name = node["metadata"]["name"]
         if event != "DELETED":
@@ -64,7 +70,8 @@ class Kubelet:
     async def run(self) -> None:
         try:
             await asyncio.gather(ku.informer(self.world.store, ku.NODES, self.on_node),
-                                 ku.informer(self.world.store, ku.PODS, self.on_pod))
+                                 ku.informer(self.world.store, ku.PODS, self.on_pod,
+                                             on_resync=self.on_resync))
         finally:
             for worker in self.workers.values():
                 if worker.task is not None:

@@ -69,11 +69,22 @@ class WorkQueue:
 
 
 async def informer(store, rtype: ResourceType, on_event: Callable[[str, dict], None],
-                   namespace: str | None = None) -> None:
+                   namespace: str | None = None,
+                   on_resync: Callable[[set[str]], None] | None = None) -> None:
     """Call ``on_event(type, obj)`` for every object now (as ADDED) and every change after, for
     ever. When the store ends the watch (an API server restart, a consumer too slow), start over
-    with a fresh list, as a client-go reflector re-lists; handlers are idempotent."""
+    with a fresh list, as a client-go reflector re-lists; handlers are idempotent. Deletions that
+    happened in the gap produce no event: ``on_resync`` gets the uids that exist after a re-list
+    so a controller can drop what it still holds for the others."""
+    first = True
     while True:
+        if not first and on_resync is not None:
+            items, _ = store.list(rtype, namespace)
+            try:
+                on_resync({obj["metadata"]["uid"] for obj in items})
+            except Exception:  # noqa: BLE001
+                log.exception("%s informer: resync failed", rtype.plural)
+        first = False
         watch = store.watch(rtype, namespace, initial_events=True)
         try:
             async for event_type, obj in watch:
