@@ -35,7 +35,7 @@ LOGGING_ENABLED = ("LoggingEnabled", "Normal", "Successfully enabled logging for
 LOGGING_DISABLED = ("LoggingDisabled", "Warning",
                     'Disabled logging because aws-logging configmap was not found. configmap '
                     '"aws-logging" not found', "LoggingDisabled: LOGGING_CONFIGMAP_NOT_FOUND")
-RETRY_VOLUMES_S = 30.0  # PVC problems can resolve (binding catches up): look again
+RETRY_VOLUMES_S = 30.0  # a missing or unbound claim can resolve (binding catches up): look again
 
 
 def profiles(world) -> list[dict]:
@@ -209,7 +209,9 @@ class FargateScheduler:
             if not clauses:
                 break
             self._unschedulable(pod, UNSUPPORTED_REASON, rejection_message(clauses), event=True)
-            if not any("persistentvolumeclaim" in c.lower() or "PVC" in c for c in clauses):
+            # Only a claim that is missing or not yet bound can resolve by itself (DOMAIN.md 5.2:
+            # "not found" shows transiently); an EBS-bound claim or a privileged flag never will.
+            if not any(("not found" in c or "not bound" in c) for c in clauses):
                 return
             await self.world.clock.sleep(RETRY_VOLUMES_S)
         size = fargate_size(pod["spec"])
