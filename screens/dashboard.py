@@ -54,7 +54,7 @@ class DashboardScreen(Screen):
     def show(self, snap: Snapshot | None, derived: Derived, view: View) -> None:
         styles = tone_styles(self.app.theme_variables)
         self.query_one(ClusterHeader).show(snap, styles, getattr(self.app, "badge", ""),
-                                           getattr(self.app, "feed_error", ""))
+                                           getattr(self.app, "feed_error", ""), derived.fargate_hourly)
         if snap is None:
             return
         with self.app.batch_update():

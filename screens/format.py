@@ -59,10 +59,11 @@ def clock_time(moment: datetime | None) -> str:
     return moment.strftime("%H:%M:%S") if moment else "-"
 
 
-def money(hourly_usd: float | None) -> str:
-    if hourly_usd is None:
+def money(usd: float | None, digits: int = 4) -> str:
+    """Hourly Fargate prices are fractions of a cent, so four digits by default."""
+    if usd is None:
         return "-"
-    return f"${hourly_usd:.4f}"
+    return f"${usd:.{digits}f}"
 
 
 def short_node(name: str) -> str:

@@ -9,13 +9,16 @@ from textual.widgets import Static
 
 from iagent_tui.model import Snapshot
 
-from .format import clock_time, duration
+from iagent_tui.insights.pricing import HOURS_PER_MONTH
+
+from .format import clock_time, duration, money
 
 # EKS tokens live ~15 minutes; say so well before one runs out (k9s sessions died silently here).
 TOKEN_WARNING = timedelta(minutes=3)
 
 
-def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: str = "") -> Text:
+def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: str = "",
+                fargate_hourly: float | None = None) -> Text:
     text = Text(end="")
     if badge:
         text.append(f" {badge} ", style="bold reverse")
@@ -38,6 +41,8 @@ def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: s
     if conn is not None and conn.read_only:
         text.append("  READ-ONLY", style="bold reverse")
     text.append(f"  updated {clock_time(snap.taken_at)}")
+    if fargate_hourly is not None:
+        text.append(f"  Fargate {money(fargate_hourly)}/h ({money(fargate_hourly * HOURS_PER_MONTH, 2)}/month)")
     stale = snap.stale_sources()
     if stale:
         text.append(f"  {len(stale)} source{'s' if len(stale) > 1 else ''} stale",
@@ -58,5 +63,6 @@ def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: s
 
 
 class ClusterHeader(Static):
-    def show(self, snap: Snapshot | None, styles: dict, badge: str = "", problem: str = "") -> None:
-        self.update(header_text(snap, styles, badge, problem))
+    def show(self, snap: Snapshot | None, styles: dict, badge: str = "", problem: str = "",
+             fargate_hourly: float | None = None) -> None:
+        self.update(header_text(snap, styles, badge, problem, fargate_hourly))

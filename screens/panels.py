@@ -56,6 +56,11 @@ class Panel(Vertical):
         self._show_staleness(snap)
         if self.spec.id == "nodes":
             self.border_title = f"Nodes — {node_counts(snap)}"
+        elif self.spec.id == "findings":
+            counts = {sev: sum(1 for f in derived.findings if f.severity == sev) for sev in ("error", "warning", "info")}
+            self.border_title = "Findings — " + ", ".join(f"{n} {sev}{'s' if n > 1 and sev != 'info' else ''}"
+                                               for sev, n in counts.items() if n) \
+                if derived.findings else "Findings — none"
         elif self.spec.id == "coredns":
             self.query_one(".panel-summary", Static).update(Text(coredns_summary(snap), end=""))
         shown = f"{len(rows)} of {len(all_rows)}" if view.text else f"{len(rows)}"
