@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -27,7 +28,7 @@ class NamespaceSwitcher(ModalScreen[str | None]):
             yield Static("Namespace", id="namespace-title")
             options = [Option("all namespaces", id="\0all")]
             # Option prompts are markup; namespace names are DNS labels, but stay literal anyway.
-            options += [Option(_literal(ns), id=ns) for ns in self.namespaces]
+            options += [Option(Text(ns), id=ns) for ns in self.namespaces]
             yield OptionList(*options, id="namespace-list")
 
     def on_mount(self) -> None:
@@ -42,8 +43,3 @@ class NamespaceSwitcher(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def _literal(text: str):
-    from rich.text import Text
-    return Text(text)

@@ -53,3 +53,16 @@ def test_help(snap_compare):
         await pilot.press("question_mark")
         await until(pilot, lambda: pilot.app.screen.query("#help-text"), what="help")
     assert snap_compare(app_with(actions=[TinyAction(plan())]), terminal_size=SIZE, run_before=open_help)
+
+
+def test_progress_panel_while_waiting(snap_compare):
+    action = TinyAction(plan())
+
+    async def run_until_waiting(pilot):
+        await rendered(pilot)
+        await pilot.press("D")
+        await until(pilot, lambda: pilot.app.screen.query("#apply"), what="dialog")
+        await pilot.click("#apply")
+        await until(pilot, lambda: "waiting for" in str(pilot.app.dashboard.query_one("#progress").render()),
+                    what="waiting step shown")
+    assert snap_compare(app_with(actions=[action]), terminal_size=SIZE, run_before=run_until_waiting)
