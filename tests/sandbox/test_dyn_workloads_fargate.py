@@ -151,3 +151,27 @@ async def test_a_deletion_missed_during_a_watch_gap_still_frees_the_fargate_node
         world.store.delete(PODS, "default", "web", grace_period_seconds=0)
         await wait_for(lambda: world.store.get(NODES, None, pod["spec"]["nodeName"]) is None,
                        what="orphaned Fargate node removed after the re-list")
+
+
+async def test_pod_waits_for_its_claim_then_runs_on_fargate_with_a_static_efs_volume():
+    async with running_world("migrated") as world:
+        pod = bare_pod("shared")
+        pod["spec"]["volumes"] = [{"name": "data", "persistentVolumeClaim": {"claimName": "efs-claim"}}]
+        world.store.create(PODS, pod)
+        missing = ('Pod not supported on Fargate: volumes not supported: data not supported because: '
+                   'persistentvolumeclaim "efs-claim" not found')
+        await wait_for(lambda: any(e["message"] == missing for e in events_for(
+            world, world.store.get(PODS, "default", "shared"))), what="claim not found")
+        world.store.create(rt("persistentvolumes"), {"metadata": {"name": "efs-pv"}, "spec": {
+            "capacity": {"storage": "5Gi"}, "accessModes": ["ReadWriteMany"], "storageClassName": "",
+            "persistentVolumeReclaimPolicy": "Retain",
+            "csi": {"driver": "efs.csi.aws.com", "volumeHandle": "fs-0123456789abcdef0"}}})
+        world.store.create(rt("persistentvolumeclaims"), {"metadata": {"name": "efs-claim", "namespace": "default"},
+            "spec": {"accessModes": ["ReadWriteMany"], "storageClassName": "",
+                     "resources": {"requests": {"storage": "5Gi"}}}})
+        await wait_for(lambda: (c := world.store.get(rt("persistentvolumeclaims"), "default", "efs-claim"))
+                       and (c.get("status") or {}).get("phase") == "Bound", what="claim bound")
+        # fargate-scheduler looks again (every 30 simulated seconds) and admits the EFS volume.
+        placed = await wait_for(lambda: (p := world.store.get(PODS, "default", "shared")) and ready(p) and p,
+                                timeout=30, what="pod running on Fargate")
+        assert placed["spec"]["nodeName"].startswith("fargate-ip-")

@@ -3,24 +3,19 @@ for each to be Running and Ready; Parallel does not), a PersistentVolumeClaim
 ``<template>-<sts>-<ordinal>`` per volumeClaimTemplate, scale-down from the highest ordinal,
 rolling replacement after a template change, and status with current/update revisions.
 
-Claims are provisioned the way the EBS CSI driver does on EKS: a PV ``pvc-<claim uid>`` with CSI
-driver ebs.csi.aws.com and a ``vol-…`` handle, bound at once. (Real gp2/gp3 classes bind on first
-consumer; binding immediately changes no outcome the product looks at: the claim is Bound to an
-EBS volume, which is exactly why such a pod cannot move to Fargate, DOMAIN.md 5.2.)
+Claims are bound by volumes.py (EBS dynamic provisioning for the gp2 default class).
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
-import hashlib
 
 from . import kubeutil as ku
+from . import volumes
 from .replicasets import pod_from_template
 
 COMPONENT = "statefulset-controller"
-EBS_DRIVER = "ebs.csi.aws.com"
-DEFAULT_STORAGE_CLASS = "gp2"  # what an EKS cluster ships as default
 
 
 def ordinal(sts_name: str, pod_name: str) -> int | None:
@@ -51,7 +46,7 @@ class StatefulSetController:
         claim = self.store.get(ku.PVCS, namespace, claim_name)
         if claim is None:
             spec = copy.deepcopy(template.get("spec") or {})
-            spec.setdefault("storageClassName", DEFAULT_STORAGE_CLASS)
+            spec.setdefault("storageClassName", volumes.DEFAULT_STORAGE_CLASS)
             spec.setdefault("volumeMode", "Filesystem")
             labels = dict(((sts["spec"].get("selector") or {}).get("matchLabels")) or {})
             claim = self.store.create(ku.PVCS, {
@@ -61,50 +56,9 @@ class StatefulSetController:
             self.store.record_event(sts, "SuccessfulCreate",
                                     f"create Claim {claim_name} Pod {name}-{index} in StatefulSet {name} success",
                                     component=COMPONENT)
-        if not (claim.get("spec") or {}).get("volumeName"):
-            self.provision(claim)
+        if (claim.get("status") or {}).get("phase") != "Bound":
+            volumes.provision_now(self.world, claim)  # bound before its pod exists
         return claim_name
-
-    def provision(self, claim: dict) -> None:
-        meta, spec = claim["metadata"], claim["spec"]
-        pv_name = f"pvc-{meta['uid']}"
-        size = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
-        handle = "vol-0" + hashlib.sha256(meta["uid"].encode()).hexdigest()[:16]
-        zone = f"{self.world.region}a"
-        if self.store.get(ku.PVS, None, pv_name) is None:
-            self.store.create(ku.PVS, {
-                "apiVersion": "v1", "kind": "PersistentVolume",
-                "metadata": {"name": pv_name,
-                             "annotations": {"pv.kubernetes.io/provisioned-by": EBS_DRIVER,
-                                             "volume.kubernetes.io/provisioner-deletion-secret-name": "",
-                                             "volume.kubernetes.io/provisioner-deletion-secret-namespace": ""},
-                             "finalizers": ["kubernetes.io/pv-protection", "external-provisioner.volume.kubernetes.io/finalizer"]},
-                "spec": {"accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-                         "capacity": {"storage": size},
-                         "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                                      "name": meta["name"], "namespace": meta["namespace"],
-                                      "uid": meta["uid"]},
-                         "csi": {"driver": EBS_DRIVER, "fsType": "ext4", "volumeHandle": handle,
-                                 "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity": "1700000000000-8081-ebs.csi.aws.com"}},
-                         "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
-                             {"key": "topology.kubernetes.io/zone", "operator": "In", "values": [zone]}]}]}},
-                         "persistentVolumeReclaimPolicy": "Delete",
-                         "storageClassName": spec.get("storageClassName", DEFAULT_STORAGE_CLASS),
-                         "volumeMode": spec.get("volumeMode", "Filesystem")}})
-            self.store.mutate(ku.PVS, None, pv_name,
-                              lambda pv: pv.__setitem__("status", {"phase": "Bound"}), status=True)
-
-        def bind(obj: dict) -> None:
-            obj["spec"]["volumeName"] = pv_name
-            annotations = obj["metadata"].setdefault("annotations", {})
-            annotations["pv.kubernetes.io/bind-completed"] = "yes"
-            annotations["pv.kubernetes.io/bound-by-controller"] = "yes"
-            annotations["volume.beta.kubernetes.io/storage-provisioner"] = EBS_DRIVER
-            annotations["volume.kubernetes.io/storage-provisioner"] = EBS_DRIVER
-        self.store.mutate(ku.PVCS, meta["namespace"], meta["name"], bind)
-        self.store.mutate(ku.PVCS, meta["namespace"], meta["name"], lambda obj: obj.__setitem__(
-            "status", {"phase": "Bound", "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-                       "capacity": {"storage": size}}), status=True)
 
     # -- pods -------------------------------------------------------------------------------
     def make_pod(self, sts: dict, index: int, revision: str) -> dict:
