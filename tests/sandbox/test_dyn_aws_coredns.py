@@ -48,10 +48,15 @@ async def _addon(h):
     return (await h.call("eks", "describe_addon", clusterName=CLUSTER, addonName="coredns"))["addon"]
 
 
-async def _update(h, config: dict | None):
-    kwargs = {"configurationValues": json.dumps(config)} if config is not None else {"configurationValues": ""}
-    await h.call("eks", "update_addon", clusterName=CLUSTER, addonName="coredns",
-                 resolveConflicts="OVERWRITE", **kwargs)
+async def _update(h, config: dict) -> str:
+    reply = await h.call("eks", "update_addon", clusterName=CLUSTER, addonName="coredns",
+                         resolveConflicts="OVERWRITE", configurationValues=json.dumps(config))
+    return reply["update"]["id"]
+
+
+async def _update_status(h, update_id: str) -> str:
+    reply = await h.call("eks", "describe_update", name=CLUSTER, updateId=update_id, addonName="coredns")
+    return reply["update"]["status"]
 
 
 async def _status_is(h, status: str):
@@ -102,12 +107,13 @@ async def test_coredns_compute_type_fargate_degraded_without_profile_then_active
         # No EC2 capacity and no Fargate profile: the new pods cannot be scheduled anywhere.
         await _scale_nodes(h, 0)
         await h.wait_for(lambda: not world.store.list(NODES)[0], timeout=30, what="EC2 nodes gone")
-        await _update(h, {"computeType": "Fargate"})
+        to_fargate = await _update(h, {"computeType": "Fargate"})
         deployment = world.store.get(DEPLOYMENTS, "kube-system", "coredns")
         assert "eks.amazonaws.com/compute-type" not in deployment["spec"]["template"]["metadata"]["annotations"]
         addon = await _status_is(h, "DEGRADED")
         assert addon["health"]["issues"] == [{"code": "InsufficientNumberOfReplicas", "message": NO_NODES,
                                               "resourceIds": ["coredns"]}]
+        assert await _update_status(h, to_fargate) == "Failed"
 
         # A profile created afterwards does not move existing pods; a restart does, and the
         # add-on recovers on its own.
@@ -126,8 +132,12 @@ async def test_coredns_compute_type_fargate_degraded_without_profile_then_active
         await h.wait_for(lambda: world.store.list(NODES, label_selector="eks.amazonaws.com/nodegroup")[0],
                          timeout=30, what="an EC2 node")
         await _status_is(h, "ACTIVE")
-        await _update(h, {})
+        to_ec2 = await _update(h, {})
         annotations = world.store.get(DEPLOYMENTS, "kube-system", "coredns")["spec"]["template"]["metadata"]["annotations"]
         assert annotations["eks.amazonaws.com/compute-type"] == "ec2"
         await h.wait_for(lambda: _all_on(world, "ip-"), timeout=30, what="coredns back on EC2")
         await _status_is(h, "ACTIVE")
+
+        async def successful():
+            return await _update_status(h, to_ec2) == "Successful"
+        await h.wait_for(successful, what="EC2 update Successful")
