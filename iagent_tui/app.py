@@ -119,6 +119,7 @@ class IagentApp(App):
         self.snapshots_rendered = 0  # how many snapshots reached the screen (tests, benchmark)
         self.badge = ""  # shown in the header, e.g. SANDBOX
         self.feed_error = ""  # why no new snapshots arrive (the source failed)
+        self._quit_armed = False
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -315,6 +316,16 @@ class IagentApp(App):
             progress.apply(event)
         if progress.running:  # the run ended without a "done" event
             progress.apply(ProgressEvent("done", "", ok=not progress.errors))
+
+    async def action_quit(self) -> None:
+        # Quitting kills the run's worker mid-step; ask once (the journal lets a rerun resume).
+        if self.dashboard.is_mounted and self.dashboard.query_one(ActionProgress).running \
+                and not self._quit_armed:
+            self._quit_armed = True
+            self.notify("An action is still running. Press q again to quit anyway; rerunning the "
+                        "action resumes from its journal.", severity="warning", timeout=10, markup=False)
+            return
+        self.exit()
 
     def action_close_progress(self) -> None:
         progress = self.dashboard.query_one(ActionProgress)

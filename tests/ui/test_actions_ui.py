@@ -180,3 +180,34 @@ async def test_action_keys_are_inactive_without_actions():
         await pilot.pause()
         assert app.screen is app.dashboard
         assert app.check_action("start_action", ("deploy",)) is False
+
+
+class FailingPlan(TinyAction):
+    async def plan(self) -> Plan:
+        raise PermissionError("AccessDenied: iam:GetRole on AmazonEKSFargatePodExecutionRole [not permitted]")
+
+
+async def test_a_plan_that_cannot_be_made_is_reported_and_nothing_opens():
+    app = IagentApp(StaticSource(mid_migration()), actions=[FailingPlan(plan())])
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshots_rendered >= 1)
+        await pilot.press("D")
+        await until(pilot, lambda: any("[not permitted]" in str(n.message) for n in app._notifications),
+                    what="planning failure notified")
+        assert app.screen is app.dashboard
+        assert not progress(app).display
+
+
+async def test_quitting_during_a_run_asks_once():
+    action = TinyAction(plan())
+    app = IagentApp(StaticSource(mid_migration()), actions=[action])
+    async with app.run_test(size=SIZE) as pilot:
+        await open_dialog(pilot, app)
+        await pilot.click("#apply")
+        await until(pilot, lambda: progress(app).running and progress(app).waiting, what="run waiting")
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running
+        assert any("still running" in str(n.message) for n in app._notifications)
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, what="app exited")
