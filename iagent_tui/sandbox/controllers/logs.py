@@ -44,7 +44,7 @@ def _nginx_time(dt: datetime) -> str:
     return dt.strftime("%d/%b/%Y:%H:%M:%S +0000")
 
 
-def startup_lines(kind: str, container: dict, app: str) -> list[str]:
+def startup_lines(kind: str, container: dict, app: str, at: datetime) -> list[str]:
     if kind == "nginx":
         return [
             "/docker-entrypoint.sh: /docker-entrypoint.d/ is not empty, will attempt to perform configuration",
@@ -58,8 +58,10 @@ def startup_lines(kind: str, container: dict, app: str) -> list[str]:
                 "8a7d59126e7f114ab49c6d2613be93d8ef7d408af8ee61a710210843dc409f03133727e38f64469d9bb180f396c84ebf48a42bde3b3769730865ca9df5eb281c",
                 "CoreDNS-1.11.3", "linux/amd64, go1.22.7, a6338e9"]
     if kind == "iagent":
-        return [json.dumps({"level": "info", "logger": app, "msg": "starting", "version": "1.8.2"}),
-                json.dumps({"level": "info", "logger": app, "msg": "listening", "addr": "0.0.0.0:8080"})]
+        version = container.get("image", "").rpartition(":")[2] or "latest"
+        return [json.dumps({"ts": _ts(at), "level": "info", "logger": app, "msg": "starting", "version": version}),
+                json.dumps({"ts": _ts(at + timedelta(milliseconds=5)), "level": "info", "logger": app,
+                            "msg": "listening", "addr": "0.0.0.0:8080"})]
     if kind == "aws-load-balancer-controller":
         return ['{"level":"info","msg":"version","GitVersion":"v2.11.0"}',
                 '{"level":"info","logger":"controller-runtime.metrics","msg":"Starting metrics server"}']
@@ -119,7 +121,7 @@ class SandboxLogs:
         app = pod["metadata"].get("labels", {}).get("app.kubernetes.io/name") or spec["name"]
         uid = pod["metadata"]["uid"]
         lines = [(start + timedelta(milliseconds=5 * i), text)
-                 for i, text in enumerate(startup_lines(kind, spec, app))]
+                 for i, text in enumerate(startup_lines(kind, spec, app, start))]
         if kind == "coredns":
             return lines
         probe = spec.get("readinessProbe") or spec.get("livenessProbe") or {}
