@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+import pytest
 import yaml
 
 from iagent_tui.sandbox.controllers import fargate, kubelet, lbc, lbc_install, scheduler, workloads
@@ -111,3 +112,11 @@ async def test_readiness_gates_follow_target_health_and_instance_targets_skip_fa
         assert tgb["spec"]["targetType"] == "instance"
         health = await h.call("elbv2", "describe_target_health", TargetGroupArn=tgb["spec"]["targetGroupARN"])
         assert health["TargetHealthDescriptions"] == []
+
+        # helm uninstall removes the release's objects and records, not the user's service account.
+        deleted = lbc_install.uninstall(store)
+        assert "Deployment/aws-load-balancer-controller" in deleted and "IngressClass/alb" in deleted
+        assert store.get(SAS, "kube-system", "aws-load-balancer-controller") is not None
+        assert not store.list(SECRETS, "kube-system", label_selector="owner=helm")[0]
+        with pytest.raises(lbc_install.ChartError, match="Release not loaded"):
+            lbc_install.uninstall(store)

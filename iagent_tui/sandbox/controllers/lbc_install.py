@@ -220,3 +220,32 @@ def install(store, values: dict[str, Any], namespace: str = NAMESPACE,
     written.append(store.create(secrets, _release_secret(store, values, namespace, release, revision),
                                 namespace=namespace))
     return written
+
+
+def uninstall(store, namespace: str = NAMESPACE, release: str = RELEASE) -> list[str]:
+    """``helm uninstall``: delete what the release created (objects carrying its release
+    annotations) and its release records. Returns "kind/name" of what was deleted; an unknown
+    release raises ChartError with helm's message."""
+    from ..kube.errors import ApiError
+    from ..kube.resources import rt
+    secrets = rt("secrets")
+    records, _ = store.list(secrets, namespace, label_selector=f"owner=helm,name={release}")
+    if not records:
+        raise ChartError(f"uninstall: Release not loaded: {release}: release: not found")
+    deleted = []
+    for plural in ("deployments", "services", "secrets", "serviceaccounts", "ingressclasses"):
+        kind = rt(plural)
+        items, _ = store.list(kind, namespace if kind.namespaced else None)
+        for obj in items:
+            ann = obj["metadata"].get("annotations") or {}
+            if ann.get("meta.helm.sh/release-name") == release and \
+                    ann.get("meta.helm.sh/release-namespace") == namespace:
+                try:
+                    store.delete(kind, obj["metadata"].get("namespace"), obj["metadata"]["name"])
+                    deleted.append(f"{kind.kind}/{obj['metadata']['name']}")
+                except ApiError as exc:
+                    if exc.status != 404:
+                        raise
+    for record in records:
+        store.delete(secrets, namespace, record["metadata"]["name"])
+    return deleted
