@@ -125,6 +125,12 @@ def fargate_node(world, ip: str, az: str, uid: str, size, at: datetime | None = 
     }
 
 
+def _may_resolve(rejection: str) -> bool:
+    """Only a claim that is missing or not yet bound can resolve by itself (DOMAIN.md 5.2: "not
+    found" shows transiently); an EBS-bound claim or a privileged flag never will."""
+    return "not found" in rejection or "not bound" in rejection
+
+
 class FargateScheduler:
     def __init__(self, world) -> None:
         self.world = world
@@ -146,8 +152,9 @@ class FargateScheduler:
             return
         if spec.get("schedulerName") != SCHEDULER_NAME or spec.get("nodeName") or uid in self.placing:
             return
-        if ku.get_condition(pod, "PodScheduled") is not None:
-            return  # already judged (a pod it rejected keeps its condition)
+        judged = ku.get_condition(pod, "PodScheduled")
+        if judged is not None and not _may_resolve(judged.get("message") or ""):
+            return  # refused for good: a pod it rejected keeps its condition
         self.placing[uid] = asyncio.ensure_future(self._place(meta["namespace"], meta["name"], uid))
 
     def on_resync(self, uids: set[str]) -> None:
@@ -209,9 +216,7 @@ class FargateScheduler:
             if not clauses:
                 break
             self._unschedulable(pod, UNSUPPORTED_REASON, rejection_message(clauses), event=True)
-            # Only a claim that is missing or not yet bound can resolve by itself (DOMAIN.md 5.2:
-            # "not found" shows transiently); an EBS-bound claim or a privileged flag never will.
-            if not any(("not found" in c or "not bound" in c) for c in clauses):
+            if not _may_resolve(", ".join(clauses)):
                 return
             await self.world.clock.sleep(RETRY_VOLUMES_S)
         size = fargate_size(pod["spec"])
