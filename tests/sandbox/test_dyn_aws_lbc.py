@@ -108,6 +108,9 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
                 {"Name": "tag-key", "Values": ["kubernetes.io/role/elb"]}]))["Subnets"]
             assert {z["SubnetId"] for z in lb["AvailabilityZones"]} == {s["SubnetId"] for s in public}
             assert _events(world, "iagent-sample", "SuccessfullyReconciled")[0]["message"] == "Successfully reconciled"
+            log_msgs = [json.loads(text)["msg"] for pod in controller_pods
+                        for _, text in logs.pod_log(pod, "aws-load-balancer-controller") if text.startswith("{")]
+            assert {"creating loadBalancer", "created loadBalancer", "successfully deployed model"} <= set(log_msgs)
 
             svc_uid = store.get(SERVICES, "default", "iagent-sample")["metadata"]["uid"]
             tg_name = lbc_model.target_group_name(CLUSTER, "default", "iagent-sample", "default", "iagent-sample",

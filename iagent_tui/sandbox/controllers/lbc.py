@@ -19,19 +19,17 @@ ALB, the target groups, the bindings and the security group.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 
-from ..clock import rfc3339
 from ..kube.errors import ApiError
 from ..kube.resources import rt
 from . import lbc_irsa
 from .awslinks import Wakeup, aws_client, moto_lock, watch_objects
 from .lbc_model import (ANN, DEREGISTRATION_DELAY_SECONDS, READINESS_INJECT_LABEL, SUBNET_ROLE_TAGS,
                         IngressModel, ModelBuildError, alb_path_pattern, build_model, is_alb_ingress)
+from .lbc_log import controller_log
 from .lbc_targets import Binding, TargetSync, readiness_gate_for
-from .logs import add_log_line
 
 log = logging.getLogger(__name__)
 
@@ -125,20 +123,10 @@ class LoadBalancerController:
     def _warn(self, ingress: dict, reason: str, error: str) -> None:
         text = "Failed build model due to " if reason == "FailedBuildModel" else "Failed deploy model due to "
         self.store.record_event(ingress, reason, text + error, type="Warning", component=COMPONENT)
-        leader = self._leader_pod()
-        if leader is not None:
-            meta, now = ingress["metadata"], self.world.clock.now()
-            add_log_line(self.world, leader, CONTROLLER_NAME, json.dumps({
-                "level": "error", "ts": rfc3339(now), "msg": "Reconciler error", "controller": "ingress",
-                "object": {"name": meta["name"], "namespace": meta["namespace"]},
-                "namespace": meta["namespace"], "name": meta["name"], "error": error}), at=now)
-
-    def _leader_pod(self) -> dict | None:
-        """The replica holding the leader lease does the reconciling (and the logging)."""
-        pods, _ = self.store.list(PODS, CONTROLLER_NS, label_selector=f"app.kubernetes.io/name={CONTROLLER_NAME}")
-        running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"
-                   and not p["metadata"].get("deletionTimestamp")]
-        return running[0] if running else None
+        meta = ingress["metadata"]
+        controller_log(self.world, "error", "Reconciler error", controller="ingress",
+                       object={"name": meta["name"], "namespace": meta["namespace"]},
+                       namespace=meta["namespace"], name=meta["name"], error=error)
 
     # -- one ingress ------------------------------------------------------------------------
     def _services_of(self, ingress: dict) -> dict[str, dict]:
@@ -194,6 +182,8 @@ class LoadBalancerController:
             self._warn(ingress, "FailedDeployModel", _aws_error_text(exc))
             return False
         self.deployed[key] = deployed
+        controller_log(self.world, "info", "successfully deployed model", logger="controllers.ingress",
+                       ingressGroup=f"{key[0]}/{key[1]}")
         self._publish_status(key, deployed.dns_name)
         self.store.record_event(self.store.get(INGRESSES, *key) or ingress, "SuccessfullyReconciled",
                                 "Successfully reconciled", component=COMPONENT)
@@ -232,11 +222,16 @@ class LoadBalancerController:
         if existing:
             lb = existing[0]
         else:
+            controller_log(self.world, "info", "creating loadBalancer", logger="controllers.ingress",
+                           stackID=f"{model.namespace}/{model.name}", resourceID="LoadBalancer")
             lb = elbv2.create_load_balancer(
                 Name=model.lb_name, Subnets=subnets, SecurityGroups=[sg], Scheme=model.scheme,
                 Type="application", IpAddressType="ipv4",
                 Tags=self._stack_tags(model, "LoadBalancer"))["LoadBalancers"][0]
             lb["DNSName"] = self._real_dns_name(lb["LoadBalancerArn"], model)
+            controller_log(self.world, "info", "created loadBalancer", logger="controllers.ingress",
+                           stackID=f"{model.namespace}/{model.name}", resourceID="LoadBalancer",
+                           arn=lb["LoadBalancerArn"])
         ing_ann = ingress["metadata"].get("annotations") or {}
         bindings: dict[str, Binding] = {}
         for backend in model.backends:
@@ -289,6 +284,10 @@ class LoadBalancerController:
             elbv2.modify_target_group_attributes(
                 TargetGroupArn=tg["TargetGroupArn"],
                 Attributes=[{"Key": k, "Value": v} for k, v in attributes.items()])
+        controller_log(self.world, "info", "created targetGroup", logger="controllers.ingress",
+                       stackID=f"{model.namespace}/{model.name}",
+                       resourceID=f"{backend.namespace}/{model.name}-{backend.service}:{backend.service_port}",
+                       arn=tg["TargetGroupArn"])
         return tg["TargetGroupArn"]
 
     def _ensure_listener(self, lb_arn: str, model: IngressModel, bindings: dict[str, Binding]) -> str:

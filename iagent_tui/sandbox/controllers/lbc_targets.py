@@ -17,6 +17,7 @@ from ..kube.resources import rt
 from ..kube.selectors import parse_label_selector
 from .alb import app_response
 from .lbc_health import Probe, TargetEntry, TargetHealth, response_code_mismatch, target_registry
+from .lbc_log import controller_log
 from .lbc_model import READINESS_GATE_PREFIX, HealthCheck
 
 PODS, NODES, SERVICES = rt("pods"), rt("nodes"), rt("services")
@@ -160,8 +161,10 @@ class TargetSync:
         wanted = self.desired(binding)
         new = [key for key in wanted if key not in entries] if manage else []
         if new:
-            self.elbv2.register_targets(TargetGroupArn=binding.tg_arn,
-                                        Targets=[{"Id": i, "Port": p} for i, p in new])
+            targets = [{"Id": i, "Port": p} for i, p in new]
+            controller_log(self.world, "info", "registering targets", arn=binding.tg_arn, targets=targets)
+            self.elbv2.register_targets(TargetGroupArn=binding.tg_arn, Targets=targets)
+            controller_log(self.world, "info", "registered targets", arn=binding.tg_arn)
         for key in new:
             delay = clock.draw(f"lbc:register:{binding.tg_arn}:{key[0]}:{key[1]}", *REGISTRATION_SECONDS)
             entries[key] = TargetEntry(key[0], key[1], TargetHealth(
@@ -176,6 +179,9 @@ class TargetSync:
                 if entry.health.draining_until is None:
                     entry.health.observe(probe, now)
             elif manage:
+                if entry.health.draining_until is None:
+                    controller_log(self.world, "info", "deRegistering targets", arn=binding.tg_arn,
+                                   targets=[{"Id": entry.target_id, "Port": entry.port}])
                 entry.health.start_draining(now, binding.deregistration_delay)
             elif entry.health.draining_until is None:
                 # Nobody deregisters it: ELB keeps probing an address where nothing answers.
