@@ -112,6 +112,7 @@ class TargetSync:
         self.elbv2 = elbv2
         self.registry = target_registry(world)
         self._published: dict[tuple[str, str, int], tuple] = {}
+        self._registrations = 0
 
     # -- desired targets -------------------------------------------------------------------------
     def desired(self, binding: Binding) -> dict[tuple[str, int], tuple[Probe, tuple[tuple[str, str], ...]]]:
@@ -166,7 +167,11 @@ class TargetSync:
             self.elbv2.register_targets(TargetGroupArn=binding.tg_arn, Targets=targets)
             controller_log(self.world, "info", "registered targets", arn=binding.tg_arn)
         for key in new:
-            delay = clock.draw(f"lbc:register:{binding.tg_arn}:{key[0]}:{key[1]}", *REGISTRATION_SECONDS)
+            # Keyed by the binding and registration order, which a seed reproduces (target group
+            # ARNs and instance ids come from moto, which is not seeded).
+            self._registrations += 1
+            delay = clock.draw(f"lbc:register:{binding.namespace}/{binding.tgb_name}:{self._registrations}",
+                               *REGISTRATION_SECONDS)
             entries[key] = TargetEntry(key[0], key[1], TargetHealth(
                 registered_at=now, checks_start=now + delay, interval=binding.health.interval,
                 healthy_threshold=binding.health.healthy_threshold,

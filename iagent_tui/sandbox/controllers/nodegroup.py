@@ -58,6 +58,7 @@ class NodegroupController:
         self._joining: dict[str, asyncio.Task] = {}    # instance id -> join task
         self._leaving: dict[str, asyncio.Task] = {}    # instance id -> drain/terminate task
         self._launches = 0
+        self._departures = 0
 
     # -- AWS reads ------------------------------------------------------------------------------
     def _nodegroups(self) -> list[dict]:
@@ -156,7 +157,9 @@ class NodegroupController:
     async def _join(self, nodegroup: dict, instance: dict) -> None:
         iid = instance["InstanceId"]
         try:
-            await self.world.clock.sleep(self.world.clock.draw(f"nodegroup:join:{iid}", *JOIN_SECONDS))
+            # Keyed by what a seed reproduces (moto's instance ids are not seeded).
+            key = f"nodegroup:join:{nodegroup['nodegroupName']}:{self._launches}:{instance['PrivateIpAddress']}"
+            await self.world.clock.sleep(self.world.clock.draw(key, *JOIN_SECONDS))
             if iid in self._leaving:
                 return
             self._register_node(nodegroup, instance)
@@ -209,6 +212,8 @@ class NodegroupController:
 
     async def _leave(self, instance_id: str) -> None:
         clock = self.world.clock
+        self._departures += 1
+        key = f"nodegroup:leave:{self._departures}"
         try:
             node = self._node_of(instance_id)
             if node is not None:
@@ -216,7 +221,7 @@ class NodegroupController:
                 self._cordon(name)
                 await self._drain(name)
             aws_client(self.world, "ec2").terminate_instances(InstanceIds=[instance_id])
-            await clock.sleep(clock.draw(f"nodegroup:leave:{instance_id}", *LEAVE_SECONDS))
+            await clock.sleep(clock.draw(key, *LEAVE_SECONDS))
             if node is not None:
                 self._remove_node(node["metadata"]["name"])
         finally:
