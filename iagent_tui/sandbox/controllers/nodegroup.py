@@ -59,6 +59,7 @@ class NodegroupController:
         self._leaving: dict[str, asyncio.Task] = {}    # instance id -> drain/terminate task
         self._launches = 0
         self._departures = 0
+        self._order: dict[str, int] = {}                # instance id -> launch sequence
 
     # -- AWS reads ------------------------------------------------------------------------------
     def _nodegroups(self) -> list[dict]:
@@ -73,7 +74,9 @@ class NodegroupController:
             {"Name": "tag:eks:cluster-name", "Values": [self.cluster]},
             {"Name": "instance-state-name", "Values": list(LIVE_STATES)}])
         found = [i for r in pages["Reservations"] for i in r["Instances"]]
-        return sorted(found, key=lambda i: (i["LaunchTime"], i["InstanceId"]))
+        # Oldest first, in the order this controller launched them (moto's LaunchTime is wall
+        # clock to the second and its ids are random: neither orders repeatably).
+        return sorted(found, key=lambda i: (self._order.get(i["InstanceId"], 0), i["PrivateIpAddress"]))
 
     def _subnet_zones(self, subnet_ids: list[str]) -> dict[str, str]:
         if not subnet_ids:
@@ -133,6 +136,7 @@ class NodegroupController:
                 ImageId=_image_id(nodegroup), InstanceType=instance_type, MinCount=1, MaxCount=1,
                 SubnetId=subnet, TagSpecifications=[{"ResourceType": "instance", "Tags": tags}])
             self._launches += 1
+            self._order[reply["Instances"][0]["InstanceId"]] = self._launches
             self._start_join(nodegroup, reply["Instances"][0])
 
     @staticmethod
