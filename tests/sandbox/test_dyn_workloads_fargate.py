@@ -175,3 +175,21 @@ async def test_pod_waits_for_its_claim_then_runs_on_fargate_with_a_static_efs_vo
         placed = await wait_for(lambda: (p := world.store.get(PODS, "default", "shared")) and ready(p) and p,
                                 timeout=30, what="pod running on Fargate")
         assert placed["spec"]["nodeName"].startswith("fargate-ip-")
+
+
+async def test_broken_execution_role_blocks_launches_until_fixed():
+    async with running_world("migrated") as world:
+        iam = world.aws.backend("iam")
+        policy = "arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy"
+        with world.aws.lock:
+            iam.detach_role_policy(policy, "AmazonEKSFargatePodExecutionRole")
+        world.store.create(PODS, bare_pod("blocked"))
+        message = ("Misconfigured Fargate Profile: fargate profile fp-default blocked for new launches due to: "
+                   "Pod execution role is not found in auth config or does not have all required permissions "
+                   "for launching fargate pods.")
+        await wait_for(lambda: any(e["message"] == message for e in events_for(
+            world, world.store.get(PODS, "default", "blocked"))), what="launch blocked")
+        assert not world.store.get(PODS, "default", "blocked")["spec"].get("nodeName")
+        with world.aws.lock:
+            iam.attach_role_policy(policy, "AmazonEKSFargatePodExecutionRole")
+        await wait_for(lambda: ready(world.store.get(PODS, "default", "blocked")), what="launch after the fix")

@@ -20,7 +20,7 @@ from iagent_tui.insights.rejection import UNSUPPORTED_REASON, fargate_rejection_
 from iagent_tui.insights.sizing import TOO_LARGE_MESSAGE, TOO_LARGE_REASON, fargate_size
 
 from ..clock import parse_rfc3339, rfc3339
-from . import ipam
+from . import fargate_auth, ipam
 from . import kubeutil as ku
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ LOGGING_ENABLED = ("LoggingEnabled", "Normal", "Successfully enabled logging for
 LOGGING_DISABLED = ("LoggingDisabled", "Warning",
                     'Disabled logging because aws-logging configmap was not found. configmap '
                     '"aws-logging" not found', "LoggingDisabled: LOGGING_CONFIGMAP_NOT_FOUND")
+RETRY_BLOCKED_S = 60.0  # fargate-scheduler's retry of launches blocked by the execution role
 RETRY_VOLUMES_S = 30.0  # a missing or unbound claim can resolve (binding catches up): look again
 
 
@@ -126,9 +127,11 @@ def fargate_node(world, ip: str, az: str, uid: str, size, at: datetime | None = 
 
 
 def _may_resolve(rejection: str) -> bool:
-    """Only a claim that is missing or not yet bound can resolve by itself (DOMAIN.md 5.2: "not
-    found" shows transiently); an EBS-bound claim or a privileged flag never will."""
-    return "not found" in rejection or "not bound" in rejection
+    """Only a claim that is missing or not yet bound (DOMAIN.md 5.2: "not found" shows
+    transiently) or a blocked profile can resolve; an EBS-bound claim or a privileged flag never
+    will."""
+    return ("not found" in rejection or "not bound" in rejection
+            or rejection.startswith("Misconfigured Fargate Profile"))
 
 
 class FargateScheduler:
@@ -226,21 +229,27 @@ class FargateScheduler:
         profile_name = (pod["metadata"].get("labels") or {}).get(PROFILE_LABEL)
         profile = next((p for p in profiles(self.world)
                         if p.get("fargateProfileName") == profile_name), None)
+        capacity_from = parse_rfc3339(pod["metadata"]["creationTimestamp"])
+        while profile is not None and not fargate_auth.execution_role_ok(self.world, profile):
+            # Blocked launches are retried: fixing the role lets the pending pod start.
+            self._unschedulable(pod, "Unschedulable", fargate_auth.blocked_message(profile_name), event=True)
+            await self.world.clock.sleep(RETRY_BLOCKED_S)
+            pod = self.store.get(ku.PODS, namespace, name)
+            if pod is None or pod["metadata"]["uid"] != uid or ku.is_terminating(pod):
+                return
+            capacity_from = self.world.clock.now()  # provisioning starts once launches resume
         # Capacity arrives a drawn delay after the pod was created, on the simulated timeline:
         # a lagging event loop must not stretch what the pod's conditions report.
         clock = self.world.clock
-        ready_at = parse_rfc3339(pod["metadata"]["creationTimestamp"]) + timedelta(
+        ready_at = capacity_from + timedelta(
             seconds=clock.draw(f"fargate-capacity:{uid}", *CAPACITY_DELAY_S))
         await clock.sleep((ready_at - clock.now()).total_seconds())
         at = min(ready_at, clock.now())
         pod = self.store.get(ku.PODS, namespace, name)
         if pod is None or pod["metadata"]["uid"] != uid or ku.is_terminating(pod) or pod["spec"].get("nodeName"):
             return
-        subnets = (profile or {}).get("subnets") or []
-        if not subnets:
-            self._unschedulable(pod, "Unschedulable", f"Misconfigured Fargate Profile: fargate profile "
-                                f"{profile_name} has no subnets", event=True)
-            return
+        # A profile created without subnets uses the cluster's private subnets.
+        subnets = (profile or {}).get("subnets") or ipam.private_subnets(self.world)
         subnet = subnets[self.world.clock.rng(f"fargate-subnet:{uid}").randrange(len(subnets))]
         cidr, az = ipam.subnet_info(self.world, subnet)
         ip = ipam.allocate_ip(self.world, cidr, uid)

@@ -70,3 +70,19 @@ def allocate_ip(world, cidr: str, key: str, used: set[str] | None = None) -> str
         if candidate not in used:
             return candidate
     raise RuntimeError(f"subnet {cidr} has no free address left")
+
+
+def private_subnets(world) -> list[str]:
+    """Subnets tagged for internal load balancers (the EKS convention for private subnets)."""
+    try:
+        subnets = list(_ec2(world).describe_subnets())
+    except Exception:  # noqa: BLE001 - no AWS side
+        return []
+    found = []
+    for subnet in subnets:
+        tags = {t["Key"]: t["Value"] for t in subnet.get_tags()} if hasattr(subnet, "get_tags") else {}
+        if tags.get("kubernetes.io/role/internal-elb") == "1":
+            found.append(subnet.id)
+    if not found:
+        raise ValueError("no private subnet (tag kubernetes.io/role/internal-elb=1) to launch Fargate pods in")
+    return sorted(found)
