@@ -39,13 +39,20 @@ class Charts(Vertical):
 
     def show(self, snap: Snapshot, derived: Derived) -> None:
         series = start_series(snap, derived)
-        self.query_one("#start-chart", Sparkline).data = series
         label = "pod start (s to Ready)"
         if series:
             label += f": last {duration(series[-1])}, max {duration(max(series))}, target {duration(derived.start_target)}"
-        self.query_one("#start-label", Label).update(label)
+        self._set("#start", series, label)
         if snap.version != self._last_version or not self.healthy:
             self._last_version = snap.version
             self.healthy.append(float(healthy_targets(snap)))
-        self.query_one("#healthy-chart", Sparkline).data = list(self.healthy)
-        self.query_one("#healthy-label", Label).update(f"healthy targets: {int(self.healthy[-1])} now")
+        self._set("#healthy", list(self.healthy), f"healthy targets: {int(self.healthy[-1])} now")
+
+    def _set(self, prefix: str, series: list[float], label: str) -> None:
+        # Repaint only what changed: most snapshots leave both charts as they were.
+        chart = self.query_one(f"{prefix}-chart", Sparkline)
+        if chart.data != series:
+            chart.data = series
+        caption = self.query_one(f"{prefix}-label", Label)
+        if str(caption.content) != label:
+            caption.update(label)
