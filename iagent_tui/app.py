@@ -230,6 +230,12 @@ class IagentApp(App):
             if key is not None:
                 self.open_detail(table_id.removeprefix("table-"), key)
 
+    def action_zoom(self) -> None:
+        if self.dashboard.maximized is not None:
+            self.dashboard.minimize()
+        elif self.focused is not None:
+            self.dashboard.maximize(self.focused, container=True)
+
     def action_help(self) -> None:
         keys = {c.id: c.key for c in self.commands}
         keys.update(self.user_keymap)
@@ -276,7 +282,7 @@ class IagentApp(App):
                                 partial(self.call_later, self.run_action, command.action))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress") \
+        if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom") \
                 and self.screen is not self.dashboard:
             return False  # dashboard keys: hidden from the footer of detail views and dialogs
         if action == "start_action":

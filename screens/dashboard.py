@@ -24,6 +24,9 @@ RIGHT = ("pods", "targets", "events")
 
 
 class DashboardScreen(Screen):
+    # A zoomed panel keeps the header, the running action and the filter in view.
+    ALLOW_IN_MAXIMIZED_VIEW = "Footer, #header, #progress, #filter"
+
     def compose(self) -> ComposeResult:
         yield ClusterHeader("", id="header")
         with Horizontal(id="columns"):

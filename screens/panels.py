@@ -33,6 +33,8 @@ def stale_text(states: list[SourceState]) -> Text:
 class Panel(Vertical):
     """One panel of the dashboard, built from a PanelSpec."""
 
+    ALLOW_MAXIMIZE = True  # `z` zooms the panel around the focused table
+
     def __init__(self, spec: PanelSpec) -> None:
         super().__init__(id=f"panel-{spec.id}", classes="panel")
         self.spec = spec

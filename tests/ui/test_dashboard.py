@@ -266,3 +266,16 @@ async def test_a_theme_change_recolours_the_cells():
         await until(pilot, lambda: expected() != before and active_colour() == expected(),
                     what="cells recoloured")
         assert table(app, "profiles").row_keys == ["fp-default", "fp-prod"]
+
+
+async def test_z_zooms_the_focused_panel_and_back():
+    app = IagentApp(StaticSource(mid_migration()))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await pilot.press("5")  # go to pods
+        await pilot.press("z")
+        await until(pilot, lambda: app.dashboard.maximized is app.dashboard.query_one("#panel-pods"),
+                    what="pods zoomed")
+        assert table(app, "pods").region.height > SIZE[1] // 2
+        await pilot.press("z")
+        await until(pilot, lambda: app.dashboard.maximized is None, what="zoom restored")
