@@ -40,7 +40,7 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("open-help", "question_mark", "help", "Show every key", "App"),
     Command("filter-rows", "slash", "filter", "Filter rows in every panel", "View"),
     Command("switch-namespace", "n", "switch_namespace", "Switch namespace", "View"),
-    Command("zoom-panel", "z", "zoom", "Zoom the focused panel to full screen (again to restore)", "View"),
+    Command("zoom-panel", "z", "zoom", "Zoom focused panel", "View"),
     Command("clear-filter", "escape", "clear_filter", "Clear filter and namespace", "View", show=False),
     Command("close-progress", "x", "close_progress", "Hide the finished action's progress", "Actions",
             show=False),
