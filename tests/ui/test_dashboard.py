@@ -154,6 +154,10 @@ async def test_filter_narrows_every_panel_and_escape_clears_it():
         assert app.dashboard.query_one("#panel-pods", Panel).border_subtitle == "1 of 6"
         await pilot.press("escape")
         await until(pilot, lambda: table(app, "pods").row_count == 6, what="filter cleared")
+        # Keys bound on the dashboard (n, z, q, digits, /) are plain text inside the filter.
+        await pilot.press("slash", *"n1zq/")
+        await until(pilot, lambda: app.view.text == "n1zq/", what="bound keys typed as text")
+        assert app.screen is app.dashboard and app.is_running
 
 
 async def test_namespace_switcher_narrows_pods_and_events():
