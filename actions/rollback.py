@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from iagent_tui.services.kube import NODES
+from iagent_tui.services.kube import NODES, PODS
 
+from .capacity import NODEGROUP_LABEL, nodes_needed
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon, is_ready,
                             on_fargate, pod_name, pods, profiles, selector_string, workloads)
@@ -20,7 +21,6 @@ from .profile_steps import delete_profile
 from .waits import wait_until
 
 MIN_NODES = 2  # enough EC2 capacity for CoreDNS's two replicas on separate nodes
-NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
 
 
 def _node_ready(node: dict) -> bool:
@@ -48,14 +48,19 @@ class RollbackAction(StepAction):
             raise StepFailed(f"Cluster {ctx.cluster_name} has no managed node group: rolling back would leave the pods "
                              "nowhere to run. Create a node group first (eksctl create nodegroup, or the console).")
         steps = []
-        for group in groups:
-            desired = max(group.desired, group.min, MIN_NODES)
+        nodes, _ = await ctx.kube.list(NODES)
+        all_pods, _ = await ctx.kube.list(PODS)
+        for index, group in enumerate(groups):
+            # The first group takes the pods coming back; the others only keep their size.
+            needed, why = nodes_needed(nodes, all_pods, group.name) if index == 0 else (0, "")
+            desired = max(group.desired, group.min, MIN_NODES, needed)
             self.targets[group.name] = (group.min, desired, max(group.max, desired))
             ready = await self._ready_nodes(group.name)
             steps.append(PlanStep(f"nodegroup:{group.name}", f"Scale node group {group.name} to {desired} and wait for Ready nodes",
                                   "change", f"EKS node group {ctx.cluster_name}/{group.name}",
                                   f"desired {group.desired} -> {desired} (min {group.min}, max {max(group.max, desired)}); "
-                                  f"{ready} node(s) Ready now", done=group.desired >= desired and ready >= desired))
+                                  f"{ready} node(s) Ready now" + (f"; {why}" if why else ""),
+                                  done=group.desired >= desired and ready >= desired))
         addon = await coredns_addon(ctx)
         dns = await pods(ctx, "kube-system", COREDNS_SELECTOR)
         moving = tuple(pod_name(p) for p in dns if on_fargate(p))

@@ -61,6 +61,12 @@ class ActionRunner:
             if journal:
                 journal.finish(result, current if result not in ("ok", "nothing-to-do") else "", message)
 
+        def conclude(result: str, message: str, ok: bool) -> ProgressEvent:
+            """The final event, journaled before the result line so the result is the last record."""
+            done = emit(ProgressEvent("done", message, ok=ok))
+            finish(result, message)
+            return done
+
         try:
             if journal:
                 journal.start(plan, self.read_only)
@@ -70,13 +76,10 @@ class ActionRunner:
                     yield emit(ProgressEvent("error", f"Read-only mode: refused to {step.title[0].lower()}{step.title[1:]}",
                                              step.id, ok=False))
                 current = refused[0].id
-                message = f"Read-only mode: {len(refused)} change(s) refused, nothing was changed."
-                finish("refused", message)
-                yield emit(ProgressEvent("done", message, ok=False))
+                yield conclude("refused", f"Read-only mode: {len(refused)} change(s) refused, nothing was changed.", False)
                 return
             if plan.nothing_to_do:
-                finish("nothing-to-do", "Nothing to do: the cluster is already in the planned state.")
-                yield emit(ProgressEvent("done", self.last.message, ok=True))
+                yield conclude("nothing-to-do", "Nothing to do: the cluster is already in the planned state.", True)
                 return
             for warning in plan.warnings:
                 yield emit(ProgressEvent("warning", warning))
@@ -90,13 +93,13 @@ class ActionRunner:
                     yield emit(event)
                 yield emit(ProgressEvent("step_finished", step.title, step.id, ok=True))
             current = ""
-            finish("ok", f"{plan.action} finished.")
-            yield emit(ProgressEvent("done", self.last.message, ok=True))
+            yield conclude("ok", f"{plan.action} finished.", True)
         except (StepFailed, ServiceError) as exc:
             message = str(exc.message if isinstance(exc, ServiceError) else exc)
-            finish("failed", message)
-            yield emit(ProgressEvent("error", f"Step {current} failed: {message}", current, ok=False))
-            yield emit(ProgressEvent("done", f"{plan.action} failed at step {current}.", ok=False))
+            error = emit(ProgressEvent("error", f"Step {current} failed: {message}", current, ok=False))
+            done = conclude("failed", f"{plan.action} failed at step {current}: {message}", False)
+            yield error
+            yield done
         except (asyncio.CancelledError, KeyboardInterrupt, GeneratorExit) as exc:
             # The step in progress either completed its call or did not start it; the next run
             # re-reads the cluster and continues from here.

@@ -113,7 +113,7 @@ def test_read_only_refuses_every_change_but_shows_the_plan(env, aws, k8s):
     result = invoke(deploy_command, ["--yes", "--read-only"], env)
     assert result.exit_code == EXIT_FAILED
     assert "Create Fargate profile fp-prod" in result.output  # the plan is shown
-    assert "Read-only mode: refused to create fargate profile fp-prod" in result.output
+    assert "Read-only mode: refused to create Fargate profile fp-prod" in result.output
     assert cluster_state(aws, k8s) == before
     (record,) = [j[-1] for j in journals(env, "deploy")]
     assert record["result"] == "refused"
@@ -171,7 +171,9 @@ def test_interrupted_deploy_stops_between_steps_and_the_next_run_finishes(env, a
     eks = aws("eks")
     assert eks.list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"] == ["fp-default"]
     last = journals(env, "deploy")[-1]
-    assert last[-1]["result"] == "cancelled" and last[-1]["stopped_at"] == "profile:fp-default"
+    # The cancel lands at the next step's first await: it stopped in fp-prod before creating it.
+    assert last[-1]["result"] == "cancelled" and last[-1]["stopped_at"] == "profile:fp-prod"
+    assert any(r.get("kind") == "step_finished" and r.get("step_id") == "profile:fp-default" for r in last)
 
     result = invoke(deploy_command, ["--yes"], env)
     assert result.exit_code == 0, result.output
