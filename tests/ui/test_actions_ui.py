@@ -211,3 +211,21 @@ async def test_quitting_during_a_run_asks_once():
         assert any("still running" in str(n.message) for n in app._notifications)
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running, what="app exited")
+
+
+async def test_build_app_takes_read_only_and_targets_from_settings():
+    from iagent_tui.app import build_app
+    from iagent_tui.config import Settings
+
+    settings = Settings(read_only=True, startup_target_seconds=30)
+    action = TinyAction(plan())
+    app = build_app(settings, connection=None, source=StaticSource(mid_migration()), actions=[action])
+    async with app.run_test(size=SIZE) as pilot:
+        dialog = await open_dialog(pilot, app)
+        assert not dialog.query("#apply")
+        await pilot.press("escape")
+        assert app.derived.start_target == 30
+        from textual.color import Color
+        ready = app.dashboard.query_one("#table-pods").get_cell("default/api-7d9f8-abcde", "ready")
+        assert ready.plain == "55s"  # over the 30 s target from the settings: shown as an error
+        assert ready.style.color == Color.parse(app.theme_variables["error"]).rich_color
