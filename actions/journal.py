@@ -33,7 +33,7 @@ _SECRET_KEY_VALUE = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-
 
 
 def _looks_like_secret_key(candidate: str) -> bool:
-    return (sum(c.isdigit() for c in candidate) >= 2 and any(c.isupper() for c in candidate)
+    return (any(c.isdigit() for c in candidate) and any(c.isupper() for c in candidate)
             and any(c.islower() for c in candidate))
 
 
