@@ -92,7 +92,7 @@ class IagentApp(App):
     TITLE = "iagent-tui"
     CSS_PATH = Path(screens.__file__).parent / "app.tcss"
     BINDINGS = [
-        *bindings(APP_COMMANDS),
+        *bindings(APP_COMMANDS + (DETAIL_COMMAND,)),
         *(Binding(key, f"start_action('{name}')", f"Run {name}", id=f"action-{name}")
           for name, key in ACTION_KEYS.items()),
     ]

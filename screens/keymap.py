@@ -52,7 +52,8 @@ APP_COMMANDS: tuple[Command, ...] = (
     ),
 )
 
-# Enter is the DataTable's own select key; listed so help and the palette mention it.
+# Enter is also the DataTable's own select key (which opens the row); binding it on the App as well
+# lets users remap "open-detail" to another key.
 DETAIL_COMMAND = Command("open-detail", "enter", "open_detail", "Open the selected row's details",
                          "Panels", show=False)
 

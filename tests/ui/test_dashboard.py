@@ -283,3 +283,13 @@ async def test_z_zooms_the_focused_panel_and_back():
         assert table(app, "pods").region.height > SIZE[1] // 2
         await pilot.press("z")
         await until(pilot, lambda: app.dashboard.maximized is None, what="zoom restored")
+
+
+async def test_open_detail_can_be_remapped():
+    app = IagentApp(StaticSource(mid_migration()), keymap={"open-detail": "o"})
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await pilot.press("2")  # nodes
+        await pilot.press("o")
+        detail = await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen)
+        assert "fargate-ip-10-0-1-17" in detail.spec.title
