@@ -322,3 +322,63 @@ def test_journals_record_who_plan_steps_result_and_no_secrets(env, sandbox):
     started = [r["step_id"] for r in rollback if r.get("kind") == "step_started"]
     finished = [r["step_id"] for r in rollback if r.get("kind") == "step_finished"]
     assert started == finished and "delete-profile:fp-team-x" in started
+
+
+# -- the sandbox's helm, and deploy without helm ---------------------------------------------------------
+
+def test_helm_shim_upgrades_reports_status_and_refuses_bad_values(sandbox_files, k8s, capsys):
+    from iagent_tui.sandbox.helm_shim import main as helm
+
+    kubeconfig = str(sandbox_files[0])
+    core = k8s_client.CoreV1Api(k8s)
+    base = ["--kubeconfig", kubeconfig, "upgrade", "--install", "aws-load-balancer-controller",
+            "eks/aws-load-balancer-controller", "-n", "kube-system", "--set", "serviceAccount.create=false",
+            "--set", "serviceAccount.name=aws-load-balancer-controller"]
+    before = {s.metadata.name for s in core.list_namespaced_secret("kube-system", label_selector="owner=helm").items}
+    assert helm(base) == 1  # no clusterName: the chart's own refusal, nothing written
+    assert "Chart cannot be installed without a valid clusterName!" in capsys.readouterr().err
+    assert {s.metadata.name for s in core.list_namespaced_secret("kube-system", label_selector="owner=helm").items} == before
+
+    assert helm(base + ["--set", f"clusterName={CLUSTER}", "--set", "region=eu-central-1"]) == 0
+    assert 'Release "aws-load-balancer-controller" has been upgraded' in capsys.readouterr().out
+    releases = {s.metadata.name: s.metadata.labels["status"]
+                for s in core.list_namespaced_secret("kube-system", label_selector="owner=helm").items}
+    assert releases == {"sh.helm.release.v1.aws-load-balancer-controller.v1": "superseded",
+                        "sh.helm.release.v1.aws-load-balancer-controller.v2": "deployed"}
+    assert helm(["--kubeconfig", kubeconfig, "status", "aws-load-balancer-controller", "-n", "kube-system"]) == 0
+    assert "REVISION: 2" in capsys.readouterr().out
+    assert helm(["--kubeconfig", kubeconfig, "upgrade", "--install", "x", "bitnami/nginx", "-n", "default"]) == 1
+    assert "not available in the iagent-tui sandbox" in capsys.readouterr().err
+    assert helm(["repo", "add", "eks", "https://aws.github.io/eks-charts"]) == 0
+
+
+def test_deploy_without_helm_says_what_to_install(env, sandbox_files, monkeypatch):
+    from actions.context import PollPolicy, open_context
+    from actions.lbc_steps import LbcSteps
+    from iagent_tui.config import load_settings
+    from iagent_tui.services.connection import build_connection
+
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings(overrides={"kubeconfig": str(sandbox_files[0])}, env=env)
+    no_helm = {**env, "PATH": "/nonexistent"}
+
+    async def helm_step() -> str:
+        async with open_context(settings, await build_connection(settings), PollPolicy(0.05, 0.25, 5), no_helm) as ctx:
+            steps = LbcSteps(ctx)
+            step = next(s for s in await steps.plan_steps(await ctx.account()) if s.id == "lbc-helm")
+            with pytest.raises(Exception) as caught:
+                async for _ in steps.execute(step):
+                    pass
+            return str(caught.value)
+
+    message = asyncio.run(helm_step())
+    assert message.startswith("helm is not on PATH. Install Helm 3")
+    assert "helm upgrade --install aws-load-balancer-controller eks/aws-load-balancer-controller" in message
+
+
+def test_an_aws_failure_is_reported_with_what_failed_and_the_fix(env):
+    result = invoke(deploy_command, ["--dry-run", "--cluster", "no-such-cluster"], env)
+    assert result.exit_code == EXIT_FAILED
+    assert "Could not describe the EKS cluster (no-such-cluster): not found" in result.output
+    assert "Check the name and region" in result.output
