@@ -105,7 +105,7 @@ def write_connection_files(info: SandboxInfo, kubeconfig_path: Path, env_path: P
 class SandboxRuntime:
     def __init__(self, *, speed: float = 10.0, seed: int = 0, scenario: str = "pre-migration",
                  cluster_name: str = "iagent-cluster", region: str = "eu-central-1",
-                 bootstrap_timeout: float = 30.0) -> None:
+                 bootstrap_timeout: float = 120.0) -> None:
         if scenario not in SCENARIOS:
             raise SandboxError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
         if speed <= 0:
@@ -229,7 +229,7 @@ class SandboxThread:
                                         daemon=True)
         self.info: SandboxInfo | None = None
 
-    def start(self, timeout: float = 60.0) -> SandboxInfo:
+    def start(self, timeout: float = 180.0) -> SandboxInfo:
         self._thread.start()
         future = asyncio.run_coroutine_threadsafe(self.runtime.start(), self.loop)
         self.info = future.result(timeout)
