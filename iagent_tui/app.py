@@ -39,6 +39,15 @@ from .model import Snapshot
 RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
 
 
+class ActionProvider(Protocol):
+    """Actions whose clients must be opened on the App's event loop (they bind to the loop they
+    are created on, and the command line builds the App before its loop runs)."""
+
+    async def open(self) -> tuple[list[Action], RunAction]: ...
+
+    async def close(self) -> None: ...
+
+
 class SnapshotSource(Protocol):
     """Where snapshots come from. iagent_tui.services.monitor.ClusterMonitor satisfies it."""
 
@@ -101,8 +110,10 @@ class IagentApp(App):
                  run_action: RunAction | None = None, fetch_logs: LogFetcher | None = None,
                  read_only: bool = False, start_target: float = 120.0,
                  rate_overrides: Mapping[str, Any] | None = None,
-                 keymap: Mapping[str, str] | None = None) -> None:
+                 keymap: Mapping[str, str] | None = None,
+                 action_provider: "ActionProvider | None" = None) -> None:
         super().__init__()
+        self.action_provider = action_provider
         self.source = source
         self.actions: dict[str, Action] = {a.name: a for a in actions}
         self.run_action_events = run_action or _default_run
@@ -128,10 +139,22 @@ class IagentApp(App):
         self.push_screen(self.dashboard)
         self.run_worker(self._follow(), group="monitor", exit_on_error=False,
                         description="follow cluster snapshots")
+        if self.action_provider is not None:
+            self.run_worker(self._open_actions(), group="setup", exit_on_error=False,
+                            description="prepare the actions")
         self.theme_changed_signal.subscribe(self, lambda _theme: self._restyle())
+
+    async def _open_actions(self) -> None:
+        assert self.action_provider is not None
+        actions, run_action = await self.action_provider.open()
+        self.actions = {a.name: a for a in actions}
+        self.run_action_events = run_action
+        self.refresh_bindings()  # the action keys become active
 
     async def on_unmount(self) -> None:
         await self.source.stop()
+        if self.action_provider is not None:
+            await self.action_provider.close()
         close = getattr(self.fetch_logs, "close", None)
         if close is not None:
             await close()
@@ -372,23 +395,54 @@ class PodLogs:
             self._kube = None
 
 
+class StandardActions:
+    """The actions package's dashboard actions (deploy, smoke, rollback) run through its
+    ActionRunner (journal, read-only enforced in one place), with their ActionContext opened on
+    the App's loop when the App starts and closed when it stops."""
+
+    def __init__(self, settings: Any, connection: Any) -> None:
+        self.settings = settings
+        self.connection = connection
+        self._context: Any = None
+
+    async def open(self) -> tuple[list[Action], RunAction]:
+        from actions import dashboard_actions
+        from actions.context import open_context
+        from actions.runner import ActionRunner
+
+        self._context = open_context(self.settings, self.connection)
+        ctx = await self._context.__aenter__()
+        runner = ActionRunner(self.settings.journal_dir, ctx.read_only, self.settings.cluster)
+        return list(dashboard_actions(ctx)), runner.run
+
+    async def close(self) -> None:
+        if self._context is not None:
+            context, self._context = self._context, None
+            await context.__aexit__(None, None, None)
+
+
 def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None = None,
-              actions: Iterable[Action] = (), run_action: RunAction | None = None,
+              actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
               keymap: Mapping[str, str] | None = None) -> IagentApp:
-    """The dashboard for a Connection: a ClusterMonitor as the source unless one is given."""
+    """The dashboard for a Connection: a ClusterMonitor as the source unless one is given, and
+    the standard actions unless the caller offers its own (no actions and no runner offered =
+    the standard ones)."""
     if source is None:
         from .services.monitor import ClusterMonitor
         source = ClusterMonitor(connection, settings)
+    offered = list(actions or ())
+    provider = StandardActions(settings, connection) \
+        if not offered and run_action is None and connection is not None else None
     logs = PodLogs(connection)
-    app = IagentApp(source, actions=actions, run_action=run_action, fetch_logs=logs,
+    app = IagentApp(source, actions=offered, run_action=run_action, fetch_logs=logs,
                     read_only=bool(settings.read_only or getattr(connection, "read_only", False)),
                     start_target=float(settings.startup_target_seconds),
-                    rate_overrides=settings.rate_overrides(), keymap=keymap)
+                    rate_overrides=settings.rate_overrides(), keymap=keymap, action_provider=provider)
     return app
 
 
 def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,
-                  actions: Iterable[Action] = (), run_action: RunAction | None = None) -> int:
+                  actions: Iterable[Action] | None = None, run_action: RunAction | None = None) -> int:
     """Open the dashboard and block until the user quits. Returns the process exit code."""
     app = build_app(settings, connection, actions=actions, run_action=run_action)
     if sandbox_info is not None:

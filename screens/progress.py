@@ -10,6 +10,7 @@ from actions.base import Plan, ProgressEvent
 
 from .format import duration
 
+MAX_STEP_LINES = 7
 _MARKS = {"pending": "·", "running": "▶", "done": "✔", "failed": "✘", "skipped": "–"}
 _TONES = {"running": "busy", "done": "ok", "failed": "bad", "skipped": "muted", "pending": "muted"}
 
@@ -67,8 +68,8 @@ class ActionProgress(Static):
         elif event.kind == "done":
             self.finished = event.ok is not False and not self.errors
             self.waiting = ""
-            if event.message:
-                self.info = event.message
+            if event.message and self.finished:
+                self.info = event.message  # a failed run's summary repeats the error shown below
         self._render_state()
 
     def fail(self, message: str) -> None:
@@ -81,6 +82,20 @@ class ActionProgress(Static):
         self.waiting = ""
         self._render_state()
 
+    def _visible_steps(self) -> tuple[list, int, int]:
+        """A long plan is shown as a window around the current step, so the docked panel stays
+        small and the dashboard above it keeps its room."""
+        steps = list(self.plan.steps) if self.plan else []
+        if len(steps) <= MAX_STEP_LINES:
+            return steps, 0, 0
+        states = [self.step_state.get(step.id, "pending") for step in steps]
+        active = next((i for i, st in enumerate(states) if st in ("running", "failed")), None)
+        if active is None:
+            active = next((i for i, st in enumerate(states) if st == "pending"), len(steps) - 1)
+        start = max(0, min(active - 2, len(steps) - MAX_STEP_LINES))
+        end = start + MAX_STEP_LINES
+        return steps[start:end], start, len(steps) - end
+
     def _render_state(self) -> None:
         if self.plan is None:
             return
@@ -91,12 +106,17 @@ class ActionProgress(Static):
                     style=s.get({"running": "busy", "finished": "ok", "failed": "bad"}[status], ""))
         if self.finished is not None:
             text.append("   (x hides this panel)")
-        for step in self.plan.steps:
+        shown, hidden_before, hidden_after = self._visible_steps()
+        if hidden_before:
+            text.append(f"\n ✔ {hidden_before} earlier step(s) finished", style=s.get("muted", ""))
+        for step in shown:
             state = self.step_state.get(step.id, "pending")
             text.append(f"\n {_MARKS[state]} ", style=s.get(_TONES[state], ""))
             text.append(step.title)
             if state in ("running", "failed"):
                 text.append(f"  [{state}]", style=s.get(_TONES[state], ""))
+        if hidden_after:
+            text.append(f"\n · {hidden_after} more step(s)", style=s.get("muted", ""))
         if self.waiting:
             text.append(f"\n   {self.waiting}", style=s.get("busy", ""))
         if self.info:

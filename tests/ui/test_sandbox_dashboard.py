@@ -13,6 +13,7 @@ from iagent_tui.app import IagentApp, build_app
 from iagent_tui.config import Settings
 from iagent_tui.services.connection import AwsTarget, from_kubeconfig
 from iagent_tui.services.monitor import ClusterMonitor
+from screens.confirm import ConfirmDialog
 from screens.detail import DetailScreen
 from screens.keyed_table import KeyedTable
 
@@ -66,7 +67,7 @@ async def dashboard(sandbox, sandbox_files):
         yield app, pilot
 
 
-async def test_targets_turn_healthy_and_every_detail_view_opens(dashboard):
+async def test_targets_turn_healthy_every_detail_view_opens_and_deploy_plans(dashboard, sandbox):
     app, pilot = dashboard
     healthy = await until(
         pilot, lambda: [k for k, state in column(app, "targets", "state").items() if state == "healthy"],
@@ -80,6 +81,17 @@ async def test_targets_turn_healthy_and_every_detail_view_opens(dashboard):
     pod_name = pods_behind[target].split("/", 1)[1]
     assert f"name: {pod_name}" in str(detail.query_one("#detail-pod").render())
     await back(pilot, app)
+
+    # The real deploy action plans on the App's loop; on a migrated cluster its steps are done.
+    await until(pilot, lambda: "deploy" in app.actions, timeout=15, what="actions ready")
+    await pilot.press("D")
+    dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
+                         timeout=20, what="deploy plan dialog")
+    shown = str(dialog.query_one("#confirm-plan Static").render())
+    assert f"deploy on cluster {sandbox.info.cluster_name}" in shown and "already done" in shown
+    assert app.focused is dialog.query_one("#cancel")
+    await pilot.press("escape")
+    await until(pilot, lambda: app.screen is app.dashboard, what="dialog cancelled")
 
     for panel in ("profiles", "nodes", "coredns", "events", "findings"):
         keys = table(app, panel).row_keys
