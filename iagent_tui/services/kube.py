@@ -21,6 +21,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from .connection import Connection
@@ -57,6 +58,7 @@ TARGETGROUPBINDINGS = Resource("targetgroupbindings", "TargetGroupBinding", "elb
 
 WATCH_TIMEOUT_SECONDS = 300  # the server ends each stream after this; we resume from the last version
 REQUEST_TIMEOUT_SECONDS = 30
+SKEW_THRESHOLD_SECONDS = 2.0
 
 
 class KubeClient:
@@ -79,6 +81,10 @@ class KubeClient:
         self.api = ApiClient(cfg)
         self.request_timeout = request_timeout
         self.unauthorized_retries = 0  # how often a 401 made us fetch a new token (observability)
+        # Server clock minus ours, in seconds, from the API server's Date header. Ages of objects
+        # are measured on the server's clock, so a skewed laptop (or a sandbox running its clock
+        # faster than real time) does not show negative or wrong ages.
+        self.server_skew = 0.0
 
     async def _refresh_token(self, cfg: Any) -> None:
         cfg.api_key["BearerToken"] = await self.token_source.token()
@@ -106,6 +112,7 @@ class KubeClient:
                 auth_settings=["BearerToken"], _preload_content=False,
                 _request_timeout=timeout if timeout is not None else self.request_timeout,
             )
+            self._note_server_time(resp.headers.get("Date"))
             if resp.status == 401 and attempt == 1:
                 resp.release()
                 self.token_source.invalidate()
@@ -120,6 +127,18 @@ class KubeClient:
                 raise exc
             return resp
         raise AssertionError("unreachable")
+
+    def _note_server_time(self, date_header: str | None) -> None:
+        if not date_header:
+            return
+        try:
+            server = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError):
+            return
+        skew = (server - datetime.now(timezone.utc)).total_seconds()
+        # Date has one-second resolution and the response took time to arrive: ignore what could
+        # be just that, so a well-synchronised server gives exactly zero.
+        self.server_skew = skew if abs(skew) >= SKEW_THRESHOLD_SECONDS else 0.0
 
     async def request_json(self, method: str, path: str, query: list[tuple[str, str]] | None = None, *,
                            body: Any = None, content_type: str | None = None, action: str = "", target: str = "") -> dict:

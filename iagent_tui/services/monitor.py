@@ -16,7 +16,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any
 
@@ -107,7 +107,7 @@ class ClusterMonitor:
         self.coalesce_seconds = coalesce_seconds
         self.watch_timeout = watch_timeout
         self.watch_max_backoff = watch_max_backoff
-        self._now = now
+        self._local_now = now
         self._aws_config = aws_config  # botocore Config; None = services.aws.RETRY_CONFIG
         self.kube: KubeClient | None = None
         self.aws: AwsServices | None = None
@@ -225,6 +225,14 @@ class ClusterMonitor:
         """The last AWS poll's failures by source name (kinds, for callers that branch on them)."""
         return MappingProxyType(dict(self._last_errors))
 
+    def _now(self) -> datetime:
+        """Now on the Kubernetes API server's clock: snapshot times and ages are measured on it."""
+        return self._local_now() + timedelta(seconds=self.server_skew)
+
+    @property
+    def server_skew(self) -> float:
+        return self.kube.server_skew if self.kube is not None else 0.0
+
     def poll_now(self) -> None:
         """Ask for an AWS poll at once (after an action changed something)."""
         self._poll_now.set()
@@ -328,11 +336,17 @@ class ClusterMonitor:
         tgbs = tuple(sorted(self._converted(TARGETGROUPBINDINGS, convert.tgb_from_raw), key=lambda t: (t.namespace, t.name)))
         sources = {**self._kube_sources(), **self._aws_state}
         self._version += 1
-        return assemble(
+        snap = assemble(
             taken_at=now, connection=self.connection, aws_data=self._aws_data, nodes=nodes, pods=pods,
             workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
             version=self._version, services=services,
         )
+        conn = snap.connection
+        if conn is not None and conn.token_expires_at is not None and self.server_skew:
+            # The token's expiry is on our clock; the snapshot's times are on the server's.
+            snap = replace(snap, connection=replace(
+                conn, token_expires_at=conn.token_expires_at + timedelta(seconds=self.server_skew)))
+        return snap
 
     # -- AWS polling --------------------------------------------------------------------------
     async def poll_aws_once(self) -> None:

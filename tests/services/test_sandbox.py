@@ -118,7 +118,8 @@ async def test_eks_token_refreshes_without_losing_watch_state(sandbox, settings,
             snap = await monitor.wait_for(lambda s: s.pod("default", "after-refresh") is not None, timeout=20)
             assert token.minted == 2
             assert sum(r.lists for r in monitor.reflectors) == lists_before
-            assert snap.connection.auth_kind == "eks" and snap.connection.token_expires_at == clock[0] + timedelta(minutes=14)
+            assert snap.connection.auth_kind == "eks" and snap.connection.token_expires_at == (
+            clock[0] + timedelta(minutes=14) + timedelta(seconds=monitor.server_skew))
         finally:
             client.CoreV1Api(k8s).delete_namespaced_pod("after-refresh", "default", grace_period_seconds=0)
 
@@ -153,3 +154,28 @@ async def test_missing_cluster_is_a_clear_error(sandbox, aws_target):
     with pytest.raises(ServiceError) as err:
         await from_aws(Settings(cluster="no-such-cluster", region=sandbox.info.region), aws_target)
     assert err.value.kind == "not_found" and "no-such-cluster" in err.value.message
+
+
+async def test_snapshot_times_follow_the_api_servers_clock(sandbox, sandbox_files):
+    """The sandbox's clock runs faster than ours (like a server whose clock is off): the monitor
+    measures the skew from the API server's Date header and puts the snapshot on that clock, so
+    ages of objects created on the server are never negative."""
+    from iagent_tui.config import Settings
+    from iagent_tui.services.connection import AwsTarget, from_kubeconfig
+    from iagent_tui.services.monitor import ClusterMonitor
+
+    info = sandbox.info
+    kubeconfig, _ = sandbox_files
+    settings = Settings(cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig))
+    connection = await from_kubeconfig(settings, AwsTarget(
+        region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
+        secret_access_key=info.secret_access_key))
+    monitor = ClusterMonitor(connection, settings)
+    snap = await monitor.one_shot()
+    server_now = sandbox.runtime.world.clock.now()
+    local_now = datetime.now(timezone.utc)
+    # bootstrap fast-forwarded the sandbox's clock by minutes: the snapshot is on that clock
+    assert (snap.taken_at - local_now).total_seconds() > 60
+    assert abs((snap.taken_at - server_now).total_seconds()) < 30
+    newest_node = max(n.created for n in snap.nodes)
+    assert snap.taken_at >= newest_node
