@@ -85,6 +85,9 @@ def check_workloads(
     templates = []
     for workload in workloads:
         obj, kind, namespace = str(workload_ref(workload)), workload.get("kind", "?"), _namespace(workload)
+        if is_eks_node_agent(workload):
+            findings.append(finding("FG027", obj, "EKS-managed DaemonSet in kube-system"))
+            continue
         template_meta, spec = pod_template(workload)
         labels = template_meta.get("labels") or {}
         findings += check_pod_spec(
@@ -117,6 +120,19 @@ def check_workloads(
     findings += check_coredns_addon(coredns_addon, profile_list)
     findings += check_pod_identity(fargate_bound, pod_identity_associations)
     return sort_findings(findings)
+
+
+# DaemonSets EKS itself (or its add-ons) runs on EC2 nodes; Fargate builds their function into
+# every Fargate node (networking, kube-proxy, credentials), so they are not workloads to migrate and
+# flagging them as errors would bury the real findings.
+EKS_NODE_AGENTS = frozenset({"aws-node", "kube-proxy", "eks-pod-identity-agent", "ebs-csi-node",
+                             "efs-csi-node", "aws-node-termination-handler"})
+
+
+def is_eks_node_agent(workload: Mapping[str, Any]) -> bool:
+    meta = workload.get("metadata") or {}
+    return (workload.get("kind") == "DaemonSet" and meta.get("namespace") == "kube-system"
+            and meta.get("name") in EKS_NODE_AGENTS)
 
 
 def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: list[Mapping[str, Any]]) -> Finding:

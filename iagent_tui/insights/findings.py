@@ -30,6 +30,7 @@ Codes never change meaning once released; a retired check keeps its number unuse
 | FG024 | error   | service account relies on EKS Pod Identity (unsupported on Fargate) | DOMAIN 5.1 |
 | FG025 | warning | nfs volume: admitted by the scheduler but not documented for Fargate | rejection.py |
 | FG026 | error   | resource quantity that cannot be parsed | Kubernetes quantity grammar |
+| FG027 | info    | EKS node agent DaemonSet (aws-node, kube-proxy, ...): stays with the EC2 nodes, nothing to move | DOMAIN 5.1 |
 
 Severity for Ingress/Service findings drops to warning when none of their backend pods would run
 on Fargate (instance targets still work on EC2 nodes).
@@ -133,6 +134,9 @@ CHECKS: dict[str, Check] = {
               "Prefer the EFS CSI driver with a static PersistentVolume."),
         Check("FG026", "error", "A resource quantity can't be parsed: the API server would reject the pod "
               "and its Fargate size is unknown.", "Fix the quantity (for example 250m, 0.5, 512Mi, 1Gi)."),
+        Check("FG027", "info", "EKS node agent: it runs on each EC2 node and Fargate provides the same "
+              "function on every Fargate node, so there is nothing to move.",
+              "Nothing to do; it goes away with the last EC2 node."),
     )
 }  # fmt: skip
 

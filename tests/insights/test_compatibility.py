@@ -303,3 +303,23 @@ def test_coredns_deployment_pinned_to_ec2_is_not_placed():
     assert placement(coredns, profiles) is None
     del coredns["spec"]["template"]["metadata"]["annotations"]
     assert placement(coredns, profiles)["fargateProfileName"] == "coredns"
+
+
+def test_eks_node_agents_are_not_migration_errors():
+    from iagent_tui.insights.compatibility import check_workloads
+
+    def daemonset(namespace, name):
+        return {"kind": "DaemonSet", "metadata": {"namespace": namespace, "name": name},
+                "spec": {"template": {"metadata": {"labels": {"k8s-app": name}}, "spec": {
+                    "hostNetwork": True,
+                    "containers": [{"name": "c", "image": "x", "securityContext": {"privileged": True}}]}}}}
+
+    findings = check_workloads([daemonset("kube-system", "aws-node"), daemonset("kube-system", "kube-proxy"),
+                                daemonset("logging", "fluent-bit")], profiles=[])
+    by_object = {}
+    for f in findings:
+        by_object.setdefault(f.object, set()).add((f.code, f.severity))
+    assert by_object["DaemonSet kube-system/aws-node"] == {("FG027", "info")}
+    assert by_object["DaemonSet kube-system/kube-proxy"] == {("FG027", "info")}
+    # a DaemonSet of the team's own (or outside kube-system) is still an error to act on
+    assert ("FG010", "error") in by_object["DaemonSet logging/fluent-bit"]
