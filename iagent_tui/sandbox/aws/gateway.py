@@ -15,7 +15,7 @@ from aiohttp import web
 from .dispatcher import Dispatcher
 from .engine import HttpRequest
 from .faults import FaultInjector
-from .protocol import signing_service
+from .protocol import server_error_reply, signing_service
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +75,14 @@ class Gateway:
                 service=service,
             )
             loop = asyncio.get_running_loop()
-            reply = await loop.run_in_executor(
-                self.dispatcher.engine.executor, self.dispatcher.handle, aws_request
-            )
+            try:
+                reply = await loop.run_in_executor(
+                    self.dispatcher.engine.executor, self.dispatcher.handle, aws_request
+                )
+            except Exception:
+                # A sandbox bug must still look like an AWS 500 to the client, and be visible here.
+                log.exception("AWS sandbox failed on %s %s", request.method, request.path)
+                reply = server_error_reply(service, unavailable=False)
             self._notify()
         return web.Response(status=reply.status, body=reply.body, headers=reply.headers)
 
