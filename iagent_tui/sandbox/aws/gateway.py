@@ -14,7 +14,7 @@ from aiohttp import web
 
 from .dispatcher import Dispatcher
 from .engine import HttpRequest
-from .faults import FaultInjector
+from .faults import FaultDecision, FaultInjector
 from .protocol import server_error_reply, signing_service
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,12 @@ class Gateway:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items()}
         service = signing_service(headers)
-        decision = self.faults.decide(service)
+        try:
+            decision = self.faults.decide(service)
+        except ValueError:
+            # Fault fields edited in place to invalid values: say so here, serve without faults.
+            log.exception("invalid AWS sandbox fault settings; serving without faults")
+            decision = FaultDecision()
         if decision.latency_seconds:
             await asyncio.sleep(decision.latency_seconds)
         if decision.reply is not None:
