@@ -15,6 +15,22 @@ _MARKS = {"pending": "·", "running": "▶", "done": "✔", "failed": "✘", "sk
 _TONES = {"running": "busy", "done": "ok", "failed": "bad", "skipped": "muted", "pending": "muted"}
 
 
+def waiting_line(event: ProgressEvent) -> str:
+    """What is awaited, for how long: actions often already name the awaited thing in their
+    message, so it is not repeated."""
+    what, message = event.waiting_for, event.message
+    if what and message and what.lower() in message.lower():
+        line = message
+    elif what:
+        line = f"waiting for {what}" + (f": {message}" if message else "")
+    else:
+        line = f"waiting for {message}"
+    elapsed = duration(event.elapsed) if event.elapsed is not None else ""
+    if elapsed and f"({elapsed})" not in line:
+        line += f" ({elapsed})"
+    return line
+
+
 class ActionProgress(Static):
     """Renders ProgressEvents of one action run. Fed by the App; never talks to the action."""
 
@@ -53,10 +69,7 @@ class ActionProgress(Static):
         elif event.kind == "step_skipped":
             self.step_state[event.step_id] = "skipped"
         elif event.kind == "waiting":
-            what = event.waiting_for or event.message
-            self.waiting = f"waiting for {what} ({duration(event.elapsed)})"
-            if event.message and event.message != what:
-                self.waiting += f": {event.message}"
+            self.waiting = waiting_line(event)
         elif event.kind == "info":
             self.info = event.message
         elif event.kind == "warning":

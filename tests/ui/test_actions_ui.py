@@ -134,7 +134,7 @@ async def test_progress_panel_renders_events_while_panels_keep_updating():
         await open_dialog(pilot, app)
         await pilot.click("#apply")
         panel = progress(app)
-        await until(pilot, lambda: "waiting for Fargate profile fp-prod ACTIVE (42s)" in text_of(panel),
+        await until(pilot, lambda: "waiting for Fargate profile fp-prod ACTIVE: status CREATING (42s)" in text_of(panel),
                     what="waiting line")
         assert panel.display and panel.running
         assert panel.step_state == {PROFILE_STEP.id: "done", WAIT_STEP.id: "running", RESTART_STEP.id: "pending"}
@@ -170,6 +170,16 @@ async def test_a_failing_run_is_shown_in_the_panel_and_the_app_lives_on():
         assert app.is_running
         await pilot.press("D")  # a new run can be started after the failure
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+
+
+def test_waiting_line_names_the_wait_once_with_its_elapsed_time():
+    from screens.progress import waiting_line
+    assert waiting_line(ProgressEvent("waiting", "Waiting for Fargate profile fp-prod to be ACTIVE: CREATING (5s)",
+                                      elapsed=5.0, waiting_for="Fargate profile fp-prod to be ACTIVE")) \
+        == "Waiting for Fargate profile fp-prod to be ACTIVE: CREATING (5s)"
+    assert waiting_line(ProgressEvent("waiting", "status CREATING", elapsed=61.0, waiting_for="fp-prod ACTIVE")) \
+        == "waiting for fp-prod ACTIVE: status CREATING (1m01s)"
+    assert waiting_line(ProgressEvent("waiting", "CoreDNS pods on Fargate")) == "waiting for CoreDNS pods on Fargate"
 
 
 async def test_action_keys_are_inactive_without_actions():
