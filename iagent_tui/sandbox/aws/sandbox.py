@@ -61,6 +61,9 @@ class AwsSandbox:
         moto_time.push(clock)  # moto's own timestamps follow this sandbox's clock
         self._dispatcher = Dispatcher(self._engine, clock, timings or AwsTimings())
         self._faults = FaultInjector(clock)
+        # Called as listener(cluster, addon_name, parsed configurationValues) on the gateway's loop
+        # for every CreateAddon and UpdateAddon, after the change is recorded and before the
+        # response is sent; a coroutine result runs as a task owned by the gateway.
         self.addon_update_listeners: list[AddonListener] = []
         self._gateway = Gateway(self._dispatcher, self._faults, lambda: self.addon_update_listeners)
 
