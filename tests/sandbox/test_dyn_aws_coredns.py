@@ -44,6 +44,11 @@ def _all_on(world, prefix: str) -> bool:
             and deployment and coredns_addon.replicas_settled(deployment))
 
 
+def _template_annotations(world) -> dict:
+    deployment = world.store.get(DEPLOYMENTS, "kube-system", "coredns")
+    return deployment["spec"]["template"]["metadata"].get("annotations") or {}
+
+
 async def _addon(h):
     return (await h.call("eks", "describe_addon", clusterName=CLUSTER, addonName="coredns"))["addon"]
 
@@ -108,8 +113,8 @@ async def test_coredns_compute_type_fargate_degraded_without_profile_then_active
         await _scale_nodes(h, 0)
         await h.wait_for(lambda: not world.store.list(NODES)[0], timeout=30, what="EC2 nodes gone")
         to_fargate = await _update(h, {"computeType": "Fargate"})
-        deployment = world.store.get(DEPLOYMENTS, "kube-system", "coredns")
-        assert "eks.amazonaws.com/compute-type" not in deployment["spec"]["template"]["metadata"]["annotations"]
+        await h.wait_for(lambda: "eks.amazonaws.com/compute-type" not in _template_annotations(world),
+                         what="compute-type annotation removed")
         addon = await _status_is(h, "DEGRADED")
         assert addon["health"]["issues"] == [{"code": "InsufficientNumberOfReplicas", "message": NO_NODES,
                                               "resourceIds": ["coredns"]}]
@@ -133,8 +138,8 @@ async def test_coredns_compute_type_fargate_degraded_without_profile_then_active
                          timeout=30, what="an EC2 node")
         await _status_is(h, "ACTIVE")
         to_ec2 = await _update(h, {})
-        annotations = world.store.get(DEPLOYMENTS, "kube-system", "coredns")["spec"]["template"]["metadata"]["annotations"]
-        assert annotations["eks.amazonaws.com/compute-type"] == "ec2"
+        await h.wait_for(lambda: _template_annotations(world).get("eks.amazonaws.com/compute-type") == "ec2",
+                         what="compute-type: ec2 back")
         await h.wait_for(lambda: _all_on(world, "ip-"), timeout=30, what="coredns back on EC2")
         await _status_is(h, "ACTIVE")
 

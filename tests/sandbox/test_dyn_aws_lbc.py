@@ -93,9 +93,22 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
             role_arn = await _irsa_role(h)
             # Slow the clock while the targets register so their initial states can be observed
             # (at full test speed they last a tenth of a wall second).
-            world.clock.set_speed(20)
+            world.clock.set_speed(10)
             store.mutate(SAS, "kube-system", "aws-load-balancer-controller", lambda o: o["metadata"].setdefault(
                 "annotations", {}).__setitem__("eks.amazonaws.com/role-arn", role_arn))
+
+            # Targets show up initial first (observed before anything else, while the clock is slow).
+            async def initial():
+                for group in (await h.call("elbv2", "describe_target_groups"))["TargetGroups"]:
+                    health = await _health(h, group["TargetGroupArn"])
+                    if len(health) == 2 and all(v["State"] == "initial" for v in health.values()):
+                        return health
+                return None
+            first = await h.wait_for(initial, timeout=30, what="initial targets")
+            world.clock.set_speed(500)
+            assert {(v["Reason"], v["Description"]) for v in first.values()} <= {
+                ("Elb.RegistrationInProgress", "Target registration is in progress"),
+                ("Elb.InitialHealthChecking", "Initial health checks in progress")}
             ingress = await h.wait_for(
                 lambda: (store.get(INGRESSES, "default", "iagent-sample").get("status") or {}).get("loadBalancer"),
                 what="ingress address")
@@ -123,16 +136,7 @@ async def test_lbc_needs_irsa_then_builds_alb_and_tracks_target_health():
             assert tgb["spec"] == {"targetGroupARN": tg["TargetGroupArn"], "targetType": "ip",
                                    "serviceRef": {"name": "iagent-sample", "port": 80}, "ipAddressType": "ipv4"}
 
-            # Targets: the pods' IPs on port 80, initial first, healthy after the checks.
-            async def initial():
-                health = await _health(h, tg["TargetGroupArn"])
-                return health and all(v["State"] == "initial" for v in health.values()) and health
-            first = await h.wait_for(initial, timeout=30, what="initial targets")
-            assert {(v["Reason"], v["Description"]) for v in first.values()} <= {
-                ("Elb.RegistrationInProgress", "Target registration is in progress"),
-                ("Elb.InitialHealthChecking", "Initial health checks in progress")}
-            world.clock.set_speed(500)
-
+            # ... and healthy after the checks.
             async def all_healthy():
                 health = await _health(h, tg["TargetGroupArn"])
                 return len(health) == 2 and all(v["State"] == "healthy" for v in health.values()) and health

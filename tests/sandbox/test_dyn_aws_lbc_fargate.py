@@ -74,7 +74,7 @@ async def test_readiness_gates_follow_target_health_and_instance_targets_skip_fa
         assert all(not p["spec"].get("readinessGates") for p in _sample_pods(store))
 
         # kubectl rollout restart: the new pods get the gate and are Ready only once healthy.
-        world.clock.set_speed(20)
+        world.clock.set_speed(10)
         store.patch(DEPLOYMENTS, "default", "iagent-sample", {"spec": {"template": {"metadata": {"annotations": {
             "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"}}}}}, "application/strategic-merge-patch+json")
 

@@ -83,13 +83,21 @@ def health_issue(pods: list[dict]) -> dict:
     return {"code": "InsufficientNumberOfReplicas", "message": message, "resourceIds": [DEPLOYMENT]}
 
 
+def _unschedulable(pod: dict) -> bool:
+    if pod["metadata"].get("deletionTimestamp") or (pod.get("spec") or {}).get("nodeName"):
+        return False
+    return any(c.get("type") == "PodScheduled" and c.get("status") == "False"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
 class CorednsAddonController:
     def __init__(self, world) -> None:
         self.world = world
         self.cluster = world.cluster_name
         self.wakeup = Wakeup(world.clock)
         self.update_pending = False
-        self.unhealthy_since: float | None = None
+        self.unhealthy_kind: str | None = None     # "unschedulable" or "progressing"
+        self.unhealthy_since = 0.0
         self._pending_config: dict | None = None
         self._updates = 0
 
@@ -115,7 +123,7 @@ class CorednsAddonController:
         store, clock = self.world.store, self.world.clock
         self._updates += 1
         self.update_pending = True
-        self.unhealthy_since = None
+        self.unhealthy_kind = None
 
         def edit(deployment: dict) -> None:
             changed = apply_compute_type(deployment, config)
@@ -137,21 +145,28 @@ class CorednsAddonController:
         if deployment is None or addon is None:
             return None
         if replicas_settled(deployment):
-            self.unhealthy_since = None
+            self.unhealthy_kind = None
             if self.update_pending:
                 self.update_pending = False
                 aws.complete_addon_update(self.cluster, ADDON, "ACTIVE", [])
             elif addon.get("status") == "DEGRADED":
                 aws.set_addon_health(self.cluster, ADDON, "ACTIVE", [])
             return None
+        # Unhealthy: how long may it last before EKS reports it? Pods the scheduler rejects
+        # are reported after the health check's period; a rollout that is merely slow only
+        # after the Deployment's progress deadline.
+        pods, _ = store.list(PODS, NAMESPACE, label_selector=POD_SELECTOR)
+        kind = "unschedulable" if any(_unschedulable(p) for p in pods) else "progressing"
         now = clock.elapsed()
-        if self.unhealthy_since is None:
-            self.unhealthy_since = now
-        grace = clock.draw(f"coredns-addon:degrade:{self._updates}", *DEGRADE_AFTER)
-        due = self.unhealthy_since + grace
+        if self.unhealthy_kind != kind:
+            self.unhealthy_kind, self.unhealthy_since = kind, now
+        if kind == "unschedulable":
+            allowed = clock.draw(f"coredns-addon:degrade:{self._updates}", *DEGRADE_AFTER)
+        else:
+            allowed = float((deployment.get("spec") or {}).get("progressDeadlineSeconds") or 600)
+        due = self.unhealthy_since + allowed
         if now < due:
             return due - now
-        pods, _ = store.list(PODS, NAMESPACE, label_selector=POD_SELECTOR)
         issue = health_issue(pods)
         if self.update_pending:
             self.update_pending = False
