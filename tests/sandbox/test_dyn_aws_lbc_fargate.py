@@ -5,12 +5,14 @@ Fargate nodes (DOMAIN.md 6.3, 6.5)."""
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 
 from iagent_tui.sandbox.controllers import fargate, kubelet, lbc, lbc_install, scheduler, workloads
+from iagent_tui.sandbox.controllers.logs import SandboxLogs
 from iagent_tui.sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
@@ -46,9 +48,16 @@ async def _install_lbc(h):
     vpc = (await h.call("eks", "describe_cluster", name=CLUSTER))["cluster"]["resourcesVpcConfig"]["vpcId"]
     values = lbc_install.parse_set_values([
         f"clusterName={CLUSTER}", "serviceAccount.create=false", "serviceAccount.name=aws-load-balancer-controller",
-        "region=eu-central-1", f"vpcId={vpc}"])
-    lbc_install.install(store, values)
-    return values
+        "region=eu-central-1"])
+    lbc_install.install(store, values)      # forgot vpcId: fatal on Fargate (no instance metadata)
+    return {**values, "vpcId": vpc}
+
+
+def _controller_log(world) -> list[dict]:
+    logs = SandboxLogs(world)
+    pods = world.store.list(PODS, "kube-system", label_selector="app.kubernetes.io/name=aws-load-balancer-controller")[0]
+    return [json.loads(text) for pod in pods for _, text in logs.pod_log(pod, "aws-load-balancer-controller")
+            if text.startswith("{")]
 
 
 async def test_readiness_gates_follow_target_health_and_instance_targets_skip_fargate():
@@ -58,15 +67,25 @@ async def test_readiness_gates_follow_target_health_and_instance_targets_skip_fa
         store.mutate(NAMESPACES, None, "default", lambda o: o["metadata"].setdefault("labels", {}).__setitem__(
             "elbv2.k8s.aws/pod-readiness-gate-inject", "enabled"))
         values = await _install_lbc(h)
-        # helm upgrade --install twice: same objects, a second release revision.
-        lbc_install.install(store, values)
-        releases = store.list(SECRETS, "kube-system", label_selector="owner=helm,name=aws-load-balancer-controller")[0]
-        assert sorted((s["metadata"]["labels"]["version"], s["metadata"]["labels"]["status"]) for s in releases) == \
-            [("1", "superseded"), ("2", "deployed")]
-
         sample = _sample()
         for kind, plural in (("Deployment", DEPLOYMENTS), ("Service", SERVICES), ("Ingress", INGRESSES)):
             store.create(plural, sample[kind])
+        failed = await h.wait_for(lambda: [line for line in _controller_log(world)
+                                           if line["msg"] == "unable to initialize AWS cloud"],
+                                  timeout=30, what="cloud init failure logged")
+        assert failed[0]["error"].startswith("failed to get VPC ID: failed to fetch VPC ID from instance metadata")
+        assert not store.list(TGBS, "default")[0]
+        assert not (await h.call("elbv2", "describe_load_balancers"))["LoadBalancers"]
+
+        # helm upgrade --install with vpcId; a second identical upgrade changes nothing.
+        lbc_install.install(store, values)
+        generation = store.get(DEPLOYMENTS, "kube-system", "aws-load-balancer-controller")["metadata"]["generation"]
+        lbc_install.install(store, values)
+        assert store.get(DEPLOYMENTS, "kube-system", "aws-load-balancer-controller")["metadata"]["generation"] \
+            == generation
+        releases = store.list(SECRETS, "kube-system", label_selector="owner=helm,name=aws-load-balancer-controller")[0]
+        assert sorted((s["metadata"]["labels"]["version"], s["metadata"]["labels"]["status"]) for s in releases) == \
+            [("1", "superseded"), ("2", "superseded"), ("3", "deployed")]
         await h.wait_for(lambda: store.list(TGBS, "default")[0], timeout=30, what="TargetGroupBinding")
         (tgb,) = store.list(TGBS, "default")[0]
         gate = GATE_PREFIX + tgb["metadata"]["name"]

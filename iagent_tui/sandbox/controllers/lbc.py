@@ -28,7 +28,7 @@ from . import lbc_irsa
 from .awslinks import Wakeup, aws_client, moto_lock, watch_objects
 from .lbc_model import (ANN, DEREGISTRATION_DELAY_SECONDS, READINESS_INJECT_LABEL, SUBNET_ROLE_TAGS,
                         IngressModel, ModelBuildError, alb_path_pattern, build_model, is_alb_ingress)
-from .lbc_log import controller_log
+from .lbc_log import controller_log, leader_pod
 from .lbc_targets import Binding, TargetSync, readiness_gate_for
 
 log = logging.getLogger(__name__)
@@ -70,6 +70,7 @@ class LoadBalancerController:
         self.targets = TargetSync(world, self._elbv2)
         self._model_dirty = True
         self._next_ingress_pass = float("inf")
+        self._cloud_error_logged: str | None = None
 
     # -- is the controller there, and can it reach AWS? -------------------------------------
     def controller_deployment(self) -> dict | None:
@@ -78,7 +79,32 @@ class LoadBalancerController:
             return None
         if int((deployment.get("status") or {}).get("readyReplicas") or 0) < 1:
             return None
+        if self.cloud_error(deployment) is not None:
+            return None
         return deployment
+
+    def cloud_error(self, deployment: dict) -> str | None:
+        """Why the controller cannot start its AWS cloud, as it logs it (DOMAIN.md 6.2): on
+        Fargate there is no instance metadata, so --aws-vpc-id is required, and --aws-region too
+        unless IRSA's webhook injected AWS_REGION (it does when the service account has a role)."""
+        leader = leader_pod(self.store)
+        if leader is None or not (leader["spec"].get("nodeName") or "").startswith("fargate-"):
+            return None
+        error = None
+        if not self._deployment_arg(deployment, "--aws-region"):
+            sa_name = deployment["spec"]["template"]["spec"].get("serviceAccountName") or "default"
+            sa = self.store.get(SERVICEACCOUNTS, CONTROLLER_NS, sa_name) or {}
+            if not (sa.get("metadata", {}).get("annotations") or {}).get(lbc_irsa.ROLE_ARN_ANNOTATION):
+                error = ("failed to introspect region from EC2Metadata, specify --aws-region instead "
+                         "if EC2Metadata is unavailable")
+        if error is None and not self._deployment_arg(deployment, "--aws-vpc-id"):
+            error = ("failed to get VPC ID: failed to fetch VPC ID from instance metadata: error in fetching "
+                     "vpc id through ec2 metadata: get mac metadata: operation error ec2imds: GetMetadata, "
+                     "canceled, context deadline exceeded")
+        if error is not None and self._cloud_error_logged != leader["metadata"]["uid"]:
+            self._cloud_error_logged = leader["metadata"]["uid"]
+            controller_log(self.world, "error", "unable to initialize AWS cloud", logger="setup", error=error)
+        return error
 
     def _deployment_arg(self, deployment: dict, flag: str) -> str | None:
         for container in deployment["spec"]["template"]["spec"].get("containers") or []:
