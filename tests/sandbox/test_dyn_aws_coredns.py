@@ -146,3 +146,13 @@ async def test_coredns_compute_type_fargate_degraded_without_profile_then_active
         async def successful():
             return await _update_status(h, to_ec2) == "Successful"
         await h.wait_for(successful, what="EC2 update Successful")
+
+        # With the kube-system profile already there, computeType Fargate just works: the
+        # add-on's own rollout lands the pods on Fargate and the update succeeds.
+        again = await _update(h, {"computeType": "Fargate"})
+        await h.wait_for(lambda: _all_on(world, "fargate-ip-"), timeout=30, what="coredns on Fargate again")
+        await _status_is(h, "ACTIVE")
+
+        async def again_successful():
+            return await _update_status(h, again) == "Successful"
+        await h.wait_for(again_successful, what="Fargate update Successful")
