@@ -79,7 +79,43 @@ class RollbackAction(StepAction):
             steps.append(PlanStep(f"delete-profile:{name}", f"Delete Fargate profile {name} and restart its workloads on EC2",
                                   "delete", f"EKS Fargate profile {ctx.cluster_name}/{name}",
                                   f"status {existing[name].get('status')}; restart: {listed}", reschedules=moved))
+        stranded = await self._stranded()
+        steps.append(PlanStep("stranded", "Restart workloads whose pods were left behind by deleted profiles", "restart",
+                              "pods scheduled for Fargate with no profile to run them",
+                              "; ".join(f"{ns}: {', '.join(items)}" for ns, items in stranded.items()) or "none now",
+                              reschedules=(), done=not stranded and not existing))
         return Plan("rollback", ctx.cluster_name, tuple(steps), destructive=True)
+
+    async def _stranded(self) -> dict[str, list[str]]:
+        """Workloads with pods still waiting for the fargate-scheduler, or still on a Fargate node
+        whose profile is gone: what an interrupted rollback leaves (EKS does not reschedule them)."""
+        existing = set(await profiles(self.ctx))
+        all_pods, _ = await self.ctx.kube.list(PODS)
+        found: dict[str, list[str]] = {}
+        for pod in all_pods:
+            meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+            if meta.get("deletionTimestamp"):
+                continue
+            waiting = spec.get("schedulerName") == "fargate-scheduler" and not spec.get("nodeName")
+            orphaned = on_fargate(pod) and (meta.get("labels") or {}).get(FARGATE_PROFILE_LABEL) not in existing
+            if waiting or orphaned:
+                owner = await self._workload_of(pod)
+                if owner and owner not in found.get(meta["namespace"], []):
+                    found.setdefault(meta["namespace"], []).append(owner)
+        return found
+
+    async def _workload_of(self, pod: dict) -> str | None:
+        from iagent_tui.services.kube import Resource
+        for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
+            if ref.get("kind") == "StatefulSet":
+                return f"StatefulSet/{ref['name']}"
+            if ref.get("kind") == "ReplicaSet":
+                rs = await self.ctx.kube.get(Resource("replicasets", "ReplicaSet", "apps"), pod["metadata"]["namespace"],
+                                             ref["name"])
+                for owner in ((rs or {}).get("metadata") or {}).get("ownerReferences") or ():
+                    if owner.get("kind") == "Deployment":
+                        return f"Deployment/{owner['name']}"
+        return None
 
     async def _affected(self, profile: dict, name: str) -> tuple[dict[str, list[str]], tuple[str, ...]]:
         """Workloads with pods running on this profile, by namespace (wildcard selectors included:
@@ -109,7 +145,14 @@ class RollbackAction(StepAction):
             return self._scale(step, name)
         if kind == "coredns":
             return set_coredns_compute_type(self.ctx, step.id, "")
+        if kind == "stranded":
+            return self._restart_stranded(step)
         return self._delete(step, name)
+
+    async def _restart_stranded(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        for namespace, items in (await self._stranded()).items():
+            async for event in restart_workloads(self.ctx, step.id, namespace, items, fargate=False):
+                yield event
 
     async def _scale(self, step: PlanStep, group: str) -> AsyncIterator[ProgressEvent]:
         ctx = self.ctx

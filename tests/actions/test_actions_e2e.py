@@ -326,7 +326,7 @@ def test_journals_record_who_plan_steps_result_and_no_secrets(env, sandbox):
 
 # -- the sandbox's helm, and deploy without helm ---------------------------------------------------------
 
-def test_helm_shim_upgrades_reports_status_and_refuses_bad_values(sandbox_files, k8s, capsys):
+def test_helm_shim_upgrades_reports_status_and_refuses_bad_values(sandbox_files, k8s, aws, capsys):
     from iagent_tui.sandbox.helm_shim import main as helm
 
     kubeconfig = str(sandbox_files[0])
@@ -339,7 +339,9 @@ def test_helm_shim_upgrades_reports_status_and_refuses_bad_values(sandbox_files,
     assert "Chart cannot be installed without a valid clusterName!" in capsys.readouterr().err
     assert {s.metadata.name for s in core.list_namespaced_secret("kube-system", label_selector="owner=helm").items} == before
 
-    assert helm(base + ["--set", f"clusterName={CLUSTER}", "--set", "region=eu-central-1"]) == 0
+    # The values deploy used (same pod template: the controller keeps running as it is).
+    vpc = aws("eks").describe_cluster(name=CLUSTER)["cluster"]["resourcesVpcConfig"]["vpcId"]
+    assert helm(base + ["--set", f"clusterName={CLUSTER}", "--set", "region=eu-central-1", "--set", f"vpcId={vpc}"]) == 0
     assert 'Release "aws-load-balancer-controller" has been upgraded' in capsys.readouterr().out
     releases = {s.metadata.name: s.metadata.labels["status"]
                 for s in core.list_namespaced_secret("kube-system", label_selector="owner=helm").items}
@@ -382,3 +384,30 @@ def test_an_aws_failure_is_reported_with_what_failed_and_the_fix(env):
     assert result.exit_code == EXIT_FAILED
     assert "Could not describe the EKS cluster (no-such-cluster): not found" in result.output
     assert "Check the name and region" in result.output
+
+
+def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resumes(env, aws):
+    """A real SIGINT to `deploy --yes` (the cluster is rolled back at this point)."""
+    import signal
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "iagent_tui.commands.actions", "deploy", "--yes"],
+                            env={**env, "PYTHONUNBUFFERED": "1"}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        for line in proc.stdout:
+            if "Fargate profile fp-default requested" in line:
+                proc.send_signal(signal.SIGINT)
+                break
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "iagent-tui deploy" in err
+    last = journals(env, "deploy")[-1][-1]
+    assert last["result"] == "cancelled" and last["stopped_at"].startswith("profile:")
+
+    result = invoke(deploy_command, ["--yes"], env)
+    assert result.exit_code == 0, result.output
+    assert set(aws("eks").list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"]) >= PROFILES
