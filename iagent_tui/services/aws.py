@@ -205,6 +205,13 @@ class AwsServices:
             profiles.append(profile_from_api(raw))
         return tuple(sorted(profiles, key=lambda p: p.name))
 
+    async def fargate_profile_names(self, cluster: str) -> tuple[str, ...]:
+        """One cheap call (no describes): enough to notice a profile created or deleted elsewhere."""
+        names = await self._paginate(
+            "eks", "list_fargate_profiles", "fargateProfileNames", "list Fargate profiles", cluster, clusterName=cluster
+        )
+        return tuple(sorted(names))
+
     async def describe_fargate_profile_raw(self, cluster: str, name: str) -> dict:
         out = await self._call(
             "eks", "describe_fargate_profile", "describe the Fargate profile", f"{cluster}/{name}",

@@ -92,6 +92,7 @@ class ClusterMonitor:
         fast_interval: float = 2.0,
         slow_interval: float = 30.0,
         max_interval: float = 120.0,
+        sentinel_interval: float = 3.0,
         coalesce_seconds: float = 0.1,
         watch_timeout: int = 300,
         watch_max_backoff: float = 30.0,
@@ -108,6 +109,7 @@ class ClusterMonitor:
         self.watch_timeout = watch_timeout
         self.watch_max_backoff = watch_max_backoff
         self._local_now = now
+        self.sentinel_interval = sentinel_interval
         self._aws_config = aws_config  # botocore Config; None = services.aws.RETRY_CONFIG
         self.kube: KubeClient | None = None
         self.aws: AwsServices | None = None
@@ -169,6 +171,7 @@ class ClusterMonitor:
         ]
         self._tasks = [asyncio.create_task(r.run(), name=f"iagent-watch-{r.name}") for r in self.reflectors]
         self._tasks.append(asyncio.create_task(self._poll_aws_loop(), name="iagent-aws-poll"))
+        self._tasks.append(asyncio.create_task(self._profile_sentinel_loop(), name="iagent-profile-sentinel"))
         self._tasks.append(asyncio.create_task(self._publish_loop(), name="iagent-publish"))
 
     async def stop(self) -> None:
@@ -438,6 +441,27 @@ class ClusterMonitor:
             self.current_interval = self._next_interval()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._poll_now.wait(), self.current_interval)
+
+    async def _profile_sentinel_loop(self) -> None:
+        """While AWS is steady the full poll runs only every ``slow_interval``; a profile created or
+        deleted by someone else (console, aws CLI, another operator) must not take that long to
+        show. One ListFargateProfiles every ``sentinel_interval`` notices it and triggers a full
+        poll at once. Skipped while the full poll is already fast."""
+        while True:
+            await asyncio.sleep(self.sentinel_interval)
+            if self.aws is None or self.current_interval <= self.sentinel_interval:
+                continue
+            if any(e.kind in BACK_OFF_KINDS for e in self._last_errors.values()):
+                continue  # throttled or failing: the backed-off full poll is the only caller
+            try:
+                names = await self.aws.fargate_profile_names(self.cluster_name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the full poll reports errors; the sentinel only nudges
+                continue
+            known = tuple(sorted(p.name for p in self._aws_data.get("fargate_profiles") or ()))
+            if names != known:
+                self.poll_now()
 
     # -- one shot -----------------------------------------------------------------------------
     async def one_shot(self) -> Snapshot:

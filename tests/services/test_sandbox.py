@@ -4,6 +4,7 @@ EKS-token auth through the AWS gateway, watches across API-server faults, AWS th
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -179,3 +180,33 @@ async def test_snapshot_times_follow_the_api_servers_clock(sandbox, sandbox_file
     assert abs((snap.taken_at - server_now).total_seconds()) < 30
     newest_node = max(n.created for n in snap.nodes)
     assert snap.taken_at >= newest_node
+
+
+async def test_profile_created_elsewhere_shows_within_seconds_while_steady(sandbox, sandbox_files, aws):
+    """The full AWS poll is slow while nothing changes; a profile created by someone else must
+    still show within seconds (the sentinel's cheap list notices it)."""
+    from iagent_tui.config import Settings
+    from iagent_tui.services.connection import AwsTarget, from_kubeconfig
+    from iagent_tui.services.monitor import ClusterMonitor
+
+    info = sandbox.info
+    kubeconfig, _ = sandbox_files
+    settings = Settings(cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig))
+    connection = await from_kubeconfig(settings, AwsTarget(
+        region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
+        secret_access_key=info.secret_access_key))
+    # a steady poll far longer than this test may wait: only the sentinel can find the profile
+    monitor = ClusterMonitor(connection, settings, slow_interval=3600, sentinel_interval=0.2)
+    async with monitor:
+        await monitor.wait_for(lambda s: s.cluster is not None, timeout=30)
+        iam, eks, ec2 = aws("iam"), aws("eks"), aws("ec2")
+        role = iam.create_role(RoleName="SentinelPodRole", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                   "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}}]}))
+        subnets = [s["SubnetId"] for s in ec2.describe_subnets(Filters=[
+            {"Name": "tag:kubernetes.io/role/internal-elb", "Values": ["1"]}])["Subnets"]]
+        await asyncio.to_thread(
+            eks.create_fargate_profile, clusterName=info.cluster_name, fargateProfileName="fp-sentinel",
+            podExecutionRoleArn=role["Role"]["Arn"], subnets=subnets, selectors=[{"namespace": "sentinel"}])
+        snap = await monitor.wait_for(lambda s: s.profile("fp-sentinel") is not None, timeout=20)
+        assert snap.profile("fp-sentinel").status in ("CREATING", "ACTIVE")
