@@ -49,19 +49,10 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
         connection = asyncio.run(build_connection(settings))
     except ServiceError as err:
         raise click.ClickException(err.message) from None
-    actions, run_action = _dashboard_actions(settings, connection)
     sandbox = ctx.find_root().meta.get("iagent.sandbox")
-    return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None,
-                         actions=actions, run_action=run_action)
-
-
-def _dashboard_actions(settings, connection):
-    """The actions the dashboard offers, and the runner that runs them (journal, read-only)."""
-    try:
-        from .commands.actions import dashboard_actions
-    except ImportError:  # the actions' dashboard hook is optional
-        return (), None
-    return dashboard_actions(settings, connection)
+    # The dashboard offers the standard actions (deploy, smoke, rollback) through the same runner
+    # as the headless commands: one journal, one read-only gate.
+    return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None)
 
 
 for _command in (status_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
