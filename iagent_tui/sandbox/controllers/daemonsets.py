@@ -79,12 +79,14 @@ class DaemonSetController:
         self.world = world
         self.store = world.store
         self.queue = ku.WorkQueue()
+        self.pods = ku.PodCache()
 
     def on_ds(self, event: str, ds: dict) -> None:
         if event != "DELETED":
             self.queue.add(ku.obj_key(ds))
 
     def on_pod(self, event: str, pod: dict) -> None:
+        self.pods.update(event, pod)
         ref = ku.controller_ref(pod)
         if ref and ref.get("kind") == "DaemonSet":
             self.queue.add((pod["metadata"]["namespace"], ref["name"]))
@@ -104,8 +106,7 @@ class DaemonSetController:
         generation = str(ds["metadata"].get("generation", 1))
         nodes, _ = self.store.list(ku.NODES)
         eligible = {n["metadata"]["name"] for n in nodes if should_run(n, template_spec)}
-        pods, _ = self.store.list(ku.PODS, namespace)
-        active = [p for p in ku.owned_by(pods, ds["metadata"]["uid"]) if ku.is_active(p)]
+        active = [p for p in self.pods.owned(ds["metadata"]["uid"]) if ku.is_active(p)]
         by_node: dict[str, list[dict]] = {}
         for pod in active:
             by_node.setdefault(target_node(pod) or "", []).append(pod)
@@ -115,13 +116,16 @@ class DaemonSetController:
                 self._delete(ds, pod)
         for node_name in sorted(eligible - set(by_node)):
             created = self.store.create(ku.PODS, daemon_pod(ds, node_name, revision_hash))
+            self.pods.update("ADDED", created)
             self.store.record_event(ds, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                     component=COMPONENT)
         self._rolling_update(ds, by_node, eligible, generation)
         self._status(ds, by_node, eligible, generation)
 
     def _delete(self, ds: dict, pod: dict) -> None:
-        self.store.delete(ku.PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        gone = self.store.delete(ku.PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        self.pods.update("MODIFIED" if gone and gone["metadata"].get("deletionTimestamp") else "DELETED",
+                         gone or pod)
         self.store.record_event(ds, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                                 component=COMPONENT)
 

@@ -10,7 +10,6 @@ import asyncio
 from collections import defaultdict
 
 from ..kube.resources import rt
-from ..kube.selectors import label_selector_from_match
 from . import kubeutil as ku
 
 SERVICES, ENDPOINTS = rt("services"), rt("endpoints")
@@ -85,9 +84,8 @@ class EndpointsController:
         service = self.store.get(SERVICES, namespace, name)
         if service is None or not service["spec"].get("selector"):
             return  # a deleted Service's Endpoints go in on_service_event
-        selector = label_selector_from_match({"matchLabels": service["spec"]["selector"]})
-        pods, _ = self.store.list(ku.PODS, namespace)
-        selected = [p for p in pods if selector.matches(p["metadata"].get("labels") or {})]
+        selector = ",".join(f"{k}={v}" for k, v in sorted(service["spec"]["selector"].items()))
+        selected, _ = self.store.list(ku.PODS, namespace, label_selector=selector)
         subsets = endpoint_subsets(service, selected)
         existing = self.store.get(ENDPOINTS, namespace, name)
         labels = dict(service["metadata"].get("labels") or {})

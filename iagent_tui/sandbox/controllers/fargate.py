@@ -152,6 +152,7 @@ class FargateScheduler:
                 # One microVM per pod: it goes away with its pod.
                 if self.store.get(ku.NODES, None, node_name) is not None:
                     self.store.delete(ku.NODES, None, node_name)
+                ipam.release_ip(self.world, (pod.get("status") or {}).get("podIP"))
             return
         if spec.get("schedulerName") != SCHEDULER_NAME or spec.get("nodeName") or uid in self.placing:
             return

@@ -43,20 +43,36 @@ def subnet_for_ip(world, ip: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/24", strict=False))
 
 
-def used_ips(store) -> set[str]:
-    used: set[str] = set()
-    pods, _ = store.list(ku.PODS)
-    for pod in pods:
-        status = pod.get("status") or {}
-        used.update(ip for ip in (status.get("podIP"), status.get("hostIP")) if ip)
-    nodes, _ = store.list(ku.NODES)
-    used.update(ip for node in nodes if (ip := ku.node_internal_ip(node)))
-    return used
+_POOL_KEY = "ipam.pod_ips"
+
+
+def _pod_ips(world) -> set[str]:
+    """Addresses handed to pods, kept in memory (listing every pod per allocation would make
+    a large rollout quadratic); seeded once from the store, then kept by allocate/release."""
+    pool = world.extras.get(_POOL_KEY)
+    if pool is None:
+        pool = set()
+        pods, _ = world.store.list(ku.PODS)
+        for pod in pods:
+            status = pod.get("status") or {}
+            pool.update(ip for ip in (status.get("podIP"), status.get("hostIP")) if ip)
+        world.extras[_POOL_KEY] = pool
+    return pool
+
+
+def used_ips(world) -> set[str]:
+    nodes, _ = world.store.list(ku.NODES)
+    return _pod_ips(world) | {ip for node in nodes if (ip := ku.node_internal_ip(node))}
+
+
+def release_ip(world, ip: str | None) -> None:
+    if ip:
+        _pod_ips(world).discard(ip)
 
 
 def allocate_ip(world, cidr: str, key: str, used: set[str] | None = None) -> str:
     network = ipaddress.ip_network(cidr)
-    used = used_ips(world.store) if used is None else used
+    used = used_ips(world) if used is None else used
     first, last = int(network.network_address) + 4, int(network.broadcast_address) - 1
     if last < first:
         raise ValueError(f"subnet {cidr} is too small to hold addresses")
@@ -64,12 +80,17 @@ def allocate_ip(world, cidr: str, key: str, used: set[str] | None = None) -> str
     for _ in range(256):
         candidate = str(ipaddress.ip_address(rng.randint(first, last)))
         if candidate not in used:
-            return candidate
+            return _take(world, candidate)
     for value in range(first, last + 1):  # nearly full subnet: take the first free address
         candidate = str(ipaddress.ip_address(value))
         if candidate not in used:
-            return candidate
+            return _take(world, candidate)
     raise RuntimeError(f"subnet {cidr} has no free address left")
+
+
+def _take(world, ip: str) -> str:
+    _pod_ips(world).add(ip)
+    return ip
 
 
 def private_subnets(world) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 
+from . import ipam
 from . import kubeutil as ku
 from .images import parse_image
 from .podworker import PodWorker
@@ -32,6 +33,9 @@ class Kubelet:
     def on_pod(self, event: str, pod: dict) -> None:
         uid = pod["metadata"]["uid"]
         if event == "DELETED":
+            status = pod.get("status") or {}
+            if status.get("podIP") and status.get("podIP") != status.get("hostIP"):
+                ipam.release_ip(self.world, status["podIP"])
             worker = self.workers.pop(uid, None)
             if worker is not None and worker.task is not None:
                 worker.task.cancel()

@@ -123,6 +123,34 @@ async def run_workers(queue: WorkQueue, reconcile: Callable[[Hashable], Awaitabl
         queue.close()
 
 
+class PodCache:
+    """A controller's own view of the pods, fed by its informer (client-go's indexer): list
+    calls against the store deep-copy every object, which turns a 300-pod rollout quadratic.
+    Controllers also record what they just created or deleted (client-go "expectations"), so a
+    reconcile that runs before the watch event arrives never acts twice."""
+
+    def __init__(self) -> None:
+        self.by_uid: dict[str, dict] = {}
+        self._by_owner: dict[str, dict[str, dict]] = {}
+
+    def update(self, event: str, pod: dict) -> None:
+        uid = pod["metadata"]["uid"]
+        old = self.by_uid.pop(uid, None)
+        if old is not None and (ref := controller_ref(old)):
+            self._by_owner.get(ref["uid"], {}).pop(uid, None)
+        if event == "DELETED":
+            return
+        self.by_uid[uid] = pod
+        if ref := controller_ref(pod):
+            self._by_owner.setdefault(ref["uid"], {})[uid] = pod
+
+    def owned(self, owner_uid: str) -> list[dict]:
+        return list(self._by_owner.get(owner_uid, {}).values())
+
+    def all(self) -> list[dict]:
+        return list(self.by_uid.values())
+
+
 def obj_key(obj: dict) -> tuple[str, str]:
     meta = obj["metadata"]
     return meta.get("namespace", ""), meta["name"]

@@ -53,12 +53,14 @@ class ReplicaSetController:
         self.world = world
         self.store = world.store
         self.queue = ku.WorkQueue()
+        self.pods = ku.PodCache()
 
     def on_rs(self, event: str, rs: dict) -> None:
         if event != "DELETED":
             self.queue.add(ku.obj_key(rs))
 
     def on_pod(self, event: str, pod: dict) -> None:
+        self.pods.update(event, pod)
         ref = ku.controller_ref(pod)
         if ref and ref.get("kind") == "ReplicaSet":
             self.queue.add((pod["metadata"]["namespace"], ref["name"]))
@@ -68,21 +70,22 @@ class ReplicaSetController:
         rs = self.store.get(ku.REPLICASETS, namespace, name)
         if rs is None or ku.is_terminating(rs):
             return
-        pods, _ = self.store.list(ku.PODS, namespace)
-        owned = ku.owned_by(pods, rs["metadata"]["uid"])
-        active = [p for p in owned if ku.is_active(p)]
+        active = [p for p in self.pods.owned(rs["metadata"]["uid"]) if ku.is_active(p)]
         wanted = int(rs["spec"].get("replicas", 1))
         diff = wanted - len(active)
         if diff > 0:
             for _ in range(min(diff, BURST)):
                 created = self.store.create(ku.PODS, pod_from_template(rs, rs["spec"]["template"]))
+                self.pods.update("ADDED", created)
                 active.append(created)
                 self.store.record_event(rs, "SuccessfulCreate",
                                         f"Created pod: {created['metadata']['name']}",
                                         component="replicaset-controller")
         elif diff < 0:
             for pod in sorted(active, key=deletion_rank)[:-diff]:
-                self.store.delete(ku.PODS, namespace, pod["metadata"]["name"])
+                gone = self.store.delete(ku.PODS, namespace, pod["metadata"]["name"])
+                self.pods.update("DELETED" if gone is None or not gone["metadata"].get("deletionTimestamp")
+                                 else "MODIFIED", gone or pod)
                 active.remove(pod)
                 self.store.record_event(rs, "SuccessfulDelete",
                                         f"Deleted pod: {pod['metadata']['name']}",

@@ -192,6 +192,8 @@ class DefaultScheduler:
         self.unschedulable: set[tuple[str, str]] = set()
         self.priority: dict[tuple[str, str], int] = {}
         self._node_shapes: dict[str, tuple] = {}
+        self.pods = ku.PodCache()  # the scheduler cache: what is bound where
+        self.nodes: dict[str, dict] = {}
 
     def _wants(self, pod: dict) -> bool:
         spec = pod.get("spec") or {}
@@ -207,6 +209,7 @@ class DefaultScheduler:
             self.queue.add(key)
 
     def on_pod(self, event: str, pod: dict) -> None:
+        self.pods.update(event, pod)
         key = ku.obj_key(pod)
         if event != "DELETED" and self._wants(pod):
             self.queue.add(key)
@@ -220,7 +223,9 @@ class DefaultScheduler:
         name = node["metadata"]["name"]
         if event == "DELETED":
             self._node_shapes.pop(name, None)
+            self.nodes.pop(name, None)
         else:
+            self.nodes[name] = node
             # Status heartbeats must not trigger a retry storm; only what scheduling reads does.
             shape = (repr(node["metadata"].get("labels")), repr(node.get("spec")),
                      repr((node.get("status") or {}).get("allocatable")), ku.node_ready(node))
@@ -235,9 +240,8 @@ class DefaultScheduler:
         if pod is None or not self._wants(pod):
             self.unschedulable.discard(key)
             return
-        nodes, _ = self.store.list(ku.NODES)
-        pods, _ = self.store.list(ku.PODS)
-        node, message, plan = schedule(pod, nodes, pods)
+        nodes = [self.nodes[n] for n in sorted(self.nodes)]
+        node, message, plan = schedule(pod, nodes, self.pods.all())
         now = ku.now_text(self.world)
         if node is None and plan is not None:
             self._preempt(pod, *plan)
@@ -252,7 +256,9 @@ class DefaultScheduler:
             return
         self.unschedulable.discard(key)
         self.priority.pop(key, None)
-        bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME, at=self._bind_time(pod, node))
+        bound = bind(self.world, pod, node["metadata"]["name"], SCHEDULER_NAME, at=self._bind_time(pod, node))
+        if bound is not None:
+            self.pods.update("MODIFIED", bound)  # assume it: the next pod must see the node's usage
 
     def _preempt(self, pod: dict, node: dict, victims: list[dict]) -> None:
         """Evict lower-priority pods so ``pod`` fits (kube-scheduler's DefaultPreemption); the pod

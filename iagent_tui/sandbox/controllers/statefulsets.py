@@ -29,12 +29,14 @@ class StatefulSetController:
         self.world = world
         self.store = world.store
         self.queue = ku.WorkQueue()
+        self.pods = ku.PodCache()
 
     def on_sts(self, event: str, sts: dict) -> None:
         if event != "DELETED":
             self.queue.add(ku.obj_key(sts))
 
     def on_pod(self, event: str, pod: dict) -> None:
+        self.pods.update(event, pod)
         ref = ku.controller_ref(pod)
         if ref and ref.get("kind") == "StatefulSet":
             self.queue.add((pod["metadata"]["namespace"], ref["name"]))
@@ -90,9 +92,8 @@ class StatefulSetController:
         revision = f"{name}-{ku.template_hash_text(sts['spec']['template'])}"
         replicas = int(sts["spec"].get("replicas", 1))
         ordered = (sts["spec"].get("podManagementPolicy") or "OrderedReady") == "OrderedReady"
-        pods, _ = self.store.list(ku.PODS, namespace)
         owned = {}
-        for pod in ku.owned_by(pods, sts["metadata"]["uid"]):
+        for pod in self.pods.owned(sts["metadata"]["uid"]):
             index = ordinal(name, pod["metadata"]["name"])
             if index is not None:
                 owned[index] = pod
@@ -100,6 +101,7 @@ class StatefulSetController:
             pod = owned.get(index)
             if pod is None:
                 created = self.store.create(ku.PODS, self.make_pod(sts, index, revision))
+                self.pods.update("ADDED", created)
                 owned[index] = created
                 self.store.record_event(sts, "SuccessfulCreate",
                                         f"create Pod {created['metadata']['name']} in StatefulSet {name} successful",
@@ -129,7 +131,9 @@ class StatefulSetController:
         self._status(sts, owned, replicas, revision)
 
     def _delete(self, sts: dict, pod: dict) -> None:
-        self.store.delete(ku.PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        gone = self.store.delete(ku.PODS, pod["metadata"]["namespace"], pod["metadata"]["name"])
+        self.pods.update("MODIFIED" if gone and gone["metadata"].get("deletionTimestamp") else "DELETED",
+                         gone or pod)
         self.store.record_event(sts, "SuccessfulDelete",
                                 f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
                                 component=COMPONENT)
