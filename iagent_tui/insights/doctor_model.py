@@ -1,0 +1,167 @@
+"""The doctor's vocabulary: a Diagnosis, and the context every rule reads (one Snapshot plus what
+is derived from it once: profiles as EKS dicts, pod events, the cluster's name for commands).
+
+Kept apart from the rules so rule modules and ``doctor.py`` import it without a cycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any, Literal
+
+from ..model import Event, FargateProfile, Pod, Snapshot
+
+Severity = Literal["error", "warning", "info"]
+SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One thing wrong right now, with what was read to conclude it and what to do next.
+
+    ``code`` is stable (DR0xx, see doctor.py); ``namespace`` is "" for cluster-wide diagnoses, which
+    ``--namespace`` keeps because they affect every namespace (DNS, profiles, data sources)."""
+
+    code: str
+    severity: Severity
+    title: str
+    object: str  # "Pod prod/netdebug", "Fargate profile fp-prod", "EKS add-on coredns"
+    evidence: tuple[str, ...]  # the events, conditions and fields read, as found
+    explanation: str
+    next_steps: tuple[str, ...]  # commands to run or changes to make, in order
+    namespace: str = ""
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITY_RANK:
+            raise ValueError(f"severity must be error, warning or info, got {self.severity!r}")
+        if not self.next_steps:
+            raise ValueError(f"{self.code} on {self.object}: a diagnosis needs at least one next step")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "severity": self.severity, "title": self.title, "object": self.object,
+                "namespace": self.namespace or None, "evidence": list(self.evidence),
+                "explanation": self.explanation, "next_steps": list(self.next_steps)}
+
+
+@dataclass(frozen=True)
+class NotEvaluated:
+    """A rule skipped because a source it reads failed (popeye: never "passed" when unread)."""
+
+    rule: str  # what the rule checks, in words
+    codes: tuple[str, ...]
+    sources: tuple[str, ...]  # the failed sources
+
+
+@dataclass
+class Context:
+    snap: Snapshot
+    start_target_seconds: float = 120.0  # BRIEF: sub-2-minute pod starts
+    stuck_profile_seconds: float = 600.0  # profile creates take 20 s to 6 min (DOMAIN 3.3)
+
+    @property
+    def cluster(self) -> str:
+        return self.snap.cluster.name if self.snap.cluster else "<cluster>"
+
+    @property
+    def region(self) -> str:
+        return self.snap.cluster.region if self.snap.cluster else "<region>"
+
+    @property
+    def now(self) -> datetime:
+        return self.snap.taken_at
+
+    @cached_property
+    def profile_dicts(self) -> list[dict[str, Any]]:
+        """Profiles in the EKS API's shape, as insights.profiles matches them."""
+        return [profile_dict(p) for p in self.snap.profiles]
+
+    @cached_property
+    def events_by_pod(self) -> Mapping[tuple[str, str], list[Event]]:
+        grouped: dict[tuple[str, str], list[Event]] = {}
+        for event in self.snap.events:
+            if event.kind == "Pod":
+                grouped.setdefault((event.namespace, event.name), []).append(event)
+        return grouped
+
+    def pod_events(self, pod: Pod, reason: str | None = None) -> list[Event]:
+        """This pod's events, newest first (events without a time last)."""
+        events = [e for e in self.events_by_pod.get((pod.namespace, pod.name), ()) if reason is None or e.reason == reason]
+        return sorted(events, key=lambda e: (e.last_seen is not None, e.last_seen or self.now), reverse=True)
+
+    def template_profile(self) -> FargateProfile | None:
+        """An ACTIVE profile whose role and subnets a new profile can reuse in a suggested command."""
+        active = sorted((p for p in self.snap.profiles if p.status == "ACTIVE"), key=lambda p: p.name)
+        return active[0] if active else (self.snap.profiles[0] if self.snap.profiles else None)
+
+    def create_profile_command(self, name: str, namespace: str, labels: Mapping[str, str] | None = None) -> str:
+        template = self.template_profile()
+        role = template.pod_execution_role_arn if template and template.pod_execution_role_arn else "<pod-execution-role-arn>"
+        subnets = " ".join(template.subnets) if template and template.subnets else "<private-subnet-ids>"
+        selector = f"namespace={namespace}"
+        if labels:
+            selector += ",labels={" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
+        return (f"aws eks create-fargate-profile --cluster-name {self.cluster} --fargate-profile-name {name} "
+                f"--pod-execution-role-arn {role} --subnets {subnets} --selectors {selector}")
+
+    def wait_profile_command(self, name: str) -> str:
+        return f"aws eks wait fargate-profile-active --cluster-name {self.cluster} --fargate-profile-name {name}"
+
+
+def profile_dict(profile: FargateProfile) -> dict[str, Any]:
+    return {"fargateProfileName": profile.name, "status": profile.status,
+            "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in profile.selectors]}
+
+
+def describe_selectors(profile: FargateProfile) -> str:
+    parts = []
+    for s in profile.selectors:
+        labels = ",".join(f"{k}={v}" for k, v in sorted(s.labels.items()))
+        parts.append(f"namespace={s.namespace}" + (f" labels {labels}" if labels else ""))
+    return "; ".join(parts) or "no selectors"
+
+
+def restart_command(pod: Pod) -> str:
+    """How to get a pod created again (profile selection and admission happen only at creation)."""
+    kind = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset"}.get(pod.owner_kind)
+    if kind:
+        return f"kubectl rollout restart {kind}/{pod.owner_name} -n {pod.namespace}"
+    if pod.owner_kind:  # ReplicaSet, Job...: its controller makes a new pod
+        return f"kubectl delete pod {pod.name} -n {pod.namespace}"
+    # A bare pod has no controller to recreate it: replace it from its own manifest.
+    return f"kubectl get pod {pod.name} -n {pod.namespace} -o yaml | kubectl replace --force -f -"
+
+
+def edit_command(pod: Pod) -> str:
+    kind = {"Deployment": "deployment", "StatefulSet": "statefulset", "DaemonSet": "daemonset",
+            "ReplicaSet": "replicaset", "Job": "job"}.get(pod.owner_kind)
+    if kind:
+        return f"kubectl edit {kind}/{pod.owner_name} -n {pod.namespace}"
+    return f"kubectl get pod {pod.name} -n {pod.namespace} -o yaml > {pod.name}.yaml  # edit, then: kubectl replace --force -f {pod.name}.yaml"
+
+
+def owner_label(pod: Pod) -> str:
+    return f"{pod.owner_kind} {pod.namespace}/{pod.owner_name}" if pod.owner_kind else f"Pod {pod.key}"
+
+
+def condition(raw: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
+    return next((c for c in (raw.get("status") or {}).get("conditions") or () if c.get("type") == kind), {})
+
+
+def seconds(value: float) -> str:
+    """Human duration for evidence lines: 45 s, 3 min 20 s, 2 h 5 min."""
+    value = int(round(value))
+    if value < 120:
+        return f"{value} s"
+    if value < 7200:
+        return f"{value // 60} min {value % 60} s" if value % 60 else f"{value // 60} min"
+    return f"{value // 3600} h {value % 3600 // 60} min"
+
+
+def unique(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))
+
+
+__all__ = ["Context", "Diagnosis", "NotEvaluated", "SEVERITY_RANK", "Severity"]
