@@ -1,0 +1,128 @@
+"""`iagent-tui doctor [--json] [--namespace NS]`: what is wrong with the cluster's Fargate setup
+right now, worst first, with the evidence read and the next step (insights.doctor's rules over one
+snapshot, read the way `status` reads it).
+
+Exit codes: 0 nothing wrong (info at most); 1 only warnings (a source that could not be read is a
+warning: its checks were not evaluated); 2 errors, or the cluster could not be reached, or the
+settings are wrong. No tracebacks; credentials are never printed (only the server URL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import click
+
+from ..config import ConfigError, Settings, load_settings
+from ..insights.doctor import EXIT_ERRORS, DoctorReport, diagnose
+from ..model import Snapshot
+from ..services.connection import Connection, build_connection
+from ..services.errors import ServiceError
+from ..services.monitor import ClusterMonitor
+from .status import KUBE_SOURCES, STATUS_AWS_CONFIG, STATUS_TIMEOUT_SECONDS
+
+_LABEL = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
+_COMMANDS = ("kubectl ", "aws ", "helm ", "iagent-tui ", "eksctl ")
+
+
+class DoctorFailed(Exception):
+    """The cluster could not be read at all; the message is for the person at the terminal."""
+
+
+async def read_snapshot(settings: Settings, connection: Connection | None = None) -> Snapshot:
+    """One snapshot, or DoctorFailed when neither the Kubernetes API nor the cluster can be read."""
+    try:
+        connection = connection or await build_connection(settings)
+    except ServiceError as err:
+        raise DoctorFailed(err.message) from None
+    monitor = ClusterMonitor(connection, settings, aws_config=STATUS_AWS_CONFIG)
+    try:
+        snap = await asyncio.wait_for(monitor.one_shot(), STATUS_TIMEOUT_SECONDS)
+    except asyncio.TimeoutError:
+        raise DoctorFailed(f"Reading cluster {settings.cluster} took longer than {STATUS_TIMEOUT_SECONDS} s; "
+                           f"check the network path to {connection.kube.server} and to AWS.") from None
+    kube = [snap.sources[n] for n in KUBE_SOURCES if n in snap.sources]
+    if kube and all(not s.ok for s in kube):
+        raise DoctorFailed(f"Cannot read the Kubernetes API of cluster {settings.cluster} at {connection.kube.server}: "
+                           f"{kube[0].error}")
+    cluster_error = monitor.aws_errors.get("cluster")
+    if snap.cluster is None and cluster_error is not None and cluster_error.kind in ("unreachable", "auth"):
+        raise DoctorFailed(cluster_error.message)
+    return snap
+
+
+def report_document(snap: Snapshot, report: DoctorReport, settings: Settings, namespace: str | None) -> dict[str, Any]:
+    """The `doctor --json` document: stable keys for scripts (add keys, never rename them)."""
+    return {
+        "taken_at": snap.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cluster": {"name": snap.cluster.name if snap.cluster else settings.cluster,
+                    "region": snap.cluster.region if snap.cluster else settings.region},
+        "namespace": namespace,
+        "summary": report.count(),
+        "exit_code": report.exit_code,
+        "diagnoses": [d.to_dict() for d in report.diagnoses],
+        "not_evaluated": [{"check": n.rule, "codes": list(n.codes), "failed_sources": list(n.sources)}
+                          for n in report.not_evaluated],
+    }
+
+
+def render_report(doc: dict[str, Any]) -> str:
+    counts = doc["summary"]
+    scope = f", namespace {doc['namespace']}" if doc["namespace"] else ""
+    head = (f"Doctor: cluster {doc['cluster']['name']} ({doc['cluster']['region']}{scope}) at {doc['taken_at']}: "
+            f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
+    lines = [head]
+    if not doc["diagnoses"]:
+        lines.append("Nothing wrong found in what could be read.")
+    for d in doc["diagnoses"]:
+        lines += ["", f"{_LABEL[d['severity']]:<8}{d['code']}  {d['title']}", f"        {d['object']}"]
+        lines += [f"        evidence: {e}" for e in d["evidence"]]
+        lines.append(f"        why: {d['explanation']}")
+        lines.append("        next:")
+        lines += [f"          {'$ ' if step.startswith(_COMMANDS) else '- '}{step}" for step in d["next_steps"]]
+    if doc["not_evaluated"]:
+        lines += ["", "Not evaluated (a source could not be read):"]
+        lines += [f"  - {n['check']} ({', '.join(n['codes'])}): {', '.join(n['failed_sources'])} failed" for n in doc["not_evaluated"]]
+    return "\n".join(lines)
+
+
+@click.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print the diagnoses as JSON (stable keys, for scripts and CI).")
+@click.option("--namespace", "-n", default=None, help="Only this namespace's diagnoses (cluster-wide ones are kept).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
+@click.option("--cluster", default=None, help="EKS cluster name.")
+@click.option("--region", default=None, help="AWS region of the cluster.")
+@click.option("--kubeconfig", default=None, help="kubeconfig file (default $KUBECONFIG or ~/.kube/config).")
+@click.option("--context", "kube_context", default=None, help="kubeconfig context to use.")
+@click.option("--profile", "aws_profile", default=None, help="AWS named profile.")
+@click.pass_context
+def doctor_command(ctx: click.Context, as_json: bool, namespace: str | None, config_path: str | None, cluster: str | None,
+                   region: str | None, kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
+    """Troubleshoot the Fargate setup now: what is wrong, worst first, the evidence and the next step."""
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    root = ctx.find_root().params
+    if namespace is not None and not namespace.strip():
+        click.echo("iagent-tui doctor: --namespace needs a namespace name", err=True)
+        ctx.exit(EXIT_ERRORS)
+    try:
+        settings = obj.get("settings") or load_settings(config_path or root.get("config_path"), {
+            "cluster": cluster, "region": region, "kubeconfig": kubeconfig, "kube_context": kube_context,
+            "aws_profile": aws_profile, "read_only": root.get("read_only"),
+        })
+    except ConfigError as err:
+        click.echo(f"iagent-tui doctor: {err}", err=True)
+        ctx.exit(EXIT_ERRORS)
+    try:
+        snap = asyncio.run(read_snapshot(settings, obj.get("connection")))
+    except DoctorFailed as err:
+        if as_json:
+            click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region},
+                                   "exit_code": EXIT_ERRORS}, indent=2))
+        click.echo(f"iagent-tui doctor: {err}", err=True)
+        ctx.exit(EXIT_ERRORS)
+    report = diagnose(snap, namespace=namespace, start_target_seconds=settings.startup_target_seconds)
+    doc = report_document(snap, report, settings, namespace)
+    click.echo(json.dumps(doc, indent=2) if as_json else render_report(doc))
+    ctx.exit(report.exit_code)
