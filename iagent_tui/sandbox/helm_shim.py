@@ -121,8 +121,10 @@ def upgrade_install(cluster: Cluster, release: str, chart: str, namespace: str, 
         if existing is None:
             cluster.call("POST", _path(plural, ns), body=obj)
         else:
-            obj["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
-            cluster.call("PUT", _path(plural, ns, name), body=obj)
+            # Helm 3 patches live objects with a three-way strategic merge: fields other tools set
+            # (`kubectl rollout restart`'s annotation, HPA-managed replicas...) survive an upgrade.
+            cluster.call("PATCH", _path(plural, ns, name), body=obj,
+                         content_type="application/strategic-merge-patch+json")
     first = None
     for old in history:
         if old["metadata"]["labels"].get("status") == "deployed":

@@ -408,6 +408,12 @@ def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resum
     last = journals(env, "deploy")[-1][-1]
     assert last["result"] == "cancelled" and last["stopped_at"].startswith("profile:")
 
-    result = invoke(deploy_command, ["--yes"], env)
-    assert result.exit_code == 0, result.output
+    resumed = subprocess.Popen([sys.executable, "-m", "iagent_tui.commands.actions", "deploy", "--yes"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output, _ = resumed.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        resumed.kill()
+        output, _ = resumed.communicate()
+    assert resumed.returncode == 0, "\n".join(line for line in output.splitlines() if not line.startswith("..."))[-3000:]
     assert set(aws("eks").list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"]) >= PROFILES
