@@ -16,7 +16,7 @@ PACKING_EFFICIENCY = 0.8
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
 
 
-def _ready(node: dict) -> bool:
+def node_ready(node: dict) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True"
                for c in (node.get("status") or {}).get("conditions") or ())
 
@@ -33,7 +33,7 @@ def _owned_by_daemonset(pod: dict) -> bool:
 def nodes_needed(nodes: list[dict], pods: list[dict], nodegroup: str) -> tuple[int, str]:
     """(Ready nodes the group should have, why) — at least as many as it has now."""
     group = [n for n in nodes if ((n.get("metadata") or {}).get("labels") or {}).get(NODEGROUP_LABEL) == nodegroup
-             and _ready(n)]
+             and node_ready(n)]
     moving = [p for p in pods if _running(p) and on_fargate(p) and not _owned_by_daemonset(p)]
     if not group:
         return 0, "no Ready node in the group to measure"

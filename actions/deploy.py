@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from iagent_tui.services.aws_changes import FARGATE_POD_POLICY_ARN, pod_execution_trust
+from iagent_tui.services.kube import DEPLOYMENTS
 
 from . import lbc_steps
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
@@ -205,7 +206,6 @@ async def set_coredns_compute_type(ctx: ActionContext, step_id: str, compute_typ
         status = f"add-on {addon.get('status')}, pods {placement(dns)}"
         if addon.get("status") == "DEGRADED" and not restarted:
             # Pods created before a matching profile existed stay Pending; a restart re-admits them.
-            from iagent_tui.services.kube import DEPLOYMENTS
             await ctx.kube_changes.rollout_restart(DEPLOYMENTS, "kube-system", COREDNS)
             restarted = True
             status += "; restarted the coredns deployment"

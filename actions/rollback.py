@@ -7,12 +7,13 @@ Pending: DOMAIN.md 3.5/3.6). The brief's `make cleanup` plus its rollback plan, 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from fnmatch import fnmatchcase
 
-from iagent_tui.services.kube import NODES, PODS
+from iagent_tui.services.kube import NAMESPACES, NODES, PODS, Resource
 
-from .capacity import NODEGROUP_LABEL, nodes_needed
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
-from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon, is_ready,
+from .capacity import NODEGROUP_LABEL, node_ready, nodes_needed
+from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon,
                             on_fargate, pod_name, pods, profiles, selector_string, workloads)
 from .context import ActionContext
 from .deploy import set_coredns_compute_type
@@ -20,12 +21,8 @@ from .namespace import restart_workloads
 from .profile_steps import delete_profile
 from .waits import wait_until
 
+REPLICASETS = Resource("replicasets", "ReplicaSet", "apps")
 MIN_NODES = 2  # enough EC2 capacity for CoreDNS's two replicas on separate nodes
-
-
-def _node_ready(node: dict) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (node.get("status") or {}).get("conditions") or ())
 
 
 class RollbackAction(StepAction):
@@ -39,7 +36,7 @@ class RollbackAction(StepAction):
 
     async def _ready_nodes(self, nodegroup: str) -> int:
         nodes, _ = await self.ctx.kube.list(NODES, None, label_selector=f"{NODEGROUP_LABEL}={nodegroup}")
-        return sum(1 for n in nodes if _node_ready(n))
+        return sum(1 for n in nodes if node_ready(n))
 
     async def plan(self) -> Plan:
         ctx = self.ctx
@@ -105,12 +102,11 @@ class RollbackAction(StepAction):
         return found
 
     async def _workload_of(self, pod: dict) -> str | None:
-        from iagent_tui.services.kube import Resource
         for ref in (pod.get("metadata") or {}).get("ownerReferences") or ():
             if ref.get("kind") == "StatefulSet":
                 return f"StatefulSet/{ref['name']}"
             if ref.get("kind") == "ReplicaSet":
-                rs = await self.ctx.kube.get(Resource("replicasets", "ReplicaSet", "apps"), pod["metadata"]["namespace"],
+                rs = await self.ctx.kube.get(REPLICASETS, pod["metadata"]["namespace"],
                                              ref["name"])
                 for owner in ((rs or {}).get("metadata") or {}).get("ownerReferences") or ():
                     if owner.get("kind") == "Deployment":
@@ -124,8 +120,6 @@ class RollbackAction(StepAction):
         moved: list[str] = []
         namespaces = {s.get("namespace", "") for s in profile.get("selectors") or ()}
         if any("*" in ns or "?" in ns for ns in namespaces):
-            from iagent_tui.services.kube import NAMESPACES
-            from fnmatch import fnmatchcase
             all_ns, _ = await self.ctx.kube.list(NAMESPACES)
             namespaces = {n["metadata"]["name"] for n in all_ns
                           if any(fnmatchcase(n["metadata"]["name"], p.replace("[", "[[]")) for p in namespaces)}

@@ -417,3 +417,18 @@ def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resum
         output, _ = resumed.communicate()
     assert resumed.returncode == 0, "\n".join(line for line in output.splitlines() if not line.startswith("..."))[-3000:]
     assert set(aws("eks").list_fargate_profiles(clusterName=CLUSTER)["fargateProfileNames"]) >= PROFILES
+
+
+def test_add_namespace_asks_whether_to_restart_after_listing_the_deployments(env, k8s):
+    core, apps = k8s_client.CoreV1Api(k8s), k8s_client.AppsV1Api(k8s)
+    core.create_namespace({"metadata": {"name": "team-y"}})
+    deployment = _team_deployment()
+    deployment["metadata"]["namespace"] = "team-y"
+    apps.create_namespaced_deployment("team-y", deployment)
+    wait_for(lambda: all_on(pods_of(k8s, "team-y", "app=team-web"), fargate=False), message="team-y pods on EC2")
+
+    result = invoke(add_namespace_command, ["team-y"], env, input="y\ny\n")
+    assert result.exit_code == 0, result.output
+    assert "Deployments in namespace team-y: Deployment/team-web" in result.output
+    assert "Restart them so their pods move to Fargate?" in result.output
+    assert all_on(pods_of(k8s, "team-y", "app=team-web"), fargate=True)
