@@ -97,7 +97,7 @@ def _source_diagnoses(snap: Snapshot, skipped: list[NotEvaluated]) -> Iterator[D
             "DR001", "warning", f"Could not read {name}: checks not evaluated", f"Source {name}",
             (f"{name}: {error}{since}", "not evaluated: " + (", ".join(rules) or "nothing else depends on it")),
             "The doctor reports what it could read; these checks neither passed nor failed.",
-            ("iagent-tui status  (names every source and its error)",
+            ("iagent-tui status  # names every source and its error",
              "kubectl auth can-i list pods --all-namespaces" if name in _KUBE_SOURCES else "aws sts get-caller-identity"))
 
 

@@ -275,6 +275,6 @@ def nodes_not_ready(ctx: Context) -> Iterator[Diagnosis]:
             "A Fargate node carries exactly one pod; when it is NotReady, that pod is lost until it is recreated."
             if fargate else "Pods on a NotReady node are evicted after the toleration period and need room elsewhere.",
             (f"kubectl describe node {node.name}",
-             *((f"kubectl delete pod {pods[0].name} -n {pods[0].namespace}  (its controller starts a new one on a fresh Fargate node)",)
+             *((f"kubectl delete pod {pods[0].name} -n {pods[0].namespace}  # its controller starts a new one on a fresh Fargate node",)
                if fargate and pods else ())))
 

@@ -101,8 +101,8 @@ class Context:
         role = template.pod_execution_role_arn if template and template.pod_execution_role_arn else "<pod-execution-role-arn>"
         subnets = " ".join(template.subnets) if template and template.subnets else "<private-subnet-ids>"
         selector = f"namespace={namespace}"
-        if labels:
-            selector += ",labels={" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}"
+        if labels:  # quoted: a shell would brace-expand labels={a=b,c=d}
+            selector = f"'{selector},labels={{" + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) + "}'"
         return (f"aws eks create-fargate-profile --cluster-name {self.cluster} --fargate-profile-name {name} "
                 f"--pod-execution-role-arn {role} --subnets {subnets} --selectors {selector}")
 

@@ -100,7 +100,8 @@ def pending_rejected(ctx: Context) -> Iterator[Diagnosis]:
             "It stays Pending: no other scheduler takes it.",
             (f"Change the pod template ({fix}): {edit_command(pod)}",
              "Or keep it on EC2: move it to a namespace no Fargate profile selects (selectors cannot exclude pods)",
-             restart_command(pod)),
+             # a bare pod's edit step already replaces it
+             *((restart_command(pod),) if pod.owner_kind else ())),
             pod.namespace)
 
 
@@ -186,7 +187,7 @@ def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
                  f"arn:aws:eks:{ctx.region}:<account>:fargateprofile/{ctx.cluster}/*: "
                  f"aws iam update-assume-role-policy --role-name {role_name} --policy-document file://pod-execution-role-trust-policy.json",
                  f"aws iam attach-role-policy --role-name {role_name} --policy-arn arn:aws:iam::aws:policy/AmazonEKSFargatePodExecutionRolePolicy",
-                 f"aws eks list-access-entries --cluster-name {ctx.cluster}  (the role needs a FARGATE_LINUX entry or its aws-auth mapping)",
+                 f"aws eks list-access-entries --cluster-name {ctx.cluster}  # the role needs a FARGATE_LINUX entry (or its aws-auth mapping)",
                  restart_command(pod)))
         elif message.startswith(PROVISIONING_TIMEOUT):
             yield Diagnosis(
@@ -194,9 +195,9 @@ def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
                 "Fargate could not provision the pod in time and retries on its own; repeated timeouts usually mean "
                 "the image cannot be pulled from the profile's private subnets (no NAT gateway or VPC endpoints) or "
                 "the account is at its Fargate launch rate or vCPU quota.",
-                ("aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=<profile-subnet>  (needs 0.0.0.0/0 via a NAT gateway)",
-                 "aws ec2 describe-vpc-endpoints  (or endpoints for com.amazonaws.<region>.ecr.api, ecr.dkr and an s3 gateway)",
-                 "aws service-quotas get-service-quota --service-code fargate --quota-code L-3032A538  (Fargate On-Demand vCPU)",
+                ("aws ec2 describe-route-tables --filters Name=association.subnet-id,Values=<profile-subnet>  # needs 0.0.0.0/0 via a NAT gateway",
+                 "aws ec2 describe-vpc-endpoints  # or endpoints for com.amazonaws.<region>.ecr.api, ecr.dkr and an s3 gateway",
+                 "aws service-quotas get-service-quota --service-code fargate --quota-code L-3032A538  # Fargate On-Demand vCPU",
                  f"kubectl get events -n {pod.namespace} --field-selector involvedObject.name={pod.name}"),
                 pod.namespace)
         elif "fargate-scheduler" in line:
@@ -244,7 +245,7 @@ def container_failures(ctx: Context) -> Iterator[Diagnosis]:
                     "pod execution role needs the ECR read permissions.",
                     (f"kubectl describe pod {pod.name} -n {pod.namespace}",
                      "Check the image name and tag exist: aws ecr describe-images --repository-name <repo> --image-ids imageTag=<tag>",
-                     "aws ec2 describe-vpc-endpoints  (ecr.api, ecr.dkr, s3) or a NAT route from the profile's subnets"),
+                     "aws ec2 describe-vpc-endpoints  # ecr.api, ecr.dkr, s3; or a NAT route from the profile's subnets"),
                     pod.namespace)
 
 
@@ -325,5 +326,5 @@ def logging_disabled(ctx: Context) -> Iterator[Diagnosis]:
         "Fargate ships container logs only when the aws-logging ConfigMap exists; pods started without it keep "
         "logging disabled until they are recreated.",
         ("kubectl create namespace aws-observability && kubectl label namespace aws-observability aws-observability=enabled",
-         "kubectl apply -f aws-logging-configmap.yaml  (ConfigMap aws-logging in aws-observability with the output section)",
+         "kubectl apply -f aws-logging-configmap.yaml  # ConfigMap aws-logging in aws-observability with an [OUTPUT] section",
          "Restart the workloads so new pods pick it up"))

@@ -158,7 +158,7 @@ def test_refused_by_fargate_scheduler_lists_offending_fields():
     assert d.object == "Pod prod/netdebug"
     assert "offending field spec.containers[netdebug].securityContext.privileged: true" in d.evidence
     assert any("fargate-scheduler" in e and message in e for e in d.evidence)
-    assert "kubectl replace --force" in d.next_steps[-1]  # a bare pod has no controller to recreate it
+    assert "kubectl replace --force" in d.next_steps[0] and len(d.next_steps) == 2  # a bare pod: no controller recreates it
 
 
 def test_too_large_pod_reports_its_requests():
@@ -244,7 +244,7 @@ def test_coredns_on_fargate_without_kube_system_profile():
     pods = (coredns_pod("coredns-78d644f69d-a", "ip-10-0-1-1.ec2.internal"),)
     d = only(diagnose(snapshot(addons=(coredns_addon(),), pods=pods)), "DR031")
     assert "profiles selecting kube-system k8s-app=kube-dns: none" in d.evidence
-    assert "--selectors namespace=kube-system,labels={k8s-app=kube-dns}" in d.next_steps[0]
+    assert d.next_steps[0].endswith("--selectors 'namespace=kube-system,labels={k8s-app=kube-dns}'")  # quoted against brace expansion
     assert d.next_steps[-1] == "kubectl rollout restart -n kube-system deployment coredns"
     with_profile = snapshot(addons=(coredns_addon(),), pods=pods,
                             profiles=(profile("coredns", "kube-system", labels={"k8s-app": "kube-dns"}),))
