@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import click
@@ -25,6 +26,7 @@ from .status import KUBE_SOURCES, STATUS_AWS_CONFIG, STATUS_TIMEOUT_SECONDS
 
 _LABEL = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 _COMMANDS = ("kubectl ", "aws ", "helm ", "iagent-tui ", "eksctl ")
+_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS-1123 label, as Kubernetes requires
 
 
 class DoctorFailed(Exception):
@@ -65,6 +67,8 @@ def report_document(snap: Snapshot, report: DoctorReport, settings: Settings, na
         "diagnoses": [d.to_dict() for d in report.diagnoses],
         "not_evaluated": [{"check": n.rule, "codes": list(n.codes), "failed_sources": list(n.sources)}
                           for n in report.not_evaluated],
+        "notes": [f"no pods in namespace {namespace}: only cluster-wide checks apply"]
+        if namespace and not any(p.namespace == namespace for p in snap.pods) else [],
     }
 
 
@@ -73,12 +77,13 @@ def render_report(doc: dict[str, Any]) -> str:
     scope = f", namespace {doc['namespace']}" if doc["namespace"] else ""
     head = (f"Doctor: cluster {doc['cluster']['name']} ({doc['cluster']['region']}{scope}) at {doc['taken_at']}: "
             f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info")
-    lines = [head]
+    lines = [head, *(f"Note: {note}" for note in doc["notes"])]
     if not doc["diagnoses"]:
         lines.append("Nothing wrong found in what could be read.")
     for d in doc["diagnoses"]:
         lines += ["", f"{_LABEL[d['severity']]:<8}{d['code']}  {d['title']}", f"        {d['object']}"]
-        lines += [f"        evidence: {e}" for e in d["evidence"]]
+        # Controller errors span lines (AWS SDK "caused by:"): keep them inside the block.
+        lines += ["        evidence: " + e.replace("\n", "\n                  ") for e in d["evidence"]]
         lines.append(f"        why: {d['explanation']}")
         lines.append("        next:")
         lines += [f"          {'$ ' if step.startswith(_COMMANDS) else '- '}{step}" for step in d["next_steps"]]
@@ -103,8 +108,9 @@ def doctor_command(ctx: click.Context, as_json: bool, namespace: str | None, con
     """Troubleshoot the Fargate setup now: what is wrong, worst first, the evidence and the next step."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     root = ctx.find_root().params
-    if namespace is not None and not namespace.strip():
-        click.echo("iagent-tui doctor: --namespace needs a namespace name", err=True)
+    if namespace is not None and not _NAMESPACE.fullmatch(namespace):
+        click.echo(f"iagent-tui doctor: --namespace {namespace!r} is not a namespace name (lowercase letters, "
+                   "digits and '-', at most 63 characters)", err=True)
         ctx.exit(EXIT_ERRORS)
     try:
         settings = obj.get("settings") or load_settings(config_path or root.get("config_path"), {

@@ -15,7 +15,15 @@ from ..model import COREDNS_LABEL, Pod
 from .cluster_checks import trusted_services
 from .doctor_model import Context, Diagnosis, condition, describe_selectors, edit_command, owner_label, restart_command, seconds
 from .profiles import COMPUTE_TYPE_ANNOTATION, match_profile, matching_profiles
-from .rejection import MESSAGE_PREFIX, SUPPORTED_VOLUME_TYPES, UNSUPPORTED_REASON, fargate_rejection_reasons, host_fields, rejected_capabilities, volume_type
+from .rejection import (
+    MESSAGE_PREFIX,
+    SUPPORTED_VOLUME_TYPES,
+    UNSUPPORTED_REASON,
+    fargate_rejection_reasons,
+    host_fields,
+    rejected_capabilities,
+    volume_type,
+)
 from .sizing import TOO_LARGE_REASON, pod_request
 from .startup import pod_start_phases
 
@@ -152,8 +160,11 @@ def pending_unplaced(ctx: Context) -> Iterator[Diagnosis]:
 # -- DR012 / DR013 / DR014: fargate-scheduler could not launch ------------------------------------------
 def _role_evidence(ctx: Context, role_arn: str) -> list[str]:
     role = next((r for r in ctx.snap.pod_execution_roles if r.get("Arn") == role_arn), None)
+    source = ctx.snap.sources.get("iam_roles")
+    if role is None and source is not None and not source.ok:
+        return [f"pod execution role {role_arn or '(none)'}: IAM could not be read ({source.error})"]
     if role is None:
-        return [f"pod execution role {role_arn or '(none)'} was not among the IAM roles read"]
+        return [f"pod execution role {role_arn or '(none)'} was not found in IAM (deleted, or not readable)"]
     services = trusted_services(role.get("AssumeRolePolicyDocument") or {})
     trusted = ", ".join(sorted(services)) or "(no service)"
     if FARGATE_PODS_PRINCIPAL not in services:

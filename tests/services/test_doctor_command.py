@@ -174,6 +174,13 @@ def test_ingress_without_target_type_ip_and_no_controller(sandbox, env, k8s, cor
         networking.delete_namespaced_ingress("iagent-web", "default")
 
 
+def test_namespace_without_pods_keeps_cluster_wide_diagnoses_and_says_so(env):
+    result = run_doctor(["--namespace", "nothing-here"], env)
+    assert result.exit_code == 2  # CoreDNS at risk is every namespace's problem
+    assert "Note: no pods in namespace nothing-here: only cluster-wide checks apply" in result.stdout
+    assert "DR031" in result.stdout and "DR011" not in result.stdout and "DR015" not in result.stdout
+
+
 # Last: it breaks the pod execution role (and mends it again) for the rest of the module.
 def test_broken_pod_execution_role_blocks_launches(sandbox, env, aws, core):
     iam = aws("iam")
@@ -221,6 +228,7 @@ def test_unreachable_cluster_exits_2_without_traceback(tmp_path):
     assert "doctor-secret-token" not in result.output and "doctor-secret-key" not in result.output
 
 
-def test_empty_namespace_is_a_clear_error():
-    result = run_doctor(["--namespace", " "], {})
-    assert result.exit_code == 2 and "--namespace needs a namespace name" in result.stderr
+@pytest.mark.parametrize("bad", [" ", "Prod", "-prod", "a" * 64])
+def test_bad_namespace_is_a_clear_error(bad):
+    result = run_doctor(["--namespace", bad], {})
+    assert result.exit_code == 2 and "is not a namespace name" in result.stderr
