@@ -174,6 +174,46 @@ def test_ingress_without_target_type_ip_and_no_controller(sandbox, env, k8s, cor
         networking.delete_namespaced_ingress("iagent-web", "default")
 
 
+def _pod(name: str, namespace: str, image: str = "nginx", cpu: str = "250m", env: list | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"containers": [{"name": "c", "image": image, "env": env or [],
+                                     "resources": {"requests": {"cpu": cpu, "memory": "256Mi"}}}]}}
+
+
+def _waiting_reason(core, name: str, namespace: str) -> str:
+    statuses = core.read_namespaced_pod(name, namespace).status.container_statuses or []
+    return next((s.state.waiting.reason for s in statuses if s.state and s.state.waiting), "")
+
+
+def test_live_failures_pending_without_profile_crash_loop_and_image_pull(env, core):
+    created = [("doctor-crash", "default"), ("doctor-pull", "default"), ("doctor-huge", "staging")]
+    core.create_namespaced_pod("default", _pod("doctor-crash", "default", env=[{"name": "SANDBOX_CRASH", "value": "1"}]))
+    core.create_namespaced_pod("default", _pod("doctor-pull", "default", image="public.ecr.aws/iagent/doesnotexist:1"))
+    core.create_namespaced_pod("staging", _pod("doctor-huge", "staging", cpu="16"))  # more than any EC2 node has
+    try:
+        wait_for(lambda: _waiting_reason(core, "doctor-crash", "default") == "CrashLoopBackOff", timeout=60, message="crash loop")
+        wait_for(lambda: _waiting_reason(core, "doctor-pull", "default") in ("ErrImagePull", "ImagePullBackOff"),
+                 timeout=60, message="image pull failure")
+        unschedulable = wait_for(lambda: next((e for e in core.list_namespaced_event(
+            "staging", field_selector="involvedObject.name=doctor-huge").items if e.reason == "FailedScheduling"), None),
+            timeout=30, message="FailedScheduling for doctor-huge")
+        assert unschedulable.source.component == "default-scheduler"
+
+        doc = json.loads(run_doctor(["--json"], env).stdout)
+        pending = one(doc, "DR010", "Pod staging/doctor-huge")
+        assert any(unschedulable.message in line and "default-scheduler" in line for line in pending["evidence"])
+        assert "spec.schedulerName: default-scheduler" in pending["evidence"]
+        assert pending["next_steps"][0].startswith("aws eks create-fargate-profile") and \
+            pending["next_steps"][0].endswith("--selectors namespace=staging")
+        crash = one(doc, "DR070", "Pod default/doctor-crash")
+        assert any(line.startswith("last exit:") and "exit code 1" in line for line in crash["evidence"])
+        pull = one(doc, "DR071", "Pod default/doctor-pull")
+        assert "image: public.ecr.aws/iagent/doesnotexist:1" in pull["evidence"]
+    finally:
+        for name, namespace in created:
+            core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+
+
 def test_namespace_without_pods_keeps_cluster_wide_diagnoses_and_says_so(env):
     result = run_doctor(["--namespace", "nothing-here"], env)
     assert result.exit_code == 2  # CoreDNS at risk is every namespace's problem
