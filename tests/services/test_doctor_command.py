@@ -62,6 +62,30 @@ def test_migrated_cluster_has_no_errors(tmp_path, monkeypatch):
         coredns = core.list_namespaced_pod("kube-system", label_selector="k8s-app=kube-dns").items
         assert coredns and all(p.spec.node_name.startswith("fargate-") for p in coredns)
         assert all(c.status == "True" for p in coredns for c in p.status.conditions if c.type == "Ready")
+
+        # Break the sample app's health (the sandbox's switch: its HTTP answers 503) and watch the
+        # ALB's view with boto3: the doctor names each unhealthy target's pod and its readiness.
+        sample = core.list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-sample").items
+        for pod in sample:
+            core.patch_namespaced_pod(pod.metadata.name, "default",
+                                      {"metadata": {"annotations": {"sandbox.iagent.dev/unready": "true"}}})
+        elbv2 = boto3.client("elbv2", region_name=info.region, endpoint_url=info.aws_endpoint,
+                             aws_access_key_id=info.access_key_id, aws_secret_access_key=info.secret_access_key)
+        group = next(g for g in elbv2.describe_target_groups()["TargetGroups"] if g["TargetGroupName"].startswith("k8s-default-iagentsa"))
+
+        def all_unhealthy():
+            health = elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])["TargetHealthDescriptions"]
+            return health if health and all(h["TargetHealth"]["State"] == "unhealthy" for h in health) else None
+        health = wait_for(all_unhealthy, timeout=60, message="sample targets unhealthy")
+        result = run_doctor(["--json", "--namespace", "default"], info.env(tmp_path / "kubeconfig"))
+        doc = json.loads(result.stdout)
+        targets = [d for d in doc["diagnoses"] if d["code"] == "DR050"]
+        assert result.exit_code == 2 and len(targets) == 1 and targets[0]["severity"] == "error"
+        by_ip = {p.status.pod_ip: p.metadata.name for p in sample}
+        for h in health:
+            ip, reason = h["Target"]["Id"], h["TargetHealth"]["Reason"]
+            assert any(line.startswith(f"target {ip}:") and reason in line for line in targets[0]["evidence"])
+            assert any(line.startswith(f"pod default/{by_ip[ip]}: ") and "Ready=" in line for line in targets[0]["evidence"])
     finally:
         sandbox.stop()
 
