@@ -46,7 +46,11 @@ def placement(pods: list[dict]) -> str:
     parts = [f"{len(fargate)} on Fargate ({sum(map(is_ready, fargate))} ready)",
              f"{len(ec2)} on EC2 ({sum(map(is_ready, ec2))} ready)"]
     if pending:
-        parts.append(f"{len(pending)} pending")
+        # Why they wait (the scheduler's message, e.g. "0/2 nodes are available: 2 Insufficient cpu."),
+        # so a long wait explains itself.
+        reasons = {c.get("message", "") for p in pending for c in (p.get("status") or {}).get("conditions") or ()
+                   if c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("message")}
+        parts.append(f"{len(pending)} pending" + (f" ({sorted(reasons)[0][:120]})" if reasons else ""))
     return ", ".join(parts)
 
 
