@@ -86,6 +86,25 @@ def test_migrated_cluster_has_no_errors(tmp_path, monkeypatch):
             ip, reason = h["Target"]["Id"], h["TargetHealth"]["Reason"]
             assert any(line.startswith(f"target {ip}:") and reason in line for line in targets[0]["evidence"])
             assert any(line.startswith(f"pod default/{by_ip[ip]}: ") and "Ready=" in line for line in targets[0]["evidence"])
+
+        # Take IRSA away from the load balancer controller: a new ingress gets no ALB, and the
+        # doctor names credentials as the cause from the controller's own event.
+        core.patch_namespaced_service_account("aws-load-balancer-controller", "kube-system",
+                                              {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": None}}})
+        networking = client.NetworkingV1Api(core.api_client)
+        networking.create_namespaced_ingress("default", {
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": "doctor-irsa", "namespace": "default",
+                         "annotations": {"alb.ingress.kubernetes.io/target-type": "ip"}},
+            "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [{"path": "/", "pathType": "Prefix",
+                     "backend": {"service": {"name": "iagent-web", "port": {"number": 80}}}}]}}]}})
+        failure = wait_for(lambda: next((e for e in core.list_namespaced_event(
+            "default", field_selector="involvedObject.name=doctor-irsa").items if e.reason == "FailedBuildModel"), None),
+            timeout=60, message="FailedBuildModel on the new ingress")
+        doc = json.loads(run_doctor(["--json", "--namespace", "default"], info.env(tmp_path / "kubeconfig")).stdout)
+        irsa = one(doc, "DR040", "Ingress default/doctor-irsa")
+        assert irsa["title"] == "ALB not created: controller has no AWS credentials (IRSA)"
+        assert any(failure.message.splitlines()[0] in line for line in irsa["evidence"])
     finally:
         sandbox.stop()
 
