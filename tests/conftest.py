@@ -59,9 +59,11 @@ def sandbox(request):
 @pytest.fixture(scope="module")
 def sandbox_files(sandbox, tmp_path_factory):
     """The kubeconfig and env a user would get from `iagent-tui sandbox`."""
+    from iagent_tui.commands.sandbox import _write_helm_shim
     from iagent_tui.sandbox.runtime import write_connection_files
     d = tmp_path_factory.mktemp("sandbox")
-    write_connection_files(sandbox.info, d / "kubeconfig", d / "env")
+    _write_helm_shim(d / "bin")
+    write_connection_files(sandbox.info, d / "kubeconfig", d / "env", bin_dir=d / "bin")
     return d / "kubeconfig", d / "env"
 
 
@@ -72,6 +74,8 @@ def sandbox_env(sandbox, sandbox_files):
     env = {k: v for k, v in os.environ.items()
            if k not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN")}
     env.update(sandbox.info.env(kubeconfig))
+    # the sandbox's helm, as the env file puts it on PATH for a user
+    env["PATH"] = f"{kubeconfig.parent / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     return env
 
 

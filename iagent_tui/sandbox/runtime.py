@@ -66,7 +66,7 @@ class SandboxInfo:
             "preferences": {},
         }
 
-    def env(self, kubeconfig_path: Path | None = None, bin_dir: Path | None = None) -> dict[str, str]:
+    def env(self, kubeconfig_path: Path | None = None) -> dict[str, str]:
         env = {
             "AWS_ENDPOINT_URL": self.aws_endpoint,
             "AWS_ACCESS_KEY_ID": self.access_key_id,
