@@ -184,19 +184,21 @@ def ingress_problems(ctx: Context) -> Iterator[Diagnosis]:
         evidence = ["no address: status.loadBalancer.ingress is empty",
                     *(f"event Warning {e.reason} (x{e.count}): {e.message}" for e in events)]
         if not ing.class_name:
-            cause, why, steps = "no ingress class", "Without ingressClassName alb (or the kubernetes.io/ingress.class " \
-                "annotation) the load balancer controller ignores the ingress.", \
-                (f"kubectl patch ingress {ing.name} {where} --type merge -p '{{\"spec\":{{\"ingressClassName\":\"alb\"}}}}'",)
+            cause = "no ingress class"
+            why = ("Without ingressClassName alb (or the kubernetes.io/ingress.class annotation) the load balancer "
+                   "controller ignores the ingress.")
+            steps = (f"kubectl patch ingress {ing.name} {where} --type merge -p '{{\"spec\":{{\"ingressClassName\":\"alb\"}}}}'",)
         elif deployment is None:
-            cause, why, steps = "load balancer controller not installed", \
-                f"No Deployment {LBC_NAMESPACE}/{LBC_NAME}: nothing creates the ALB.", _install_steps(ctx)
+            cause = "load balancer controller not installed"
+            why = f"No Deployment {LBC_NAMESPACE}/{LBC_NAME}: nothing creates the ALB."
+            steps = _install_steps(ctx)
             evidence.append(f"Deployment {LBC_NAMESPACE}/{LBC_NAME} not found")
         elif deployment.ready < 1:
             cause = "load balancer controller not ready"
             evidence.append(f"Deployment {LBC_NAMESPACE}/{LBC_NAME}: {deployment.ready}/{deployment.replicas} ready")
             evidence += [f"pod {p.name}: {p.reason} on {p.node or 'no node'}" for p in controller_pods]
-            why = "The controller has no ready replica. On Fargate it needs --aws-region and --aws-vpc-id (no " \
-                  "instance metadata) and a profile selecting its pods in kube-system."
+            why = ("The controller has no ready replica. On Fargate it needs --aws-region and --aws-vpc-id (no "
+                   "instance metadata) and a profile selecting its pods in kube-system.")
             steps = (f"kubectl logs -n {LBC_NAMESPACE} deployment/{LBC_NAME}", f"kubectl describe pods -n {LBC_NAMESPACE} "
                      f"-l app.kubernetes.io/name={LBC_NAME}", f"helm upgrade {LBC_NAME} eks/{LBC_NAME} -n kube-system "
                      f"--reuse-values --set region={ctx.region} --set vpcId=<vpc-id>")

@@ -61,8 +61,8 @@ def _scheduling_messages(ctx: Context, pod: Pod) -> list[tuple[str, str]]:
 def offending_fields(spec: Mapping[str, Any], message: str = "") -> list[str]:
     """The pod spec fields behind fargate-scheduler's rejection clauses, as paths with values."""
     fields = [f"spec.{name[0].lower()}{name[1:]}: true" for name in host_fields(spec)]
-    containers = [("initContainers", c) for c in spec.get("initContainers") or []] + \
-                 [("containers", c) for c in spec.get("containers") or []]
+    containers = [("initContainers", c) for c in spec.get("initContainers") or []]
+    containers += [("containers", c) for c in spec.get("containers") or []]
     for group, c in containers:
         where = f"spec.{group}[{c.get('name', '?')}]"
         context = c.get("securityContext") or {}
