@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 import screens
 from actions.base import Action, Plan, ProgressEvent
+from screens.add_namespace import NamespaceNameDialog, RestartChoiceDialog
 from screens.confirm import ConfirmDialog
 from screens.dashboard import DashboardScreen
 from screens.derive import Derived, Deriver
@@ -37,11 +39,24 @@ from screens.rows import View
 from .model import Snapshot
 
 RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
+ADD_NAMESPACE = "add-namespace"
+
+
+@dataclass(frozen=True)
+class NamespaceActions:
+    """How the dashboard builds add-namespace, the one action that needs input: ``check(name)``
+    refuses a bad name before any call (raises ValueError with the sentence to show), and
+    ``build(name, restart)`` makes the action once the name is accepted."""
+
+    title: str
+    check: Callable[[str], object]
+    build: Callable[[str, bool], Action]
 
 
 class ActionProvider(Protocol):
     """Actions whose clients must be opened on the App's event loop (they bind to the loop they
-    are created on, and the command line builds the App before its loop runs)."""
+    are created on, and the command line builds the App before its loop runs). A provider may
+    also offer add-namespace with ``namespace_actions() -> NamespaceActions`` (after open)."""
 
     async def open(self) -> tuple[list[Action], RunAction]: ...
 
@@ -111,11 +126,13 @@ class IagentApp(App):
                  read_only: bool = False, start_target: float = 120.0,
                  rate_overrides: Mapping[str, Any] | None = None,
                  keymap: Mapping[str, str] | None = None,
-                 action_provider: "ActionProvider | None" = None) -> None:
+                 action_provider: "ActionProvider | None" = None,
+                 add_namespace: NamespaceActions | None = None) -> None:
         super().__init__()
         self.action_provider = action_provider
         self.source = source
         self.actions: dict[str, Action] = {a.name: a for a in actions}
+        self.add_namespace = add_namespace
         self.run_action_events = run_action or _default_run
         self.fetch_logs = fetch_logs
         self.read_only_flag = read_only
@@ -149,6 +166,9 @@ class IagentApp(App):
         actions, run_action = await self.action_provider.open()
         self.actions = {a.name: a for a in actions}
         self.run_action_events = run_action
+        offer_namespace = getattr(self.action_provider, "namespace_actions", None)
+        if offer_namespace is not None:
+            self.add_namespace = offer_namespace()
         self.refresh_bindings()  # the action keys become active
 
     async def on_unmount(self) -> None:
@@ -167,6 +187,10 @@ class IagentApp(App):
     @property
     def commands(self) -> tuple[Command, ...]:
         titles = {name: action.title for name, action in self.actions.items()}
+        if self.add_namespace is not None:
+            titles[ADD_NAMESPACE] = self.add_namespace.title
+        order = list(ACTION_KEYS)  # help and palette list the actions in the migration's order
+        titles = dict(sorted(titles.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
         return APP_COMMANDS + (DETAIL_COMMAND,) + action_commands(titles)
 
     @property
@@ -309,7 +333,8 @@ class IagentApp(App):
                 and self.screen is not self.dashboard:
             return False  # dashboard keys: hidden from the footer of detail views and dialogs
         if action == "start_action":
-            return bool(parameters) and parameters[0] in self.actions
+            return bool(parameters) and (parameters[0] in self.actions
+                                         or (parameters[0] == ADD_NAMESPACE and self.add_namespace is not None))
         if action == "close_progress":
             progress = self.dashboard.query_one(ActionProgress) if self.dashboard.is_mounted else None
             return progress is not None and progress.display and not progress.running
@@ -318,17 +343,43 @@ class IagentApp(App):
     # -- actions: plan, confirm, run ----------------------------------------------------------
     def action_start_action(self, name: str) -> None:
         action = self.actions.get(name)
-        if action is None:
+        namespaced = name == ADD_NAMESPACE and action is None and self.add_namespace is not None
+        if action is None and not namespaced:
             self.notify(f"No action called {name!r}.", severity="error", markup=False)
             return
         if self.dashboard.query_one(ActionProgress).running:
             self.notify("An action is already running; wait for it to finish.", severity="warning", markup=False)
+            return
+        if namespaced:
+            self.run_worker(self._ask_namespace_plan_and_confirm(), group="actions", exit_on_error=False,
+                            description=f"planning {name}")
             return
         self.run_worker(self._plan_and_confirm(action), group="actions", exit_on_error=False,
                         description=f"planning {name}")
 
     async def _plan_and_confirm(self, action: Action) -> None:
         plan = await action.plan()
+        dialog = ConfirmDialog(plan, self.read_only, plan.cluster, tone_styles(self.theme_variables))
+        self.push_screen(dialog, partial(self._confirmed, action, plan))
+
+    async def _ask_namespace_plan_and_confirm(self) -> None:
+        """Name (checked before any call), then the plan; when the namespace has workloads on
+        EC2, which ones and whether to restart them, then the usual confirmation."""
+        offered = self.add_namespace
+        assert offered is not None
+        namespace = await self.push_screen_wait(NamespaceNameDialog(offered.check, offered.title))
+        if namespace is None:
+            return
+        action = offered.build(namespace, True)
+        plan = await action.plan()
+        restarts = [step for step in plan.pending if step.verb == "restart"]
+        if restarts:
+            restart = await self.push_screen_wait(RestartChoiceDialog(namespace, restarts))
+            if restart is None:
+                return
+            if not restart:
+                action = offered.build(namespace, False)
+                plan = await action.plan()
         dialog = ConfirmDialog(plan, self.read_only, plan.cluster, tone_styles(self.theme_variables))
         self.push_screen(dialog, partial(self._confirmed, action, plan))
 
@@ -396,14 +447,15 @@ class PodLogs:
 
 
 class StandardActions:
-    """The actions package's dashboard actions (deploy, smoke, rollback) run through its
-    ActionRunner (journal, read-only enforced in one place), with their ActionContext opened on
-    the App's loop when the App starts and closed when it stops."""
+    """The actions package's dashboard actions (deploy, smoke, rollback, and add-namespace once a
+    name is typed) run through its ActionRunner (journal, read-only enforced in one place), with
+    their ActionContext opened on the App's loop when the App starts and closed when it stops."""
 
     def __init__(self, settings: Any, connection: Any) -> None:
         self.settings = settings
         self.connection = connection
         self._context: Any = None
+        self._ctx: Any = None
 
     async def open(self) -> tuple[list[Action], RunAction]:
         from actions import dashboard_actions
@@ -411,9 +463,17 @@ class StandardActions:
         from actions.runner import ActionRunner
 
         self._context = open_context(self.settings, self.connection)
-        ctx = await self._context.__aenter__()
+        ctx = self._ctx = await self._context.__aenter__()
         runner = ActionRunner(self.settings.journal_dir, ctx.read_only, self.settings.cluster)
         return list(dashboard_actions(ctx)), runner.run
+
+    def namespace_actions(self) -> NamespaceActions:
+        from actions.namespace import AddNamespaceAction
+
+        return NamespaceActions(
+            AddNamespaceAction.title,
+            check=partial(AddNamespaceAction.check_names, self.settings),
+            build=lambda namespace, restart: AddNamespaceAction(self._ctx, namespace, restart=restart))
 
     async def close(self) -> None:
         if self._context is not None:

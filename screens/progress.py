@@ -40,6 +40,7 @@ class ActionProgress(Static):
         self.step_state: dict[str, str] = {}
         self.waiting = ""
         self.info = ""
+        self.outcome = ""  # the run's closing message, shown under its last info (a smoke verdict)
         self.warnings: list[str] = []
         self.errors: list[str] = []
         self.finished: bool | None = None  # None while running, then ok / not ok
@@ -53,7 +54,7 @@ class ActionProgress(Static):
         self.plan = plan
         self.styles_by_tone = styles
         self.step_state = {s.id: ("skipped" if s.done else "pending") for s in plan.steps}
-        self.waiting = self.info = ""
+        self.waiting = self.info = self.outcome = ""
         self.warnings, self.errors = [], []
         self.finished = None
         self.display = True
@@ -82,7 +83,7 @@ class ActionProgress(Static):
             self.finished = event.ok is not False and not self.errors
             self.waiting = ""
             if event.message and self.finished:
-                self.info = event.message  # a failed run's summary repeats the error shown below
+                self.outcome = event.message  # a failed run's summary repeats the error shown below
         self._render_state()
 
     def fail(self, message: str) -> None:
@@ -134,6 +135,8 @@ class ActionProgress(Static):
             text.append(f"\n   {self.waiting}", style=s.get("busy", ""))
         if self.info:
             text.append(f"\n   {self.info}")
+        if self.outcome:
+            text.append(f"\n   {self.outcome}", style=s.get("ok", ""))
         for warning in self.warnings:
             text.append(f"\n ! {warning}", style=s.get("warn", ""))
         for error in self.errors:
