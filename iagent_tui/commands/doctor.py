@@ -19,40 +19,15 @@ import click
 from ..config import ConfigError, Settings, load_settings
 from ..insights.doctor import EXIT_ERRORS, DoctorReport, diagnose
 from ..model import Snapshot
-from ..services.connection import Connection, build_connection
-from ..services.errors import ServiceError
-from ..services.monitor import ClusterMonitor
-from .status import KUBE_SOURCES, STATUS_AWS_CONFIG, STATUS_TIMEOUT_SECONDS
+from .status import StatusFailed, read_snapshot
 
 _LABEL = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 _COMMANDS = ("kubectl ", "aws ", "helm ", "iagent-tui ", "eksctl ")
 _NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS-1123 label, as Kubernetes requires
 
 
-class DoctorFailed(Exception):
-    """The cluster could not be read at all; the message is for the person at the terminal."""
-
-
-async def read_snapshot(settings: Settings, connection: Connection | None = None) -> Snapshot:
-    """One snapshot, or DoctorFailed when neither the Kubernetes API nor the cluster can be read."""
-    try:
-        connection = connection or await build_connection(settings)
-    except ServiceError as err:
-        raise DoctorFailed(err.message) from None
-    monitor = ClusterMonitor(connection, settings, aws_config=STATUS_AWS_CONFIG)
-    try:
-        snap = await asyncio.wait_for(monitor.one_shot(), STATUS_TIMEOUT_SECONDS)
-    except asyncio.TimeoutError:
-        raise DoctorFailed(f"Reading cluster {settings.cluster} took longer than {STATUS_TIMEOUT_SECONDS} s; "
-                           f"check the network path to {connection.kube.server} and to AWS.") from None
-    kube = [snap.sources[n] for n in KUBE_SOURCES if n in snap.sources]
-    if kube and all(not s.ok for s in kube):
-        raise DoctorFailed(f"Cannot read the Kubernetes API of cluster {settings.cluster} at {connection.kube.server}: "
-                           f"{kube[0].error}")
-    cluster_error = monitor.aws_errors.get("cluster")
-    if snap.cluster is None and cluster_error is not None and cluster_error.kind in ("unreachable", "auth"):
-        raise DoctorFailed(cluster_error.message)
-    return snap
+# A doctor that cannot read the cluster fails exactly as status does.
+DoctorFailed = StatusFailed
 
 
 def report_document(snap: Snapshot, report: DoctorReport, settings: Settings, namespace: str | None) -> dict[str, Any]:

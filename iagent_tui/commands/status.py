@@ -15,6 +15,7 @@ import click
 from botocore.config import Config
 
 from ..config import ConfigError, Settings, load_settings
+from ..model import Snapshot
 from ..report import build_status, render_status
 from ..services.connection import Connection, build_connection
 from ..services.errors import ServiceError
@@ -28,11 +29,12 @@ KUBE_SOURCES = ("nodes", "pods", "events", "services", "deployments", "daemonset
 
 
 class StatusFailed(Exception):
-    """The report could not be made; the message is for the person at the terminal."""
+    """The cluster could not be read at all; the message is for the person at the terminal."""
 
 
-async def collect_status(settings: Settings, connection: Connection | None = None) -> tuple[dict[str, Any], int]:
-    """(status document, exit code). Raises StatusFailed when the cluster cannot be reached."""
+async def read_snapshot(settings: Settings, connection: Connection | None = None) -> Snapshot:
+    """One snapshot for a one-shot command (status, doctor). Raises StatusFailed when neither the
+    Kubernetes API nor the cluster can be read; a partial read is returned with its failed sources."""
     try:
         connection = connection or await build_connection(settings)
     except ServiceError as err:
@@ -43,13 +45,19 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
     except asyncio.TimeoutError:
         raise StatusFailed(f"Reading cluster {settings.cluster} took longer than {STATUS_TIMEOUT_SECONDS} s; "
                            f"check the network path to {connection.kube.server} and to AWS.") from None
-    kube_down = [snap.sources[n] for n in KUBE_SOURCES if n in snap.sources and not snap.sources[n].ok]
-    if len(kube_down) == len([n for n in KUBE_SOURCES if n in snap.sources]) and kube_down:
+    kube = [snap.sources[n] for n in KUBE_SOURCES if n in snap.sources]
+    if kube and all(not s.ok for s in kube):
         raise StatusFailed(f"Cannot read the Kubernetes API of cluster {settings.cluster} at {connection.kube.server}: "
-                           f"{kube_down[0].error}")
+                           f"{kube[0].error}")
     cluster_error = monitor.aws_errors.get("cluster")
     if snap.cluster is None and cluster_error is not None and cluster_error.kind in ("unreachable", "auth"):
         raise StatusFailed(cluster_error.message)
+    return snap
+
+
+async def collect_status(settings: Settings, connection: Connection | None = None) -> tuple[dict[str, Any], int]:
+    """(status document, exit code). Raises StatusFailed when the cluster cannot be reached."""
+    snap = await read_snapshot(settings, connection)
     doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code
