@@ -64,11 +64,11 @@ class Harness:
 
 
 @contextlib.asynccontextmanager
-async def harness(scenario: str = "pre-migration", seed: int = 1):
+async def harness(scenario: str = "pre-migration", seed: int = 1, speed: float = SPEED):
     from iagent_tui.sandbox.aws.sandbox import AwsSandbox
     from iagent_tui.sandbox.kube.store import ObjectStore
 
-    clock = SandboxClock(speed=SPEED, seed=seed)
+    clock = SandboxClock(speed=speed, seed=seed)
     aws = AwsSandbox(clock)
     await aws.start()
     try:
