@@ -329,9 +329,11 @@ class IagentApp(App):
                                 partial(self.call_later, self.run_action, command.action))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom") \
-                and self.screen is not self.dashboard:
-            return False  # dashboard keys: hidden from the footer of detail views and dialogs
+        if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
+                      "start_action") and self.screen is not self.dashboard:
+            # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
+            # already swallow them; a detail view must not start an action behind the user's back).
+            return False
         if action == "start_action":
             return bool(parameters) and (parameters[0] in self.actions
                                          or (parameters[0] == ADD_NAMESPACE and self.add_namespace is not None))
