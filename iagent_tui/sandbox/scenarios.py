@@ -232,12 +232,41 @@ def sample_app() -> list[tuple[str, dict]]:
     return [(rt(doc["kind"]).plural, doc) for doc in yaml.safe_load_all(text) if doc]
 
 
+def kubernetes_service() -> list[tuple[str, dict]]:
+    """default/kubernetes: every cluster has it, pointing at the API server's endpoints (on EKS, the
+    control plane's cross-account ENIs in the cluster's subnets)."""
+    svc = {"apiVersion": "v1", "kind": "Service",
+           "metadata": {"name": "kubernetes", "namespace": "default",
+                        "labels": {"component": "apiserver", "provider": "kubernetes"}},
+           "spec": {"type": "ClusterIP", "clusterIP": "10.100.0.1", "sessionAffinity": "None",
+                    "ports": [{"name": "https", "port": 443, "targetPort": 443, "protocol": "TCP"}]}}
+    endpoints = {"apiVersion": "v1", "kind": "Endpoints",
+                 "metadata": {"name": "kubernetes", "namespace": "default",
+                              "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+                 "subsets": [{"addresses": [{"ip": "10.0.131.17"}, {"ip": "10.0.170.41"}],
+                              "ports": [{"name": "https", "port": 443, "protocol": "TCP"}]}]}
+    return [("services", svc), ("endpoints", endpoints)]
+
+
+def instance_target_ingress() -> tuple[str, dict]:
+    """The broken scenario's ALB ingress without target-type ip: on Fargate the controller's
+    instance targets skip Fargate nodes, so the target group stays empty (DOMAIN 6.3)."""
+    return ("ingresses", {
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "iagent-web", "namespace": "prod",
+                     "annotations": {"alb.ingress.kubernetes.io/scheme": "internet-facing"}},
+        "spec": {"ingressClassName": "alb", "rules": [{"http": {"paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "iagent-web", "port": {"number": 80}}}}]}}]}})
+
+
 def scenario_objects(scenario: str) -> list[tuple[str, dict]]:
     if scenario not in ("pre-migration", "migrated", "broken"):
         raise ValueError(f"unknown scenario {scenario!r}: choose pre-migration, migrated or broken")
     namespaces = ["prod", "staging", "logging"] + (["legacy"] if scenario == "migrated" else [])
     objs: list[tuple[str, dict]] = [
         ("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}) for ns in namespaces]
+    objs += kubernetes_service()
     objs += coredns(on_ec2=scenario == "pre-migration")
     objs.append(("daemonsets", node_daemonset("kube-proxy", f"{EKS_ECR}/eks/kube-proxy:v1.31.2-minimal-eksbuild.3", "100m")))
     objs.append(("daemonsets", node_daemonset("aws-node", f"{EKS_ECR}/amazon-k8s-cni:v1.19.0-eksbuild.1", "25m")))
@@ -245,6 +274,8 @@ def scenario_objects(scenario: str) -> list[tuple[str, dict]]:
     objs += iagent_workloads(scenario)
     if scenario == "migrated":
         objs += sample_app()
+    if scenario == "broken":
+        objs.append(instance_target_ingress())
     return objs
 
 

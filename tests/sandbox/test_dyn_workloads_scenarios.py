@@ -90,3 +90,15 @@ async def test_migrated_scenario_runs_iagent_on_fargate_and_keeps_blockers_on_ec
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+
+
+def test_every_scenario_has_the_kubernetes_service_and_broken_plants_an_instance_target_ingress():
+    from iagent_tui.sandbox.scenarios import scenario_objects
+
+    for name in ("pre-migration", "migrated", "broken"):
+        objs = {(plural, o["metadata"].get("namespace"), o["metadata"]["name"]) for plural, o in scenario_objects(name)}
+        assert ("services", "default", "kubernetes") in objs
+        assert ("endpoints", "default", "kubernetes") in objs
+    ingresses = [o for plural, o in scenario_objects("broken") if plural == "ingresses"]
+    assert ingresses and all("alb.ingress.kubernetes.io/target-type" not in (o["metadata"].get("annotations") or {})
+                             for o in ingresses)
