@@ -167,7 +167,8 @@ async def test_restart_chosen_shows_the_restart_in_the_plan_and_cancel_in_the_qu
         await until(pilot, lambda: isinstance(app.screen, RestartChoiceDialog), what="restart question again")
         await pilot.click("#restart-choice-restart")
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="plan dialog")
-        assert "reschedules 2 pod(s): team-x/web-1, team-x/web-2" in str(confirm.query_one("#confirm-plan Static").render())
+        shown = str(confirm.query_one("#confirm-plan Static").render())
+        assert "reschedules 2 pod(s): team-x/web-1, team-x/web-2" in shown
         await pilot.click("#apply")
         panel = app.dashboard.query_one(ActionProgress)
         await until(pilot, lambda: panel.finished is True, what="run finished")
@@ -196,7 +197,8 @@ async def test_the_palette_opens_the_name_dialog_and_action_keys_are_not_offered
         await pilot.press("ctrl+p")
         await until(pilot, lambda: app.screen.query("CommandInput"), what="command palette")
         await pilot.press(*"add a namespace")
-        await until(pilot, lambda: "Add a namespace to Fargate" in str(app.screen.query_one("CommandList").get_option_at_index(0).prompt),
+        first_offer = lambda: str(app.screen.query_one("CommandList").get_option_at_index(0).prompt)  # noqa: E731
+        await until(pilot, lambda: "Add a namespace to Fargate" in first_offer(),
                     what="add-namespace offered by the palette")
         await pilot.press("enter")
         dialog = await until(pilot, lambda: isinstance(app.screen, NamespaceNameDialog) and app.screen,
