@@ -75,10 +75,11 @@ async def _serve(runtime: SandboxRuntime, kubeconfig_path: Path, env_path: Path,
         click.echo("\nStopping the sandbox…")
     finally:
         for path in (kubeconfig_path, env_path, bin_dir / "helm"):
-            try:
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            path.unlink(missing_ok=True)
+        try:
+            bin_dir.rmdir()
+        except OSError:  # not empty: something of the user's is in it
+            pass
         await runtime.stop()
 
 
