@@ -19,7 +19,8 @@ from actions.base import InvalidInput, Plan, ProgressEvent, StepAction, StepFail
 from actions.context import ActionContext, PollPolicy, open_context
 from actions.runner import ActionRunner
 
-from ..config import ConfigError, Settings, load_settings
+from .options import CONNECTION_OPTIONS, command_settings
+from ..config import ConfigError, Settings
 from ..services.connection import Connection, build_connection
 from ..services.errors import ServiceError
 
@@ -33,13 +34,7 @@ def _common(fn):
         click.option("--yes", "-y", is_flag=True, help="Do it without asking (for scripts and CI)."),
         click.option("--dry-run", is_flag=True, help="Only print the plan; change nothing."),
         click.option("--read-only", is_flag=True, default=None, help="Refuse every change (still shows the plan)."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-                     help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG)."),
-        click.option("--cluster", default=None, help="EKS cluster name."),
-        click.option("--region", default=None, help="AWS region of the cluster."),
-        click.option("--kubeconfig", default=None, help="kubeconfig file (default $KUBECONFIG or ~/.kube/config)."),
-        click.option("--context", "kube_context", default=None, help="kubeconfig context to use."),
-        click.option("--profile", "aws_profile", default=None, help="AWS named profile."),
+        *CONNECTION_OPTIONS,
         click.option("--journal-dir", default=None, type=click.Path(file_okay=False),
                      help="Where the run's journal goes (default ~/.local/state/iagent-tui/journal)."),
     ]
@@ -49,16 +44,7 @@ def _common(fn):
 
 
 def _settings(ctx: click.Context, opts: dict[str, Any]) -> Settings:
-    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
-    if obj.get("settings") is not None and not any(opts.get(k) for k in ("config_path", "cluster", "region")):
-        settings = obj["settings"]
-        updates = {k: v for k, v in (("read_only", opts.get("read_only")), ("journal_dir", opts.get("journal_dir"))) if v}
-        return settings.model_copy(update=updates) if updates else settings
-    return load_settings(opts.get("config_path"), {
-        "cluster": opts.get("cluster"), "region": opts.get("region"), "kubeconfig": opts.get("kubeconfig"),
-        "kube_context": opts.get("kube_context"), "aws_profile": opts.get("aws_profile"),
-        "read_only": opts.get("read_only"), "journal_dir": opts.get("journal_dir"),
-    })
+    return command_settings(ctx, opts, journal_dir=opts.get("journal_dir"))
 
 
 def render_plan(plan: Plan) -> str:

@@ -16,7 +16,8 @@ from typing import Any
 
 import click
 
-from ..config import ConfigError, Settings, load_settings
+from .options import command_settings, connection_options
+from ..config import ConfigError, Settings
 from ..insights.doctor import EXIT_ERRORS, DoctorReport, diagnose
 from ..model import Snapshot
 from .status import StatusFailed, read_snapshot
@@ -71,27 +72,20 @@ def render_report(doc: dict[str, Any]) -> str:
 @click.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print the diagnoses as JSON (stable keys, for scripts and CI).")
 @click.option("--namespace", "-n", default=None, help="Only this namespace's diagnoses (cluster-wide ones are kept).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
-@click.option("--cluster", default=None, help="EKS cluster name.")
-@click.option("--region", default=None, help="AWS region of the cluster.")
-@click.option("--kubeconfig", default=None, help="kubeconfig file (default $KUBECONFIG or ~/.kube/config).")
-@click.option("--context", "kube_context", default=None, help="kubeconfig context to use.")
-@click.option("--profile", "aws_profile", default=None, help="AWS named profile.")
+@connection_options
 @click.pass_context
 def doctor_command(ctx: click.Context, as_json: bool, namespace: str | None, config_path: str | None, cluster: str | None,
                    region: str | None, kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
     """Troubleshoot the Fargate setup now: what is wrong, worst first, the evidence and the next step."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
-    root = ctx.find_root().params
     if namespace is not None and not _NAMESPACE.fullmatch(namespace):
         click.echo(f"iagent-tui doctor: --namespace {namespace!r} is not a namespace name (lowercase letters, "
                    "digits and '-', at most 63 characters)", err=True)
         ctx.exit(EXIT_ERRORS)
     try:
-        settings = obj.get("settings") or load_settings(config_path or root.get("config_path"), {
-            "cluster": cluster, "region": region, "kubeconfig": kubeconfig, "kube_context": kube_context,
-            "aws_profile": aws_profile, "read_only": root.get("read_only"),
-        })
+        settings = command_settings(ctx, {"config_path": config_path, "cluster": cluster, "region": region,
+                                          "kubeconfig": kubeconfig, "kube_context": kube_context,
+                                          "aws_profile": aws_profile})
     except ConfigError as err:
         click.echo(f"iagent-tui doctor: {err}", err=True)
         ctx.exit(EXIT_ERRORS)

@@ -14,7 +14,8 @@ from typing import Any
 import click
 from botocore.config import Config
 
-from ..config import ConfigError, Settings, load_settings
+from .options import command_settings, connection_options
+from ..config import ConfigError, Settings
 from ..model import Snapshot
 from ..report import build_status, render_status
 from ..services.connection import Connection, build_connection
@@ -65,23 +66,16 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable keys, for scripts and CI).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None, help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
-@click.option("--cluster", default=None, help="EKS cluster name.")
-@click.option("--region", default=None, help="AWS region of the cluster.")
-@click.option("--kubeconfig", default=None, help="kubeconfig file (default $KUBECONFIG or ~/.kube/config).")
-@click.option("--context", "kube_context", default=None, help="kubeconfig context to use.")
-@click.option("--profile", "aws_profile", default=None, help="AWS named profile.")
+@connection_options
 @click.pass_context
 def status_command(ctx: click.Context, as_json: bool, config_path: str | None, cluster: str | None, region: str | None,
                    kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
     """Show the cluster's Fargate migration state: profiles, nodes, CoreDNS, targets, pods, cost, findings."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
-    root = ctx.find_root().params  # `iagent-tui --config x --read-only status` sets these on the group
     try:
-        settings = obj.get("settings") or load_settings(config_path or root.get("config_path"), {
-            "cluster": cluster, "region": region, "kubeconfig": kubeconfig, "kube_context": kube_context,
-            "aws_profile": aws_profile, "read_only": root.get("read_only"),
-        })
+        settings = command_settings(ctx, {"config_path": config_path, "cluster": cluster, "region": region,
+                                          "kubeconfig": kubeconfig, "kube_context": kube_context,
+                                          "aws_profile": aws_profile})
     except ConfigError as err:
         click.echo(f"iagent-tui status: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
