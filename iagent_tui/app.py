@@ -10,8 +10,10 @@ half-finished migration step.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import dataclass
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
@@ -19,6 +21,7 @@ from typing import Any, Protocol
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 import screens
@@ -35,6 +38,7 @@ from screens.keymap import (ACTION_KEYS, APP_COMMANDS, DETAIL_COMMAND, Command, 
 from screens.namespaces import NamespaceSwitcher
 from screens.progress import ActionProgress
 from screens.rows import View
+from screens.walkthrough import WalkthroughScreen
 
 from .model import Snapshot
 
@@ -108,6 +112,13 @@ class StaticSource:
                 await self._changed.wait()
 
 
+def in_transition(snapshot: Snapshot) -> bool:
+    """Something whose age on screen is worth ticking: AWS-side transitions, or pods starting."""
+    return snapshot.in_transition() or any(
+        p.phase == "Pending" or p.reason in ("Pending", "ContainerCreating", "PodInitializing")
+        for p in snapshot.pods)
+
+
 def _default_run(action: Action, plan: Plan) -> AsyncIterator[ProgressEvent]:
     return action.run(plan)
 
@@ -127,8 +138,15 @@ class IagentApp(App):
                  rate_overrides: Mapping[str, Any] | None = None,
                  keymap: Mapping[str, str] | None = None,
                  action_provider: "ActionProvider | None" = None,
-                 add_namespace: NamespaceActions | None = None) -> None:
+                 add_namespace: NamespaceActions | None = None,
+                 planned_namespaces: Sequence[str] = ("default", "prod", "staging"),
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
+        self.planned_namespaces = tuple(planned_namespaces)  # settings.fargate.namespaces: the walkthrough's plan
+        # Seconds since some fixed point; ages between snapshots advance by it (injected in tests).
+        self.clock = clock
+        self._received_at = 0.0  # clock() when the latest snapshot arrived
+        self.age_timer: Timer | None = None  # runs only while something is in transition
         self.action_provider = action_provider
         self.source = source
         self.actions: dict[str, Action] = {a.name: a for a in actions}
@@ -202,12 +220,39 @@ class IagentApp(App):
     def apply_snapshot(self, snapshot: Snapshot) -> None:
         """Take a new snapshot: derive once, render if the dashboard is what the user sees."""
         self.snapshot = snapshot
+        self._received_at = self.clock()
         try:
             self.derived = self.deriver(snapshot)
         except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
             self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
         self._dirty = True
         self.render_if_visible()
+        if isinstance(self.screen, WalkthroughScreen):
+            self.screen.show(snapshot, self.derived)
+        self._schedule_age_refresh(snapshot)
+
+    def _schedule_age_refresh(self, snapshot: Snapshot) -> None:
+        """Ages ("In state", "Age") are measured against the snapshot's taken_at, so they freeze
+        between snapshots. While something changes, tick them once a second; while nothing does,
+        no timer at all (an idle dashboard costs no CPU)."""
+        if in_transition(snapshot):
+            if self.age_timer is None:
+                self.age_timer = self.set_interval(1.0, self.refresh_ages, name="age-refresh")
+        elif self.age_timer is not None:
+            self.age_timer.stop()
+            self.age_timer = None
+
+    def refresh_ages(self) -> None:
+        """Re-render the age cells as of taken_at + the time elapsed since the snapshot arrived."""
+        snap = self.snapshot
+        if snap is None or self.screen is not self.dashboard or not self.dashboard.is_mounted or self._dirty:
+            return  # covered (it catches up when shown) or a full render is pending anyway
+        elapsed = max(0.0, self.clock() - self._received_at)
+        try:
+            self.dashboard.show_ages(replace(snap, taken_at=snap.taken_at + timedelta(seconds=elapsed)),
+                                     self.derived, self.view)
+        except Exception as exc:  # noqa: BLE001 - a failed tick must not kill the dashboard
+            self._report_render_error(f"could not refresh ages: {exc}")
 
     def render_if_visible(self) -> None:
         # A dialog or detail view covers the panels: rendering them would be wasted work. The
@@ -245,6 +290,7 @@ class IagentApp(App):
             progress = self.dashboard.query_one(ActionProgress)
             if progress.running:
                 progress.fail(f"{type(error).__name__}: {error}")
+                self._progress_changed()
             else:
                 self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15, markup=False)
         elif worker.group == "monitor":
@@ -282,6 +328,18 @@ class IagentApp(App):
             self.dashboard.minimize()
         elif self.focused is not None:
             self.dashboard.maximize(self.focused, container=True)
+
+    def action_open_walkthrough(self) -> None:
+        if self.screen is self.dashboard:
+            self.push_screen(WalkthroughScreen(self.planned_namespaces))
+
+    def start_step_action(self, name: str, suggested_namespace: str = "") -> None:
+        """The walkthrough's `a`: the same flow as the dashboard's action keys (plan, confirm
+        dialog, progress), run by the App so it outlives the screen."""
+        if name == ADD_NAMESPACE:
+            self.action_start_action(name, suggested_namespace)
+        else:
+            self.action_start_action(name)
 
     def action_help(self) -> None:
         keys = {c.id: c.key for c in self.commands}
@@ -330,7 +388,7 @@ class IagentApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
-                      "start_action") and self.screen is not self.dashboard:
+                      "start_action", "open_walkthrough") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False
@@ -343,7 +401,7 @@ class IagentApp(App):
         return True
 
     # -- actions: plan, confirm, run ----------------------------------------------------------
-    def action_start_action(self, name: str) -> None:
+    def action_start_action(self, name: str, suggested_namespace: str = "") -> None:
         action = self.actions.get(name)
         namespaced = name == ADD_NAMESPACE and action is None and self.add_namespace is not None
         if action is None and not namespaced:
@@ -353,7 +411,7 @@ class IagentApp(App):
             self.notify("An action is already running; wait for it to finish.", severity="warning", markup=False)
             return
         if namespaced:
-            self.run_worker(self._ask_namespace_plan_and_confirm(), group="actions", exit_on_error=False,
+            self.run_worker(self._ask_namespace_plan_and_confirm(suggested_namespace), group="actions", exit_on_error=False,
                             description=f"planning {name}")
             return
         self.run_worker(self._plan_and_confirm(action), group="actions", exit_on_error=False,
@@ -364,12 +422,12 @@ class IagentApp(App):
         dialog = ConfirmDialog(plan, self.read_only, plan.cluster, tone_styles(self.theme_variables))
         self.push_screen(dialog, partial(self._confirmed, action, plan))
 
-    async def _ask_namespace_plan_and_confirm(self) -> None:
+    async def _ask_namespace_plan_and_confirm(self, suggested: str = "") -> None:
         """Name (checked before any call), then the plan; when the namespace has workloads on
         EC2, which ones and whether to restart them, then the usual confirmation."""
         offered = self.add_namespace
         assert offered is not None
-        namespace = await self.push_screen_wait(NamespaceNameDialog(offered.check, offered.title))
+        namespace = await self.push_screen_wait(NamespaceNameDialog(offered.check, offered.title, suggested))
         if namespace is None:
             return
         action = offered.build(namespace, True)
@@ -389,6 +447,7 @@ class IagentApp(App):
         if not go or self.read_only:
             return
         self.dashboard.query_one(ActionProgress).begin(plan, tone_styles(self.theme_variables))
+        self._progress_changed()
         self.run_worker(self._run(action, plan), group="actions", exit_on_error=False,
                         description=f"running {action.name}")
 
@@ -396,8 +455,15 @@ class IagentApp(App):
         progress = self.dashboard.query_one(ActionProgress)
         async for event in self.run_action_events(action, plan):
             progress.apply(event)
+            self._progress_changed()
         if progress.running:  # the run ended without a "done" event
             progress.apply(ProgressEvent("done", "", ok=not progress.errors))
+            self._progress_changed()
+
+    def _progress_changed(self) -> None:
+        # The walkthrough covers the progress panel: it shows a one-line summary of the run.
+        if isinstance(self.screen, WalkthroughScreen):
+            self.screen.show_progress(self.dashboard.query_one(ActionProgress))
 
     async def action_quit(self) -> None:
         # Quitting kills the run's worker mid-step; ask once (the journal lets a rerun resume).
@@ -499,7 +565,8 @@ def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None =
     app = IagentApp(source, actions=offered, run_action=run_action, fetch_logs=logs,
                     read_only=bool(settings.read_only or getattr(connection, "read_only", False)),
                     start_target=float(settings.startup_target_seconds),
-                    rate_overrides=settings.rate_overrides(), keymap=keymap, action_provider=provider)
+                    rate_overrides=settings.rate_overrides(), keymap=keymap, action_provider=provider,
+                    planned_namespaces=tuple(settings.fargate.namespaces))
     return app
 
 

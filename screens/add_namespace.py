@@ -28,17 +28,18 @@ class NamespaceNameDialog(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="namespace-name-cancel")]
 
-    def __init__(self, check: NameCheck, title: str = "Add a namespace to Fargate") -> None:
+    def __init__(self, check: NameCheck, title: str = "Add a namespace to Fargate", value: str = "") -> None:
         super().__init__()
         self.check = check
         self.title_text = title
+        self.value = value  # offered by the walkthrough: the next planned namespace still on EC2
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-namespace-box"):
             yield Static(Text(self.title_text, style="bold", end=""), id="add-namespace-title")
             yield Static("Namespace name (created if absent; its Fargate profile is planned next, "
                          "nothing changes before you confirm the plan):", id="add-namespace-help")
-            yield Input(placeholder="team-x", id="add-namespace-name")
+            yield Input(self.value, placeholder="team-x", id="add-namespace-name")
             yield Static("", id="add-namespace-error")
             with Horizontal(id="add-namespace-buttons"):
                 yield Button("Cancel", id="add-namespace-cancel", variant="default")

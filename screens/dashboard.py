@@ -21,6 +21,7 @@ from .rows import PANELS_BY_ID, View
 # Narrow facts on the left; the wide, busy tables (pods, targets, events) on the right.
 LEFT = ("profiles", "nodes", "coredns", "findings")
 RIGHT = ("pods", "targets", "events")
+AGE_PANELS = ("profiles", "nodes", "targets")  # "In state" / "Age" columns, measured from taken_at
 
 
 class DashboardScreen(Screen):
@@ -64,6 +65,13 @@ class DashboardScreen(Screen):
             for panel in self.query(Panel):
                 panel.show(snap, derived, view)
             self.query_one(Charts).show(snap, derived)
+
+    def show_ages(self, snap: Snapshot, derived: Derived, view: View) -> None:
+        """Only the panels with age columns, for the App's once-a-second tick during transitions
+        (their tables diff by key, so only the age cells change)."""
+        with self.app.batch_update():
+            for panel_id in AGE_PANELS:
+                self.panel(panel_id).show(snap, derived, view)
 
     def restyle(self) -> None:
         for table in self.query(KeyedTable):
