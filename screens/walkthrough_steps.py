@@ -190,7 +190,7 @@ def controller_step(snap: Snapshot) -> Step:
 # -- 5. smoke test -------------------------------------------------------------------------------
 def smoke_step(snap: Snapshot, infrastructure_ready: bool) -> Step:
     key, value = SAMPLE_LABEL
-    pods = _live([p for p in snap.pods if p.namespace == SAMPLE_NAMESPACE and p.labels.get(key) == value])
+    pods = _live([p for p in snap.pods if _is_sample(p)])
     keys = {p.key for p in pods}
     targets = [t for tg in snap.target_groups for t in tg.targets if t.pod in keys]
     healthy = [t for t in targets if t.state == "healthy"]
@@ -215,6 +215,11 @@ def smoke_step(snap: Snapshot, infrastructure_ready: bool) -> Step:
 
 
 # -- 6. move applications ------------------------------------------------------------------------
+def _is_sample(pod: Pod) -> bool:
+    key, value = SAMPLE_LABEL
+    return pod.namespace == SAMPLE_NAMESPACE and pod.labels.get(key) == value
+
+
 def _owner_workload(pod: Pod) -> str:
     if pod.owner_kind == "ReplicaSet":
         return f"Deployment {pod.namespace}/{pod.owner_name.rsplit('-', 1)[0]}"
@@ -227,7 +232,8 @@ def move_step(snap: Snapshot, derived: Derived, planned: Sequence[str], profiles
     waiting: list[str] = []  # namespaces with movable pods off Fargate
     started = slow = False
     for namespace in planned:
-        pods = _live([p for p in snap.pods if p.namespace == namespace])
+        # The sample app is step 5's; the applications are everything else in the namespace.
+        pods = _live([p for p in snap.pods if p.namespace == namespace and not _is_sample(p)])
         stay = [p for p in pods if _owner_workload(p) in unmovable]
         movable = [p for p in pods if p not in stay]
         off = [p for p in movable if p.compute_type != "fargate"]
