@@ -15,8 +15,9 @@ SIZE = (160, 48)
 
 
 def app_with(**kwargs) -> IagentApp:
+    # clock: the fixture is in transition, so ages tick once a second; a still clock keeps the SVGs fixed.
     return IagentApp(StaticSource(mid_migration()), fetch_logs=lambda ns, name: f"log line of {ns}/{name}",
-                     **kwargs)
+                     clock=lambda: 0.0, **kwargs)
 
 
 async def rendered(pilot) -> None:

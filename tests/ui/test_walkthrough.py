@@ -341,7 +341,7 @@ async def test_w_is_in_the_help_and_the_palette_and_can_be_remapped():
         await until(pilot, lambda: app.snapshots_rendered >= 1, what="first snapshot")
         assert any(c.id == "open-walkthrough" for c in app.commands)
         titles = [c.title for c in app.get_system_commands(app.screen)]
-        assert "Migration walkthrough: where the cluster stands, the next step" in titles
+        assert "Migration walkthrough" in titles
         await pilot.press("question_mark")
         help_screen = await until(pilot, lambda: app.screen.query("#help-text") and app.screen, what="help")
         assert "f2  Migration walkthrough" in str(help_screen.query_one("#help-text").render())
