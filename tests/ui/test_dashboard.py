@@ -38,7 +38,8 @@ async def started(pilot, app: IagentApp, rendered: int = 1) -> None:
 
 
 async def test_panels_show_the_snapshot_with_literal_brackets():
-    app = IagentApp(StaticSource(mid_migration()))
+    # A still clock: fp-prod is CREATING, so ages tick with the App's clock between snapshots.
+    app = IagentApp(StaticSource(mid_migration()), clock=lambda: 0.0)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
         assert table(app, "profiles").row_keys == ["fp-default", "fp-prod"]
