@@ -51,6 +51,10 @@ class AddNamespaceAction(StepAction):
                               f"namespace {self.namespace}; subnets {', '.join(subnets) or '(unchanged)'}; "
                               "waits first for any profile in transition", done=status == "ACTIVE"))
         warnings = []
+        role_name = ctx.settings.fargate.pod_execution_role_name
+        if status != "ACTIVE" and await ctx.aws.role(role_name) is None:
+            warnings.append(f"The pod execution role {role_name} does not exist yet, so the profile step will stop: "
+                            "run deploy first.")
         self.movable, moving = [], []
         if exists:
             for obj in await workloads(ctx, self.namespace):
@@ -65,7 +69,7 @@ class AddNamespaceAction(StepAction):
                                   reschedules=tuple(moving)))
         elif self.movable:
             warnings.append(f"Pods of {', '.join(self.movable)} stay on EC2 until restarted "
-                            f"(--restart, or kubectl rollout restart -n {self.namespace} <workload>).")
+                            f"(choose the restart, or later: kubectl rollout restart -n {self.namespace} <workload>).")
         return Plan("add-namespace", ctx.cluster_name, tuple(steps), warnings=tuple(warnings))
 
     def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:

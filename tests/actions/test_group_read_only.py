@@ -26,3 +26,14 @@ def test_read_only_before_the_command_changes_nothing(sandbox, sandbox_env, aws,
     assert eks.list_fargate_profiles(clusterName=sandbox.info.cluster_name)["fargateProfileNames"] == []
     assert sorted(s.metadata.name for s in
                   client.CoreV1Api(k8s).list_namespaced_service_account("kube-system").items) == sas_before
+
+
+def test_add_namespace_plan_warns_when_deploy_has_not_run(sandbox, sandbox_env, aws, tmp_path):
+    """Before deploy there is no pod execution role: the plan says so up front instead of letting
+    the run stop at the profile step, and a dry run changes nothing."""
+    result = subprocess.run([sys.executable, "-m", "iagent_tui", "add-namespace", "team-y", "--dry-run",
+                             "--journal-dir", str(tmp_path)],
+                            cwd=REPO, env=sandbox_env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "AmazonEKSFargatePodExecutionRole does not exist yet" in result.stdout
+    assert aws("eks").list_fargate_profiles(clusterName=sandbox.info.cluster_name)["fargateProfileNames"] == []
