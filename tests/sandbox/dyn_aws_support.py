@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from iagent_tui.sandbox.clock import SandboxClock
 from iagent_tui.sandbox.world import SandboxWorld
@@ -34,7 +35,11 @@ class Harness:
     async def call(self, service: str, operation: str, **kwargs: Any) -> Any:
         """One boto3 call against the sandbox endpoint, off the loop that serves it."""
         if service not in self._clients:
-            self._clients[service] = self._session.client(service, endpoint_url=self.world.aws.endpoint)
+            # Fail in seconds, not after botocore's default 60 s read timeout times its retries, so
+            # a stuck request shows up as a clear error instead of eating the test's time limit.
+            self._clients[service] = self._session.client(
+                service, endpoint_url=self.world.aws.endpoint,
+                config=Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 3}))
         client = self._clients[service]
         return await asyncio.to_thread(getattr(client, operation), **kwargs)
 
