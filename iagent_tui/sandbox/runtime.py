@@ -15,7 +15,6 @@ import asyncio
 import base64
 import secrets
 import shlex
-import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,18 +144,15 @@ class SandboxRuntime:
         world = SandboxWorld(clock=clock, store=store, aws=aws, cluster_name=self.cluster_name,
                              region=self.region, scenario=self.scenario)
         self.world = world
-        world.endpoints["aws"] = aws.endpoint
 
         token = secrets.token_urlsafe(32)
         verifier = EksTokenVerifier(self.cluster_name, {aws.access_key_id: aws.secret_access_key})
         self._kube_server = KubeApiServer(store, clock, token, metrics=SandboxMetrics(world),
                                           logs=SandboxLogs(world), authenticators=[verifier.verify])
         kube_url = await self._kube_server.start()
-        world.endpoints["kube"] = kube_url
         aws.set_cluster_endpoint(self.cluster_name, kube_url, self._kube_server.ca_pem)
 
         self._alb = await alb_front.start(world)
-        world.endpoints["alb"] = self._alb.url
 
         # Bring the scenario up through the real controllers, fast-forwarded, so the timestamps,
         # events and statuses are the ones the controllers write: first the node group's nodes

@@ -20,7 +20,5 @@ class SandboxWorld:
     cluster_name: str = "iagent-cluster"
     region: str = "eu-central-1"
     scenario: str = "pre-migration"
-    # Published addresses (filled by the runtime once servers listen): k8s API, AWS endpoint,
-    # ALB proxy. Controllers read them; nothing else should.
-    endpoints: dict[str, str] = field(default_factory=dict)
+    # Per-world caches a controller keeps across restarts of its task (e.g. the IP pool).
     extras: dict[str, Any] = field(default_factory=dict)
