@@ -26,6 +26,8 @@ NameCheck = Callable[[str], object]  # raises ValueError (InvalidInput) with the
 class NamespaceNameDialog(ModalScreen[str | None]):
     """dismiss(name) once ``check(name)`` accepts it, dismiss(None) when cancelled."""
 
+    AUTO_FOCUS = "#add-namespace-name"  # from the first frame, not after a moment on another widget
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="namespace-name-cancel")]
 
     def __init__(self, check: NameCheck, title: str = "Add a namespace to Fargate", value: str = "") -> None:
@@ -95,6 +97,8 @@ def restart_text(namespace: str, steps: Sequence[PlanStep]) -> Text:
 class RestartChoiceDialog(ModalScreen[bool | None]):
     """dismiss(True) to restart the listed workloads, False to leave their pods on EC2, None to
     cancel add-namespace altogether. Leaving them is focused: restarting is the disruptive choice."""
+
+    AUTO_FOCUS = "#restart-choice-leave"  # from the first frame, not after a moment on another widget
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="restart-choice-cancel")]
 

@@ -47,6 +47,10 @@ def plan_text(plan: Plan, styles: dict) -> Text:
 class ConfirmDialog(ModalScreen[bool]):
     """dismiss(True) to act, dismiss(False) to cancel."""
 
+    # Screen auto-focus would otherwise take the first focusable widget (the plan) for a moment
+    # before on_mount's focus lands: the safe choice must be focused from the first frame.
+    AUTO_FOCUS = "#cancel"
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
     def __init__(self, plan: Plan, read_only: bool, cluster_name: str, styles: dict | None = None) -> None:

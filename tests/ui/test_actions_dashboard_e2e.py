@@ -124,6 +124,8 @@ def text_of(widget) -> str:
 async def confirm_dialog(pilot, app: IagentApp, timeout: float = 30) -> ConfirmDialog:
     dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
                          timeout=timeout, what="the plan's confirmation dialog")
+    # the screen is on the stack a moment before it is active and focuses anything
+    await until(pilot, lambda: app.focused is not None, what="focus in the dialog")
     assert app.focused is dialog.query_one("#cancel", Button), "Cancel must be focused by default"
     return dialog
 
@@ -251,6 +253,7 @@ async def test_deploy_smoke_add_namespace_rollback_through_the_dashboard(
                              timeout=30, what="restart question listing the deployments")
         listed = text_of(choice.query_one("#restart-choice-list Static"))
         assert "Deployment/team-web" in listed and f"{TEAM}/team-web-" in listed
+        await until(pilot, lambda: app.focused is not None, what="focus in the restart question")
         assert app.focused is choice.query_one("#restart-choice-leave", Button)
         await pilot.click("#restart-choice-restart")
         dialog = await confirm_dialog(pilot, app)

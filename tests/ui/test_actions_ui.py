@@ -79,6 +79,7 @@ async def test_dialog_shows_the_plan_with_cancel_focused_and_cancel_runs_nothing
     app = IagentApp(StaticSource(mid_migration()), actions=[action])
     async with app.run_test(size=SIZE) as pilot:
         dialog = await open_dialog(pilot, app)
+        await until(pilot, lambda: app.focused is not None, what="focus in the dialog")
         assert app.focused is dialog.query_one("#cancel", Button)
         shown = text_of(dialog.query_one("#confirm-plan Static"))
         for expected in ("Create Fargate profile fp-prod", "EKS Fargate profile iagent-cluster/fp-prod",

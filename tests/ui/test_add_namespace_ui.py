@@ -121,6 +121,7 @@ async def test_a_good_name_is_planned_confirmed_with_cancel_focused_and_run_in_t
         dialog = await open_name_dialog(pilot, app)
         await type_name(pilot, dialog, "team-x")
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="plan dialog")
+        await until(pilot, lambda: app.focused is not None, what="focus in the dialog")
         assert app.focused is confirm.query_one("#cancel", Button)
         assert "Create Fargate profile fp-team-x" in str(confirm.query_one("#confirm-plan Static").render())
         await pilot.click("#apply")
@@ -141,6 +142,7 @@ async def test_restart_question_lists_workloads_and_pods_and_leaving_them_plans_
                              what="restart question")
         listed = str(choice.query_one("#restart-choice-list Static").render())
         assert "restart  Deployment/web" in listed and "moves 2 pod(s): team-x/web-1, team-x/web-2" in listed
+        await until(pilot, lambda: app.focused is not None, what="focus in the dialog")
         assert app.focused is choice.query_one("#restart-choice-leave", Button)  # the non-disruptive choice
         await pilot.press("enter")
         confirm = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen, what="plan dialog")

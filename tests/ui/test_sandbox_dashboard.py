@@ -89,6 +89,7 @@ async def test_targets_turn_healthy_every_detail_view_opens_and_deploy_plans(das
                          timeout=20, what="deploy plan dialog")
     shown = str(dialog.query_one("#confirm-plan Static").render())
     assert f"deploy on cluster {sandbox.info.cluster_name}" in shown and "already done" in shown
+    await until(pilot, lambda: app.focused is not None, what="focus in the dialog")
     assert app.focused is dialog.query_one("#cancel")
     await pilot.press("escape")
     await until(pilot, lambda: app.screen is app.dashboard, what="dialog cancelled")
