@@ -16,7 +16,8 @@ from urllib.parse import unquote
 FARGATE_PODS_PRINCIPAL = "eks-fargate-pods.amazonaws.com"
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
+    """IAM lets most fields be one value or a list of them."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -34,7 +35,7 @@ def _condition_holds(conditions: dict[str, Any], context: dict[str, str]) -> boo
             actual = context.get(key.lower())
             if actual is None:
                 continue  # a key EKS does not send cannot be checked here; be permissive
-            patterns = [str(p) for p in _as_list(expected)]
+            patterns = [str(p) for p in as_list(expected)]
             if op in ("StringEquals", "ArnEquals"):
                 ok = actual in patterns
             elif op in ("StringLike", "ArnLike"):
@@ -63,14 +64,14 @@ def allows_service(document: str | dict[str, Any], service: str, context: dict[s
     """True if an Allow statement lets ``service`` call sts:AssumeRole with this context
     (keys lower-case: ``aws:sourcearn``, ``aws:sourceaccount``)."""
     policy = parse_policy(document)
-    for statement in _as_list(policy.get("Statement")):
+    for statement in as_list(policy.get("Statement")):
         if statement.get("Effect") != "Allow":
             continue
         principal = statement.get("Principal") or {}
-        services = _as_list(principal.get("Service")) if isinstance(principal, dict) else []
+        services = as_list(principal.get("Service")) if isinstance(principal, dict) else []
         if service not in services:
             continue
-        actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
+        actions = [str(a).lower() for a in as_list(statement.get("Action"))]
         if not any(a in ("sts:assumerole", "sts:*", "*") for a in actions):
             continue
         if _condition_holds(statement.get("Condition") or {}, context):

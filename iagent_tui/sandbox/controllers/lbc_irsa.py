@@ -10,9 +10,9 @@ the controller reports, which is what ends up in its log and in the ingress's Wa
 from __future__ import annotations
 
 import fnmatch
-import json
 from typing import Any
-from urllib.parse import unquote
+
+from ..aws.trust import as_list, parse_policy
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 AUDIENCE = "sts.amazonaws.com"
@@ -29,28 +29,13 @@ def _web_identity_error(message: str) -> str:
             + "\n\tstatus code: 403")
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _parse(document: str | dict) -> dict:
-    if isinstance(document, dict):
-        return document
-    try:
-        return json.loads(document)
-    except json.JSONDecodeError:
-        return json.loads(unquote(document))
-
-
 def _conditions_hold(conditions: dict, context: dict[str, str]) -> bool:
     """Every condition key must be present and match: STS evaluates the token's claims, and a key
     the token does not carry fails a StringEquals."""
     for operator, clauses in (conditions or {}).items():
         for key, expected in (clauses or {}).items():
             actual = context.get(key)
-            patterns = [str(p) for p in _as_list(expected)]
+            patterns = [str(p) for p in as_list(expected)]
             if operator == "StringEquals":
                 ok = actual in patterns
             elif operator == "StringLike":
@@ -66,13 +51,13 @@ def _conditions_hold(conditions: dict, context: dict[str, str]) -> bool:
 def trusts_web_identity(document: str | dict, provider_arn: str, issuer_host: str,
                         subject: str) -> bool:
     context = {f"{issuer_host}:aud": AUDIENCE, f"{issuer_host}:sub": subject}
-    for statement in _as_list(_parse(document).get("Statement")):
+    for statement in as_list(parse_policy(document).get("Statement")):
         if statement.get("Effect") != "Allow":
             continue
         principal = statement.get("Principal") or {}
-        if not isinstance(principal, dict) or provider_arn not in _as_list(principal.get("Federated")):
+        if not isinstance(principal, dict) or provider_arn not in as_list(principal.get("Federated")):
             continue
-        actions = [str(a).lower() for a in _as_list(statement.get("Action"))]
+        actions = [str(a).lower() for a in as_list(statement.get("Action"))]
         if not any(a in ("sts:assumerolewithwebidentity", "sts:*", "*") for a in actions):
             continue
         if _conditions_hold(statement.get("Condition") or {}, context):
