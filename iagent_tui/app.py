@@ -1,7 +1,7 @@
 """The Textual App: owns the snapshot source (the monitor), the action runs and the screens.
 
 Snapshots arrive from a SnapshotSource (ClusterMonitor in the product, StaticSource in tests and
-demos); each one is derived once (cost, start times, findings) and rendered once, only when it is
+demos); each one is assessment once (cost, start times, findings) and rendered once, only when it is
 new. Nothing ticks while nothing changes. Actions are planned, confirmed in a dialog and run in a
 worker owned by the App (group "actions"), never by the dialog, so closing a screen cannot kill a
 half-finished migration step.
@@ -29,7 +29,7 @@ from actions.base import Action, Plan, ProgressEvent
 from screens.add_namespace import NamespaceNameDialog, RestartChoiceDialog
 from screens.confirm import ConfirmDialog
 from screens.dashboard import DashboardScreen
-from screens.derive import Derived, Deriver
+from iagent_tui.insights.assess import Assessment, Assessor
 from screens.detail import DetailScreen, LogFetcher, detail_for
 from screens.help import HelpScreen
 from screens.keyed_table import tone_styles
@@ -154,10 +154,10 @@ class IagentApp(App):
         self.run_action_events = run_action or _default_run
         self.fetch_logs = fetch_logs
         self.read_only_flag = read_only
-        self.deriver = Deriver(start_target, rate_overrides)
+        self.assessor = Assessor(start_target, rate_overrides, planned_namespaces)
         self.user_keymap = dict(keymap or {})
         self.snapshot: Snapshot | None = None
-        self.derived = Derived(start_target=start_target)
+        self.assessment = Assessment(start_target=start_target)
         self.view = View()
         self.dashboard = DashboardScreen()
         self._dirty = False
@@ -222,13 +222,13 @@ class IagentApp(App):
         self.snapshot = snapshot
         self._received_at = self.clock()
         try:
-            self.derived = self.deriver(snapshot)
+            self.assessment = self.assessor(snapshot)
         except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
             self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
         self._dirty = True
         self.render_if_visible()
         if isinstance(self.screen, WalkthroughScreen):
-            self.screen.show(snapshot, self.derived)
+            self.screen.show(snapshot, self.assessment)
         self._schedule_age_refresh(snapshot)
 
     def _schedule_age_refresh(self, snapshot: Snapshot) -> None:
@@ -250,7 +250,7 @@ class IagentApp(App):
         elapsed = max(0.0, self.clock() - self._received_at)
         try:
             self.dashboard.show_ages(replace(snap, taken_at=snap.taken_at + timedelta(seconds=elapsed)),
-                                     self.derived, self.view)
+                                     self.assessment, self.view)
         except Exception as exc:  # noqa: BLE001 - a failed tick must not kill the dashboard
             self._report_render_error(f"could not refresh ages: {exc}")
 
@@ -261,7 +261,7 @@ class IagentApp(App):
             return
         self._dirty = False
         try:
-            self.dashboard.show(self.snapshot, self.derived, self.view)
+            self.dashboard.show(self.snapshot, self.assessment, self.view)
             self.snapshots_rendered += 1
         except Exception as exc:  # noqa: BLE001 - one bad snapshot must not kill the dashboard
             self._report_render_error(f"could not render snapshot: {exc}")
@@ -295,7 +295,7 @@ class IagentApp(App):
                 self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15, markup=False)
         elif worker.group == "monitor":
             self.feed_error = f"cluster feed lost: {error}"
-            self.dashboard.show(self.snapshot, self.derived, self.view)
+            self.dashboard.show(self.snapshot, self.assessment, self.view)
             self.notify(f"Lost the cluster feed: {error}. The panels keep their last data.",
                         severity="error", timeout=30, markup=False)
         else:
@@ -309,7 +309,7 @@ class IagentApp(App):
     def open_detail(self, panel: str, key: str) -> None:
         if self.snapshot is None:
             return
-        spec = detail_for(panel, key, self.snapshot, self.derived)
+        spec = detail_for(panel, key, self.snapshot, self.assessment)
         if spec is None:
             self.notify("That row is gone from the latest snapshot.", severity="warning", markup=False)
             return

@@ -1,8 +1,9 @@
-"""The `status` report: one Snapshot turned into JSON-ready data and a readable summary.
+"""The `status` report: one Snapshot and its Assessment turned into JSON-ready data and a
+readable summary.
 
-Everything computed here comes from iagent_tui.insights (Fargate cost, start phases, findings);
-this module only gathers their inputs from the snapshot and shapes the output. The JSON keys are a
-contract for scripts and CI: add keys, never rename or drop them.
+Everything computed comes from ``insights.assess`` (cost, start phases, findings, the same the
+dashboard and ``doctor`` show); this module only shapes the output. The JSON keys are a contract
+for scripts and CI: add keys, never rename or drop them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from .config import Settings
-from .insights import HOURS_PER_MONTH, check_workloads, pod_hourly_cost, pod_start_phases, rate_card
-from .model import Pod, Snapshot
-
-# Sources whose failure means findings could not be fully evaluated (popeye: "not evaluated").
-_FINDING_INPUTS = ("pods", "deployments", "daemonsets", "statefulsets", "services", "ingresses",
-                   "fargate_profiles", "addons", "iam_roles")
+from .insights.assess import Assessment, assess
+from .insights.pricing import HOURS_PER_MONTH
+from .model import Snapshot
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -28,69 +26,34 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _billable(pod: Pod) -> bool:
-    """Fargate bills from image pull to termination: pods on a Fargate node that have not ended."""
-    return pod.compute_type == "fargate" and pod.phase not in ("Succeeded", "Failed")
-
-
-def _findings(snap: Snapshot, rates: Any) -> list[dict[str, Any]]:
-    bare_pods = [dict(p.raw) for p in snap.pods if p.raw and not p.owner_kind]
-    coredns = snap.addon("coredns")
-    found = check_workloads(
-        [dict(w.raw) for w in snap.workloads if w.raw] + bare_pods,
-        # None skips the "no profile selects it" check when profiles could not be read at all
-        profiles=[dict(p.raw) for p in snap.profiles] if (snap.sources.get("fargate_profiles") is None or snap.sources["fargate_profiles"].ok) else None,
-        services=[dict(s.raw) for s in snap.services if s.raw],
-        ingresses=[dict(i.raw) for i in snap.ingresses if i.raw],
-        pod_execution_roles=[dict(r) for r in snap.pod_execution_roles],
-        coredns_addon=dict(coredns.raw) if coredns is not None and coredns.raw else None,
-        rates=rates,
-    )
-    return [
-        {"code": f.code, "severity": f.severity, "object": f.object, "message": f.message, "evidence": f.evidence, "fix": f.fix}
-        for f in found
-    ]
+def finding_document(assessment: Assessment) -> list[dict[str, Any]]:
+    """The findings as status and doctor print them: one list, worst first. ``fix`` (the first
+    next step) is kept for scripts written against the first release."""
+    return [{**f.to_dict(), "fix": f.fix} for f in assessment.findings]
 
 
 def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
     """The `status --json` document."""
     region = snap.cluster.region if snap.cluster else settings.region
-    notes: list[str] = []
-    try:
-        rates = rate_card(region, settings.rate_overrides())
-    except ValueError as exc:
-        rates = None
-        notes.append(f"costs not computed: {exc}")
-    # Pod events grouped by pod once: start phases read each pod's Pulling/Pulled events.
-    pod_events: dict[tuple[str, str], list[dict]] = {}
-    for e in snap.events:
-        if e.raw and e.kind == "Pod":
-            pod_events.setdefault((e.namespace, e.name), []).append(dict(e.raw))
-
+    assessment = assess(snap, settings)
+    rates = assessment.rates
     pods = []
-    hourly_total = 0.0
-    priced_all = True
     for pod in snap.pods:
-        startup = pod_start_phases(pod.raw, pod_events.get((pod.namespace, pod.name), ())).to_ready if pod.raw else None
-        hourly = None
-        if rates is not None and _billable(pod) and pod.raw:
-            cost = pod_hourly_cost(pod.raw, rates)
-            hourly = cost.hourly
-            if hourly is None:
-                priced_all = False
-                notes.append(f"pod {pod.key} not priced: {cost.note or 'no size'}")
-            else:
-                hourly_total += hourly
+        start = assessment.start.get(pod.key)
+        billed = pod.key in assessment.pod_cost and pod.key not in assessment.pod_cost_projected
         pods.append({
             "namespace": pod.namespace, "name": pod.name, "node": pod.node or None, "compute_type": pod.compute_type or None,
             "phase": pod.phase, "status": pod.reason, "ready": pod.ready, "restarts": pod.restarts,
-            "startup_seconds": _round(startup, 1), "capacity_provisioned": pod.capacity_provisioned or None,
-            "fargate_profile": pod.fargate_profile or None, "hourly_cost_usd": _round(hourly),
+            "startup_seconds": _round(start.ready if start else None, 1),
+            "capacity_provisioned": pod.capacity_provisioned or None,
+            "fargate_profile": pod.fargate_profile or None,
+            "hourly_cost_usd": _round(assessment.pod_cost[pod.key]) if billed else None,
+            "projected_hourly_cost_usd": _round(assessment.pod_cost[pod.key]) if pod.key in assessment.pod_cost_projected else None,
         })
-
     coredns = snap.addon("coredns")
-    findings = _findings(snap, rates) if snap.pods or snap.workloads else []
-    not_evaluated = sorted(name for name in _FINDING_INPUTS if name in snap.sources and not snap.sources[name].ok)
+    findings = finding_document(assessment)
+    hourly_total = assessment.fargate_hourly or 0.0
+    priced_all = not any(note.startswith("pod ") for note in assessment.notes)
     return {
         "taken_at": _iso(snap.taken_at),
         "cluster": {
@@ -136,21 +99,15 @@ def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
             "rates": {"region": rates.region, "vcpu_hour": rates.vcpu_hour, "gb_hour": rates.gb_hour} if rates else None,
         },
         "findings": findings,
-        "findings_summary": count_by_severity_dict(findings),
-        "not_evaluated": not_evaluated,
+        "findings_summary": assessment.count(),
+        "findings_by_category": {c: sum(f.category == c for f in assessment.findings) for c in ("broken", "blocker", "advice")},
+        "not_evaluated": sorted({source for n in assessment.not_evaluated for source in n.sources}),
         "sources": {
             name: {"ok": s.ok, "error": s.error or None, "stale_since": _iso(s.stale_since), "last_success": _iso(s.last_success)}
             for name, s in sorted(snap.sources.items())
         },
-        "notes": notes,
+        "notes": list(assessment.notes),
     }
-
-
-def count_by_severity_dict(findings: list[Mapping[str, Any]]) -> dict[str, int]:
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for f in findings:
-        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
-    return counts
 
 
 # -- text -----------------------------------------------------------------------------------------
@@ -227,7 +184,7 @@ def render_status(doc: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append(f"Findings: {summary['error']} error, {summary['warning']} warning, {summary['info']} info")
     for f in findings[:20]:
-        lines.append(f"  {f['severity'].upper():7} {f['code']}  {f['object']}: {f['message']}")
+        lines.append(f"  {f['severity'].upper():7} {f['code']}  {f['object']}: {f['title']}")
     if len(findings) > 20:
         lines.append(f"  ... {len(findings) - 20} more (use --json for all)")
     if doc["not_evaluated"]:
@@ -244,4 +201,4 @@ def render_status(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["build_status", "render_status", "count_by_severity_dict"]
+__all__ = ["build_status", "finding_document", "render_status"]

@@ -10,18 +10,18 @@ from textual.widgets import Label, Sparkline
 
 from iagent_tui.model import Snapshot
 
-from .derive import Derived
+from iagent_tui.insights.assess import Assessment
 from .format import duration
 from .rows import healthy_targets
 
 HISTORY = 120  # snapshots of healthy-target history kept
 
 
-def start_series(snap: Snapshot, derived: Derived, limit: int = 60) -> list[float]:
+def start_series(snap: Snapshot, assessment: Assessment, limit: int = 60) -> list[float]:
     """Seconds to Ready of the newest pods that became ready, oldest first."""
-    pods = sorted((p for p in snap.pods if p.created and p.key in derived.start
-                   and derived.start[p.key].ready is not None), key=lambda p: (p.created, p.key))
-    return [float(derived.start[p.key].ready) for p in pods[-limit:]]
+    pods = sorted((p for p in snap.pods if p.created and p.key in assessment.start
+                   and assessment.start[p.key].ready is not None), key=lambda p: (p.created, p.key))
+    return [float(assessment.start[p.key].ready) for p in pods[-limit:]]
 
 
 class Charts(Vertical):
@@ -37,11 +37,11 @@ class Charts(Vertical):
         yield Label("healthy targets", id="healthy-label")
         yield Sparkline([], id="healthy-chart")
 
-    def show(self, snap: Snapshot, derived: Derived) -> None:
-        series = start_series(snap, derived)
+    def show(self, snap: Snapshot, assessment: Assessment) -> None:
+        series = start_series(snap, assessment)
         label = "pod start (s to Ready)"
         if series:
-            label += f": last {duration(series[-1])}, max {duration(max(series))}, target {duration(derived.start_target)}"
+            label += f": last {duration(series[-1])}, max {duration(max(series))}, target {duration(assessment.start_target)}"
         self._set("#start", series, label)
         if snap.version != self._last_version or not self.healthy:
             self._last_version = snap.version

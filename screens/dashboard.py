@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Input
 from iagent_tui.model import Snapshot
 
 from .charts import Charts
-from .derive import Derived
+from iagent_tui.insights.assess import Assessment
 from .header import ClusterHeader
 from .keyed_table import KeyedTable, tone_styles
 from .panels import Panel
@@ -55,23 +55,23 @@ class DashboardScreen(Screen):
     def panel(self, panel_id: str) -> Panel:
         return self.query_one(f"#panel-{panel_id}", Panel)
 
-    def show(self, snap: Snapshot | None, derived: Derived, view: View) -> None:
+    def show(self, snap: Snapshot | None, assessment: Assessment, view: View) -> None:
         styles = tone_styles(self.app.theme_variables)
         self.query_one(ClusterHeader).show(snap, styles, getattr(self.app, "badge", ""),
-                                           getattr(self.app, "feed_error", ""), derived.fargate_hourly)
+                                           getattr(self.app, "feed_error", ""), assessment.fargate_hourly)
         if snap is None:
             return
         with self.app.batch_update():
             for panel in self.query(Panel):
-                panel.show(snap, derived, view)
-            self.query_one(Charts).show(snap, derived)
+                panel.show(snap, assessment, view)
+            self.query_one(Charts).show(snap, assessment)
 
-    def show_ages(self, snap: Snapshot, derived: Derived, view: View) -> None:
+    def show_ages(self, snap: Snapshot, assessment: Assessment, view: View) -> None:
         """Only the panels with age columns, for the App's once-a-second tick during transitions
         (their tables diff by key, so only the age cells change)."""
         with self.app.batch_update():
             for panel_id in AGE_PANELS:
-                self.panel(panel_id).show(snap, derived, view)
+                self.panel(panel_id).show(snap, assessment, view)
 
     def restyle(self) -> None:
         for table in self.query(KeyedTable):

@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from iagent_tui.model import Event, Pod, Snapshot
 
-from .derive import Derived
+from iagent_tui.insights.assess import Assessment
 from .format import clock_time
 from .rows import event_key
 
@@ -60,7 +60,7 @@ def _pod_document(pod: Pod) -> Any:
     return pod.raw if pod.raw else pod
 
 
-def detail_for(panel: str, key: str, snap: Snapshot, derived: Derived) -> DetailSpec | None:
+def detail_for(panel: str, key: str, snap: Snapshot, assessment: Assessment) -> DetailSpec | None:
     """What to show for the row `key` of `panel`, or None when the row is gone."""
     if panel in ("pods", "coredns"):
         namespace, _, name = key.partition("/")
@@ -100,10 +100,10 @@ def detail_for(panel: str, key: str, snap: Snapshot, derived: Derived) -> Detail
         return DetailSpec(f"Event {event.reason} on {event.kind} {event.namespace}/{event.name}",
                           event.raw or event)
     if panel == "findings":
-        finding = next((f for f in derived.findings if f"{f.code}|{f.object}" == key), None)
+        finding = next((f for f in assessment.findings if f.key == key), None)
         if finding is None:
             return None
-        return DetailSpec(f"Finding {finding.code} on {finding.object}", finding)
+        return DetailSpec(f"Finding {finding.code} on {finding.object}", finding.to_dict())
     return None
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-Tone = Literal["ok", "warn", "bad", "busy", "muted", ""]
+from iagent_tui.insights.durations import duration  # one formatter for views and insights
+
+from iagent_tui.insights.migration import Tone  # one scale for views and the walkthrough
 
 # Status words of AWS and Kubernetes mapped to how alarming they are. One table, so every panel
 # colours "CREATE_FAILED" and "unhealthy" the same way.
@@ -30,23 +32,6 @@ _TONES: dict[str, Tone] = {
 
 def tone_of(status: str) -> Tone:
     return _TONES.get(status, "")
-
-
-def duration(seconds: float | None) -> str:
-    """Compact, kubectl-like: 45s, 3m12s, 2h5m, 4d3h; '-' when unknown."""
-    if seconds is None:
-        return "-"
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s" if minutes < 10 else f"{minutes}m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours}h{minutes}m" if minutes else f"{hours}h"
-    days, hours = divmod(hours, 24)
-    return f"{days}d{hours}h" if hours else f"{days}d"
 
 
 def age(since: datetime | None, now: datetime) -> str:

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from iagent_tui.model import Snapshot, SourceState
 
-from .derive import Derived
+from iagent_tui.insights.assess import Assessment
 from .format import clock_time
 from .keyed_table import KeyedTable
 from .rows import PanelSpec, View, coredns_summary, filter_rows, node_counts
@@ -51,18 +51,18 @@ class Panel(Vertical):
     def table(self) -> KeyedTable:
         return self.query_one(KeyedTable)
 
-    def show(self, snap: Snapshot, derived: Derived, view: View) -> None:
-        all_rows = self.spec.rows(snap, derived, view)
+    def show(self, snap: Snapshot, assessment: Assessment, view: View) -> None:
+        all_rows = self.spec.rows(snap, assessment, view)
         rows = filter_rows(all_rows, view.text)
         self.table.sync(rows)
         self._show_staleness(snap)
         if self.spec.id == "nodes":
             self.border_title = f"Nodes — {node_counts(snap)}"
         elif self.spec.id == "findings":
-            counts = {sev: sum(1 for f in derived.findings if f.severity == sev) for sev in ("error", "warning", "info")}
+            counts = {sev: sum(1 for f in assessment.findings if f.severity == sev) for sev in ("error", "warning", "info")}
             self.border_title = "Findings — " + ", ".join(f"{n} {sev}{'s' if n > 1 and sev != 'info' else ''}"
                                                for sev, n in counts.items() if n) \
-                if derived.findings else "Findings — none"
+                if assessment.findings else "Findings — none"
         elif self.spec.id == "coredns":
             self.query_one(".panel-summary", Static).update(Text(coredns_summary(snap), end=""))
         shown = f"{len(rows)} of {len(all_rows)}" if view.text else f"{len(rows)}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from iagent_tui.model import Event, Snapshot
 
-from .derive import Derived
+from iagent_tui.insights.assess import Assessment
 from .format import Tone, age, clock_time, duration, money, short_node, tone_of
 
 Cell = str | tuple[str, Tone]
@@ -34,7 +34,7 @@ def _status(text: str) -> Cell:
     return (text or "-", tone_of(text))
 
 
-def profile_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def profile_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     pods_per_profile: dict[str, int] = {}
     for pod in snap.pods:
         if pod.fargate_profile and pod.phase not in ("Succeeded", "Failed"):
@@ -45,13 +45,13 @@ def profile_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
             s.namespace + ("{" + ",".join(f"{k}={v}" for k, v in sorted(s.labels.items())) + "}"
                            if s.labels else "")
             for s in p.selectors)
-        cost = derived.profile_cost.get(p.name)
+        cost = assessment.profile_cost.get(p.name)
         rows.append((p.name, (p.name, _status(p.status), age(p.status_since, snap.taken_at), selectors,
                               ", ".join(p.subnets), str(pods_per_profile.get(p.name, 0)), money(cost))))
     return rows
 
 
-def node_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def node_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     return [
         (n.name, (short_node(n.name), (n.compute_type or "-", "ok" if n.compute_type == "fargate" else ""),
                   ("Ready", "ok") if n.ready else ("NotReady", "bad"), n.zone or "-",
@@ -66,7 +66,7 @@ def node_counts(snap: Snapshot) -> str:
     return f"Fargate {fargate} · EC2 {ec2}"
 
 
-def coredns_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def coredns_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     return [
         (p.key, (p.name, short_node(p.node), (p.compute_type or "-", "ok" if p.compute_type == "fargate" else ""),
                  ("ready", "ok") if p.ready else ("not ready", "warn"), _status(p.reason or p.phase)))
@@ -83,7 +83,7 @@ def coredns_summary(snap: Snapshot) -> str:
     return f"add-on {addon.version} {addon.status} · computeType {compute}" + (f" · {issues}" if issues else "")
 
 
-def target_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def target_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     rows = []
     for tg in sorted(snap.target_groups, key=lambda g: g.name):
         for t in sorted(tg.targets, key=lambda t: (t.id, t.port)):
@@ -106,30 +106,30 @@ def _start_cell(seconds: float | None, target: float) -> Cell:
     return (duration(seconds), "ok" if seconds <= target else "bad")
 
 
-def _pod_cost(key: str, derived: Derived) -> Cell:
-    cost = derived.pod_cost.get(key)
+def _pod_cost(key: str, assessment: Assessment) -> Cell:
+    cost = assessment.pod_cost.get(key)
     if cost is None:
         return "-"
-    if key in derived.pod_cost_projected:
+    if key in assessment.pod_cost_projected:
         return (f"~{money(cost)}", "muted")  # what it would cost on Fargate, from its requests
     return money(cost)
 
 
-def pod_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def pod_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     rows = []
     for p in sorted(snap.pods, key=lambda p: (p.namespace, p.name)):
         if not view.namespace_ok(p.namespace):
             continue
-        start = derived.start.get(p.key)
+        start = assessment.start.get(p.key)
         rows.append((p.key, (
             p.namespace, p.name,
             (p.compute_type or "-", "ok" if p.compute_type == "fargate" else ""),
             _status(p.reason or p.phase),
             duration(start.scheduled) if start else "-",
             duration(start.pull_seconds) if start and start.pull_seconds is not None else "-",
-            _start_cell(start.ready, derived.start_target) if start else "-",
+            _start_cell(start.ready, assessment.start_target) if start else "-",
             p.capacity_provisioned or "-",
-            _pod_cost(p.key, derived),
+            _pod_cost(p.key, assessment),
         )))
     return rows
 
@@ -153,7 +153,7 @@ def event_key(e: Event) -> str:
 MAX_EVENTS = 200  # newest first; older ones are in `kubectl get events`
 
 
-def event_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def event_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     chosen = [e for e in snap.events if event_matters(e) and view.namespace_ok(e.namespace)]
     chosen.sort(key=lambda e: (e.last_seen is None, -(e.last_seen.timestamp() if e.last_seen else 0),
                                event_key(e)))
@@ -165,15 +165,14 @@ def event_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
     ]
 
 
-def finding_rows(snap: Snapshot, derived: Derived, view: View) -> list[Row]:
+def finding_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     rows = []
-    for f in derived.findings:
-        namespace = f.object.split(" ", 1)[-1].split("/", 1)[0] if "/" in f.object else ""
-        if namespace and not view.namespace_ok(namespace):
+    for f in assessment.findings:
+        if f.namespace and not view.namespace_ok(f.namespace):
             continue
-        rows.append((f"{f.code}|{f.object}",
+        rows.append((f.key,
                      ((f.severity, {"error": "bad", "warning": "warn"}.get(f.severity, "muted")),
-                      f.code, f.object, f.message)))
+                      f.category, f.code, f.object, f.title)))
     return rows
 
 
@@ -183,7 +182,7 @@ class PanelSpec:
     title: str
     columns: tuple[tuple[str, str], ...]  # (column key, header)
     sources: tuple[str, ...]             # Snapshot.sources names feeding this panel
-    rows: Callable[[Snapshot, Derived, View], list[Row]]
+    rows: Callable[[Snapshot, Assessment, View], list[Row]]
 
 
 # Source names follow the monitor (iagent_tui.services.monitor): one per watch or AWS poll.
@@ -215,7 +214,8 @@ PANELS: tuple[PanelSpec, ...] = (
                ("from", "From"), ("message", "Message")),
               ("events",), event_rows),
     PanelSpec("findings", "Findings",
-              (("severity", "Severity"), ("code", "Code"), ("object", "Object"), ("message", "Message")),
+              (("severity", "Severity"), ("category", "Kind"), ("code", "Code"), ("object", "Object"),
+               ("title", "Finding")),
               (), finding_rows),
 )
 PANELS_BY_ID = {p.id: p for p in PANELS}

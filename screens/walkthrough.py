@@ -20,15 +20,14 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Static
 
 from actions.base import Plan
-from iagent_tui.insights.doctor import diagnose
 from iagent_tui.model import Snapshot
 
 from .confirm import plan_text
-from .derive import Derived
+from iagent_tui.insights.assess import Assessment
 from .detail import DetailScreen, DetailSpec
 from .keyed_table import tone_styles
 from .progress import ActionProgress
-from .walkthrough_steps import STATE_TONES, Step, current_step, migration_steps
+from iagent_tui.insights.migration import STATE_TONES, Step, current_step
 
 STEP_IDS = ("inventory", "profiles", "coredns", "controller", "smoke", "move", "validate")
 ACTION_WORDS = {"deploy": "deploy", "smoke": "the smoke test", "add-namespace": "add-namespace"}
@@ -117,7 +116,6 @@ class WalkthroughScreen(Screen):
         super().__init__()
         self.planned = tuple(planned_namespaces)
         self.steps: list[Step] = []
-        self.report = None
         self.selected = ""  # step id the cursor is on; follows the current step until moved
         self._moved = False
         self._shown: dict[str, Text] = {}
@@ -139,7 +137,7 @@ class WalkthroughScreen(Screen):
 
     def refresh_from_app(self) -> None:
         app = self.app
-        self.show(getattr(app, "snapshot", None), getattr(app, "derived", Derived()))
+        self.show(getattr(app, "snapshot", None), getattr(app, "assessment", Assessment()))
         self.show_progress(app.dashboard.query_one(ActionProgress) if app.dashboard.is_mounted else None)
 
     # -- rendering -----------------------------------------------------------------------------
@@ -147,13 +145,12 @@ class WalkthroughScreen(Screen):
     def current(self) -> Step | None:
         return current_step(self.steps)
 
-    def show(self, snap: Snapshot | None, derived: Derived) -> None:
+    def show(self, snap: Snapshot | None, assessment: Assessment) -> None:
         title = self.query_one("#walkthrough-title", Static)
         if snap is None:
             title.update("Migration walkthrough: waiting for the first snapshot…")
             return
-        self.report = diagnose(snap, start_target_seconds=derived.start_target)
-        self.steps = migration_steps(snap, derived, self.planned, self.report)
+        self.steps = list(assessment.steps)
         current = self.current
         if not self._moved or self.selected not in STEP_IDS:
             self.selected = current.id if current else STEP_IDS[-1]
@@ -214,12 +211,11 @@ class WalkthroughScreen(Screen):
         title = f"Step {step.number}: {step.title} ({step.state})"
         evidence = [line for line, _ in step.evidence]
         if step.id == "inventory":
-            findings = sorted(self.app.derived.findings, key=lambda f: ({"error": 0, "warning": 1}.get(f.severity, 2),
-                                                                        f.code, f.object))
-            return DetailSpec(f"{title}: findings, worst first", {"evidence": evidence, "findings": list(findings)})
-        if step.id == "validate" and self.report is not None:
-            return DetailSpec(f"{title}: doctor diagnoses, worst first",
-                              {"evidence": evidence, "diagnoses": [d.to_dict() for d in self.report.diagnoses]})
+            static = [f.to_dict() for f in self.app.assessment.findings if f.category != "broken"]
+            return DetailSpec(f"{title}: blockers and advice, worst first", {"evidence": evidence, "findings": static})
+        if step.id == "validate":
+            broken = [f.to_dict() for f in self.app.assessment.by_category("broken")]
+            return DetailSpec(f"{title}: broken now, worst first", {"evidence": evidence, "findings": broken})
         if step.id == "profiles":
             return DetailSpec(title, {"evidence": evidence, "profiles": [p.raw or p for p in snap.profiles],
                                       "pod_execution_roles": list(snap.pod_execution_roles)})

@@ -33,7 +33,7 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _name(kind: str, obj: Mapping[str, Any]) -> str:
     meta = _meta(obj)
-    return f"{kind} {meta.get('namespace', 'default')}/{meta.get('name', '?')}"
+    return f"{kind}/{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
 
 
 def _is_alb_ingress(ingress: Mapping[str, Any], alb_classes: frozenset[str]) -> bool:
@@ -138,7 +138,7 @@ def trusted_services(document: str | Mapping[str, Any]) -> dict[str, bool]:
 def check_pod_execution_roles(roles: Iterable[Mapping[str, Any]]) -> Iterator[Finding]:
     """FG021/FG022 over IAM GetRole 'Role' dicts (RoleName, Arn, AssumeRolePolicyDocument)."""
     for role in roles:
-        obj = f"IAM role {role.get('RoleName') or role.get('Arn', '?')}"
+        obj = f"IAMRole/{role.get('RoleName') or role.get('Arn', '?')}"
         services = trusted_services(role.get("AssumeRolePolicyDocument") or {})
         if FARGATE_POD_PRINCIPAL not in services:
             wrong = POD_IDENTITY_PRINCIPAL in services
@@ -158,18 +158,6 @@ def addon_configuration(addon: Mapping[str, Any]) -> Mapping[str, Any]:
     except yaml.YAMLError as exc:
         raise ValueError(f"add-on {addon.get('addonName', '?')} configurationValues unreadable: {exc}") from None
     return values if isinstance(values, Mapping) else {}
-
-
-def check_coredns_addon(addon: Mapping[str, Any] | None, profiles: list[Mapping[str, Any]]) -> Iterator[Finding]:
-    """FG023: computeType Fargate with no ACTIVE profile selecting CoreDNS pods."""
-    if not addon or str(addon_configuration(addon).get("computeType", "")).lower() != "fargate":
-        return
-    if match_profile("kube-system", COREDNS_POD_LABELS, profiles) is not None:
-        return
-    pending = matching_profiles("kube-system", COREDNS_POD_LABELS, profiles, active_only=False)
-    states = ", ".join(f"{profile_name(p)} is {p.get('status')}" for p in pending)
-    evidence = 'configurationValues computeType: "Fargate"; ' + (states or "no matching profile")
-    yield finding("FG023", f"EKS add-on {addon.get('addonName', 'coredns')}", evidence)
 
 
 def check_pod_identity(

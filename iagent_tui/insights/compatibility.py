@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from .cluster_checks import (
-    check_coredns_addon,
     check_ingresses,
     check_load_balancer_services,
     check_pod_execution_roles,
@@ -61,7 +60,6 @@ def check_workloads(
     services: Iterable[Mapping[str, Any]] = (),
     ingresses: Iterable[Mapping[str, Any]] = (),
     pod_execution_roles: Iterable[Mapping[str, Any]] = (),
-    coredns_addon: Mapping[str, Any] | None = None,
     pod_identity_associations: Iterable[Mapping[str, Any]] = (),
     rates: RateCard | None = None,
     waste_threshold: float = DEFAULT_WASTE_THRESHOLD,
@@ -72,7 +70,6 @@ def check_workloads(
     (each with ``kind``); pods owned by a controller are skipped because their controller is
     checked. ``profiles``: EKS FargateProfile dicts; None skips the placement check (FG018).
     ``pod_execution_roles``: IAM Role dicts of the profiles' pod execution roles.
-    ``coredns_addon``: the EKS DescribeAddon ``addon`` dict for coredns, if installed.
     ``rates`` (default us-east-1) only weighs rounding waste (FG017)."""
     workloads = [w for w in workloads if not _is_controlled_pod(w)]
     profile_list = list(profiles) if profiles is not None else []
@@ -117,7 +114,6 @@ def check_workloads(
     findings += check_ingresses(ingresses, service_index, on_fargate)
     findings += check_load_balancer_services(service_list, on_fargate)
     findings += check_pod_execution_roles(pod_execution_roles)
-    findings += check_coredns_addon(coredns_addon, profile_list)
     findings += check_pod_identity(fargate_bound, pod_identity_associations)
     return sort_findings(findings)
 
@@ -142,4 +138,4 @@ def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: lis
         evidence = f"namespace {namespace}: {states}"
     else:
         evidence = f"namespace {namespace}, labels {dict(labels)}: no profile selector matches"
-    return finding("FG018", obj, evidence, namespace=namespace)
+    return finding("FG018", obj, evidence, namespace=namespace, action="add-namespace")

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..model import Ingress, Pod, Service
 from .cluster_checks import ALB_TARGET_TYPE, COREDNS_POD_LABELS, ingress_backend_services
-from .doctor_model import Context, Diagnosis, condition, describe_selectors, seconds
+from .doctor_model import Context, diagnosis, condition, describe_selectors, seconds
 from .profiles import match_profile, matching_profiles
 from .startup import parse_time
 
@@ -28,15 +28,15 @@ _CREDENTIAL_ERRORS = ("WebIdentityErr", "NoCredentialProviders", "no EC2 IMDS ro
 
 
 # -- DR020 / DR021: profiles ---------------------------------------------------------------------------
-def profile_problems(ctx: Context) -> Iterator[Diagnosis]:
+def profile_problems(ctx: Context) -> Iterator[Finding]:
     for p in ctx.snap.profiles:
         describe = f"aws eks describe-fargate-profile --cluster-name {ctx.cluster} --fargate-profile-name {p.name}"
         if p.status.endswith("_FAILED"):
             issues = [f"health issue {i.code}: {i.message}" + (f" ({', '.join(i.resource_ids)})" if i.resource_ids else "")
                       for i in p.health_issues]
             hints = tuple(dict.fromkeys(_ISSUE_HINTS[i.code] for i in p.health_issues if i.code in _ISSUE_HINTS))
-            yield Diagnosis(
-                "DR020", "error", f"Fargate profile {p.status}", f"Fargate profile {p.name}",
+            yield diagnosis(
+                "DR020", "error", f"Fargate profile {p.status}", f"FargateProfile/{p.name}",
                 (f"status {p.status}", *(issues or ["no health issues reported"])),
                 "A failed profile places no pods; profiles cannot be changed, only replaced.",
                 (f"{describe} --query fargateProfile.health", *hints,
@@ -47,8 +47,8 @@ def profile_problems(ctx: Context) -> Iterator[Diagnosis]:
             since = p.created_at if p.status == "CREATING" else p.status_since
             if since is None or (ctx.now - since).total_seconds() < ctx.stuck_profile_seconds:
                 continue
-            yield Diagnosis(
-                "DR021", "warning", f"Fargate profile stuck {p.status}", f"Fargate profile {p.name}",
+            yield diagnosis(
+                "DR021", "warning", f"Fargate profile stuck {p.status}", f"FargateProfile/{p.name}",
                 (f"status {p.status} for {seconds((ctx.now - since).total_seconds())} "
                  f"({'since createdAt' if p.status == 'CREATING' else 'since first seen'})",
                  f"selectors: {describe_selectors(p)}"),
@@ -59,16 +59,16 @@ def profile_problems(ctx: Context) -> Iterator[Diagnosis]:
                  "If it does not finish, open an AWS support case with the profile ARN " + (p.arn or "")))
 
 
-# -- DR030 / DR031 / DR032: CoreDNS -------------------------------------------------------------------------
-def coredns_addon(ctx: Context) -> Iterator[Diagnosis]:
+# -- DR030 / FG023 / DR032: CoreDNS -------------------------------------------------------------------------
+def coredns_addon(ctx: Context) -> Iterator[Finding]:
     addon = ctx.snap.addon("coredns")
     if addon is None:
         return
     pods = ctx.snap.coredns_pods()
     placement = ", ".join(f"{p.name} on {p.compute_type or 'no node'}{'' if p.ready else ' (not Ready)'}" for p in pods) or "none"
     if addon.status in FAILED_ADDON_STATES:
-        yield Diagnosis(
-            "DR030", "error", f"CoreDNS add-on {addon.status}", "EKS add-on coredns",
+        yield diagnosis(
+            "DR030", "error", f"CoreDNS add-on {addon.status}", "Addon/coredns",
             (f"status {addon.status}", *(f"health issue {i.code}: {i.message}" for i in addon.health_issues),
              f"computeType: {addon.compute_type or 'EC2 (default)'}", f"CoreDNS pods: {placement}"),
             "The add-on's pods are not all running; name resolution for every workload depends on them.",
@@ -85,8 +85,8 @@ def coredns_addon(ctx: Context) -> Iterator[Diagnosis]:
     else:
         steps = (ctx.create_profile_command("coredns", "kube-system", {"k8s-app": "kube-dns"}),
                  ctx.wait_profile_command("coredns"), "kubectl rollout restart -n kube-system deployment coredns")
-    yield Diagnosis(
-        "DR031", "error", "CoreDNS set to Fargate but no profile selects it", "EKS add-on coredns",
+    yield diagnosis(
+        "FG023", "error", "CoreDNS set to Fargate but no profile selects it", "Addon/coredns",
         ('configurationValues computeType: "Fargate"',
          "profiles selecting kube-system k8s-app=kube-dns: "
          + (", ".join(f"{p['fargateProfileName']} ({p['status']})" for p in waiting) or "none"),
@@ -96,7 +96,7 @@ def coredns_addon(ctx: Context) -> Iterator[Diagnosis]:
         steps)
 
 
-def coredns_pods(ctx: Context) -> Iterator[Diagnosis]:
+def coredns_pods(ctx: Context) -> Iterator[Finding]:
     pods = [p for p in ctx.snap.coredns_pods() if p.phase != "Succeeded"]
     wanted = next((w.replicas for w in ctx.snap.workloads if (w.kind, w.namespace, w.name) == ("Deployment", "kube-system", "coredns")), None)
     ready = [p for p in pods if p.ready]
@@ -110,10 +110,10 @@ def coredns_pods(ctx: Context) -> Iterator[Diagnosis]:
             scheduled = condition(p.raw, "PodScheduled")
             detail = f" ({scheduled.get('reason')}: {scheduled.get('message', '')})" if scheduled.get("status") == "False" else ""
             evidence.append(f"pod {p.name}: {p.reason} on {p.node or 'no node'}{detail}")
-    yield Diagnosis(
+    yield diagnosis(
         "DR032", "error" if not ready else "warning",
         "DNS is down: no CoreDNS pod is Ready" if not ready else "CoreDNS degraded: not every pod is Ready",
-        "Deployment kube-system/coredns", tuple(evidence),
+        "Deployment/kube-system/coredns", tuple(evidence),
         "Every pod resolves names through CoreDNS; with none Ready, service names stop resolving cluster-wide."
         if not ready else "Fewer CoreDNS replicas carry all DNS traffic; one more failure takes DNS down.",
         ("kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide",
@@ -121,7 +121,7 @@ def coredns_pods(ctx: Context) -> Iterator[Diagnosis]:
          "kubectl logs -n kube-system -l k8s-app=kube-dns --tail=50"))
 
 
-# -- DR040 / DR041: the ALB path -----------------------------------------------------------------------------
+# -- DR040 / FG019: the ALB path -----------------------------------------------------------------------------
 def _selects(service: Service, pod: Pod) -> bool:
     selector = (service.raw.get("spec") or {}).get("selector") or {}
     return bool(selector) and pod.namespace == service.namespace and all(pod.labels.get(k) == v for k, v in selector.items())
@@ -160,23 +160,24 @@ def _install_steps(ctx: Context) -> tuple[str, ...]:
             f"kubectl get deployment -n {LBC_NAMESPACE} {LBC_NAME}")
 
 
-def ingress_problems(ctx: Context) -> Iterator[Diagnosis]:
+def ingress_problems(ctx: Context) -> Iterator[Finding]:
     deployment, controller_pods = _controller(ctx)
     for ing in ctx.snap.ingresses:
         if ing.class_name not in ("alb", ""):
             continue  # another controller's ingress
-        obj, where = f"Ingress {ing.namespace}/{ing.name}", f"-n {ing.namespace}"
+        obj, where = f"Ingress/{ing.namespace}/{ing.name}", f"-n {ing.namespace}"
         backends = _backend_pods(ctx, ing)
         on_fargate = [p for p in backends if p.compute_type == "fargate"]
         target_type = _service_target_type(ctx, ing)
         if ing.class_name == "alb" and target_type != "ip" and on_fargate:
-            yield Diagnosis(
-                "DR041", "error", "ALB would register nodes, but the pods run on Fargate", obj,
+            yield diagnosis(
+                "FG019", "error", "ALB would register nodes, but the pods run on Fargate", obj,
                 (f"{ALB_TARGET_TYPE}: {target_type}" + (" (unset: the controller's default)" if target_type == "instance" else ""),
                  f"backend pods on Fargate: {', '.join(p.name for p in on_fargate)}"),
                 "Instance targets register nodes and the controller skips Fargate nodes, so the target group stays "
                 "empty and the ALB answers 503.",
-                (f"kubectl annotate ingress {ing.name} {where} {ALB_TARGET_TYPE}=ip --overwrite",), ing.namespace)
+                (f"kubectl annotate ingress {ing.name} {where} {ALB_TARGET_TYPE}=ip --overwrite",), ing.namespace,
+                category="broken")  # the same fault FG019 flags in the spec, failing now
         if ing.hostname:
             continue
         events = [e for e in ctx.snap.events if e.kind == "Ingress" and e.namespace == ing.namespace
@@ -220,7 +221,7 @@ def ingress_problems(ctx: Context) -> Iterator[Diagnosis]:
                 continue  # an ALB takes 2-3 minutes to appear; nothing to say yet
             cause, why = "no address and no controller event", "The controller is ready but has not published an address."
             steps = (f"kubectl describe ingress {ing.name} {where}", f"kubectl logs -n {LBC_NAMESPACE} deployment/{LBC_NAME}")
-        yield Diagnosis("DR040", "error", f"ALB not created: {cause}", obj, tuple(evidence), why, steps, ing.namespace)
+        yield diagnosis("DR040", "error", f"ALB not created: {cause}", obj, tuple(evidence), why, steps, ing.namespace)
 
 
 def _pod_state(ctx: Context, key: str | None) -> tuple[Pod | None, str]:
@@ -233,7 +234,7 @@ def _pod_state(ctx: Context, key: str | None) -> tuple[Pod | None, str]:
     return pod, f"pod {key}: {pod.reason}, Ready={pod.ready}"
 
 
-def target_problems(ctx: Context) -> Iterator[Diagnosis]:
+def target_problems(ctx: Context) -> Iterator[Finding]:
     """DR050: targets not healthy, with the pod behind each and its readiness."""
     for tg in ctx.snap.target_groups:
         healthy = sum(t.state == "healthy" for t in tg.targets)
@@ -249,9 +250,9 @@ def target_problems(ctx: Context) -> Iterator[Diagnosis]:
                 continue  # deregistration after the pod went away: the normal end of a target
             severity = "error" if (t.state == "unhealthy" and healthy == 0) else "warning"
             namespace = t.pod.partition("/")[0] if t.pod else ""
-            yield Diagnosis(
+            yield diagnosis(
                 "DR050", severity, f"ALB target {t.state}" + (" (no healthy target left)" if healthy == 0 else ""),
-                f"Target group {tg.name}",
+                f"TargetGroup/{tg.name}",
                 (f"target {t.id}:{t.port} {t.state}" + (f" ({t.reason}: {t.description})" if t.reason else ""), pod_text,
                  f"{healthy} of {len(tg.targets)} targets healthy"),
                 "The load balancer sends traffic only to healthy targets (or to all of them when none is healthy). "
@@ -265,14 +266,14 @@ def target_problems(ctx: Context) -> Iterator[Diagnosis]:
 
 
 # -- DR080: nodes ------------------------------------------------------------------------------------------
-def nodes_not_ready(ctx: Context) -> Iterator[Diagnosis]:
+def nodes_not_ready(ctx: Context) -> Iterator[Finding]:
     for node in ctx.snap.nodes:
         if node.ready:
             continue
         pods = [p for p in ctx.snap.pods if p.node == node.name]
         fargate = node.compute_type == "fargate"
-        yield Diagnosis(
-            "DR080", "error", f"{'Fargate' if fargate else 'EC2'} node NotReady", f"Node {node.name}",
+        yield diagnosis(
+            "DR080", "error", f"{'Fargate' if fargate else 'EC2'} node NotReady", f"Node/{node.name}",
             ("condition Ready is not True", f"pods on it: {', '.join(p.key for p in pods) or 'none'}"),
             "A Fargate node carries exactly one pod; when it is NotReady, that pod is lost until it is recreated."
             if fargate else "Pods on a NotReady node are evicted after the toleration period and need room elsewhere.",

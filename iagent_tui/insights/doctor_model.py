@@ -1,4 +1,4 @@
-"""The doctor's vocabulary: a Diagnosis, and the context every rule reads (one Snapshot plus what
+"""The running-state rules' vocabulary: ``diagnosis()`` (a Finding), and the context every rule reads (one Snapshot plus what
 is derived from it once: profiles as EKS dicts, pod events, the cluster's name for commands).
 
 Kept apart from the rules so rule modules and ``doctor.py`` import it without a cycle.
@@ -10,40 +10,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 from ..model import Event, FargateProfile, Pod, Snapshot
+from .codes import CODES
+from .finding import SEVERITY_RANK, Category, Finding, Severity
 
-Severity = Literal["error", "warning", "info"]
-SEVERITY_RANK: dict[str, int] = {"error": 0, "warning": 1, "info": 2}
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """One thing wrong right now, with what was read to conclude it and what to do next.
-
-    ``code`` is stable (DR0xx, see doctor.py); ``namespace`` is "" for cluster-wide diagnoses, which
-    ``--namespace`` keeps because they affect every namespace (DNS, profiles, data sources)."""
-
-    code: str
-    severity: Severity
-    title: str
-    object: str  # "Pod prod/netdebug", "Fargate profile fp-prod", "EKS add-on coredns"
-    evidence: tuple[str, ...]  # the events, conditions and fields read, as found
-    explanation: str
-    next_steps: tuple[str, ...]  # commands to run or changes to make, in order
-    namespace: str = ""
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITY_RANK:
-            raise ValueError(f"severity must be error, warning or info, got {self.severity!r}")
-        if not self.next_steps:
-            raise ValueError(f"{self.code} on {self.object}: a diagnosis needs at least one next step")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "severity": self.severity, "title": self.title, "object": self.object,
-                "namespace": self.namespace or None, "evidence": list(self.evidence),
-                "explanation": self.explanation, "next_steps": list(self.next_steps)}
+def diagnosis(code: str, severity: Severity, title: str, obj: str, evidence: tuple[str, ...], explanation: str,
+              next_steps: tuple[str, ...], namespace: str = "", *, action: str = "",
+              category: Category | None = None) -> Finding:
+    """A running-state finding (DR0xx, or an FG code the running state confirms), its category from
+    the code table. ``namespace`` is "" for cluster-wide findings, which ``--namespace`` keeps
+    because they affect every namespace (DNS, profiles, data sources)."""
+    return Finding(code, severity, category or CODES[code].category, obj, title, explanation, tuple(evidence),
+                   tuple(next_steps), action, namespace)
 
 
 @dataclass(frozen=True)
@@ -143,7 +123,7 @@ def edit_command(pod: Pod) -> str:
 
 
 def owner_label(pod: Pod) -> str:
-    return f"{pod.owner_kind} {pod.namespace}/{pod.owner_name}" if pod.owner_kind else f"Pod {pod.key}"
+    return f"{pod.owner_kind}/{pod.namespace}/{pod.owner_name}" if pod.owner_kind else f"Pod/{pod.key}"
 
 
 def condition(raw: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
@@ -164,4 +144,4 @@ def unique(items: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-__all__ = ["Context", "Diagnosis", "NotEvaluated", "SEVERITY_RANK", "Severity"]
+__all__ = ["Context", "NotEvaluated", "SEVERITY_RANK", "Severity", "diagnosis"]

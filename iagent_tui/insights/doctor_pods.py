@@ -13,7 +13,7 @@ from typing import Any
 
 from ..model import COREDNS_LABEL, Pod
 from .cluster_checks import trusted_services
-from .doctor_model import Context, Diagnosis, condition, describe_selectors, edit_command, owner_label, restart_command, seconds
+from .doctor_model import Context, diagnosis, condition, describe_selectors, edit_command, owner_label, restart_command, seconds
 from .profiles import COMPUTE_TYPE_ANNOTATION, match_profile, matching_profiles
 from .rejection import (
     MESSAGE_PREFIX,
@@ -86,7 +86,7 @@ def offending_fields(spec: Mapping[str, Any], message: str = "") -> list[str]:
     return fields
 
 
-def pending_rejected(ctx: Context) -> Iterator[Diagnosis]:
+def pending_rejected(ctx: Context) -> Iterator[Finding]:
     """DR011: Pod not supported on Fargate / POD_CPU_MEM_EXCEEDS_MAX_FARGATE_SIZE."""
     for pod in filter(_unscheduled, ctx.snap.pods):
         messages = _scheduling_messages(ctx, pod)
@@ -102,7 +102,7 @@ def pending_rejected(ctx: Context) -> Iterator[Diagnosis]:
                           "exceed Fargate's largest size, 16 vCPU / 120 GB")
         evidence = [line for line, _ in messages if line] + [f"offending field {f}" for f in fields]
         fix = "; ".join(fields) or refusal.removeprefix(MESSAGE_PREFIX)
-        yield Diagnosis(
+        yield diagnosis(
             "DR011", "error", "fargate-scheduler refuses the pod", owner_label(pod), (f"pod {pod.name}", *evidence),
             "A Fargate profile selects this pod, so it went to fargate-scheduler, which refused its spec. "
             "It stays Pending: no other scheduler takes it.",
@@ -114,7 +114,7 @@ def pending_rejected(ctx: Context) -> Iterator[Diagnosis]:
 
 
 # -- DR010 / DR016: nobody schedules it --------------------------------------------------------------
-def pending_unplaced(ctx: Context) -> Iterator[Diagnosis]:
+def pending_unplaced(ctx: Context) -> Iterator[Finding]:
     """DR010: Pending with the default-scheduler and no ACTIVE profile selecting it.
     DR016: an ACTIVE profile selects it now, but the pod was created before (matching is at creation)."""
     for pod in filter(_unscheduled, ctx.snap.pods):
@@ -129,7 +129,7 @@ def pending_unplaced(ctx: Context) -> Iterator[Diagnosis]:
         active = match_profile(pod.namespace, labels, ctx.profile_dicts, annotations=annotations)
         if active is not None:
             name = active["fargateProfileName"]
-            yield Diagnosis(
+            yield diagnosis(
                 "DR016", "error", "Pending pod predates the profile that selects it", owner_label(pod),
                 (*evidence, f"Fargate profile {name} (ACTIVE) selects namespace {pod.namespace} now"),
                 "Profiles are matched when a pod is created; this pod was created before an ACTIVE profile "
@@ -153,7 +153,7 @@ def pending_unplaced(ctx: Context) -> Iterator[Diagnosis]:
                      ctx.wait_profile_command(f"fp-{pod.namespace}"), restart_command(pod))
             why = (f"No Fargate profile selects namespace {pod.namespace} with these labels, so the pod stays with "
                    "the default-scheduler, which finds no EC2 node for it.")
-        yield Diagnosis("DR010", "error", "Pending: no ACTIVE Fargate profile selects the pod", owner_label(pod),
+        yield diagnosis("DR010", "error", "Pending: no ACTIVE Fargate profile selects the pod", owner_label(pod),
                         tuple(evidence), why, steps, pod.namespace)
 
 
@@ -172,7 +172,7 @@ def _role_evidence(ctx: Context, role_arn: str) -> list[str]:
     return [f"role {role.get('RoleName')} trusts {FARGATE_PODS_PRINCIPAL}"]
 
 
-def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
+def pending_launch_failures(ctx: Context) -> Iterator[Finding]:
     """DR012 Misconfigured Fargate Profile, DR013 Pod provisioning timed out, DR014 other launch
     refusals (quota, blocked account, unsupported zone)."""
     for pod in filter(_unscheduled, ctx.snap.pods):
@@ -187,8 +187,8 @@ def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
             profile = ctx.snap.profile(name)
             role = profile.pod_execution_role_arn if profile else ""
             role_name = role.rsplit("/", 1)[-1] if role else "<role>"
-            yield Diagnosis(
-                "DR012", "error", "Fargate profile blocked for new launches: pod execution role", f"Fargate profile {name}",
+            yield diagnosis(
+                "DR012", "error", "Fargate profile blocked for new launches: pod execution role", f"FargateProfile/{name}",
                 (line, f"pending pod {pod.key}", *_role_evidence(ctx, role)),
                 "EKS checks the profile's pod execution role at every launch: it must exist, trust "
                 f"{FARGATE_PODS_PRINCIPAL} for this cluster's profiles, carry AmazonEKSFargatePodExecutionRolePolicy and "
@@ -201,7 +201,7 @@ def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
                  f"aws eks list-access-entries --cluster-name {ctx.cluster}  # the role needs a FARGATE_LINUX entry (or its aws-auth mapping)",
                  restart_command(pod)))
         elif message.startswith(PROVISIONING_TIMEOUT):
-            yield Diagnosis(
+            yield diagnosis(
                 "DR013", "warning", "Fargate provisioning timed out (retrying)", owner_label(pod), (f"pod {pod.name}", line),
                 "Fargate could not provision the pod in time and retries on its own; repeated timeouts usually mean "
                 "the image cannot be pulled from the profile's private subnets (no NAT gateway or VPC endpoints) or "
@@ -212,7 +212,7 @@ def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
                  f"kubectl get events -n {pod.namespace} --field-selector involvedObject.name={pod.name}"),
                 pod.namespace)
         elif "fargate-scheduler" in line:
-            yield Diagnosis(
+            yield diagnosis(
                 "DR014", "error", "Fargate refuses to launch the pod", owner_label(pod), (f"pod {pod.name}", line),
                 "fargate-scheduler accepted the spec but AWS will not launch it: " + message,
                 ("Fargate pod quota: aws service-quotas get-service-quota --service-code fargate --quota-code L-3032A538"
@@ -225,7 +225,7 @@ def pending_launch_failures(ctx: Context) -> Iterator[Diagnosis]:
 
 
 # -- DR070 / DR071: containers that do not stay up -------------------------------------------------------
-def container_failures(ctx: Context) -> Iterator[Diagnosis]:
+def container_failures(ctx: Context) -> Iterator[Finding]:
     for pod in ctx.snap.pods:
         status = pod.raw.get("status") or {}
         for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
@@ -238,7 +238,7 @@ def container_failures(ctx: Context) -> Iterator[Diagnosis]:
                 if last:
                     evidence.append(f"last exit: {last.get('reason', '?')} (exit code {last.get('exitCode', '?')})")
                 oom = last.get("reason") == "OOMKilled"
-                yield Diagnosis(
+                yield diagnosis(
                     "DR070", "error", "Container crash-looping", owner_label(pod), tuple(evidence),
                     "The container keeps exiting and the kubelet backs off restarting it."
                     + (" It was killed for memory: on Fargate the pod gets only the size its requests round up to."
@@ -248,7 +248,7 @@ def container_failures(ctx: Context) -> Iterator[Diagnosis]:
                      *((f"Raise the memory request (equal to the limit) in: {edit_command(pod)}",) if oom else ())),
                     pod.namespace)
             elif reason in IMAGE_PULL_REASONS:
-                yield Diagnosis(
+                yield diagnosis(
                     "DR071", "error", "Image cannot be pulled", owner_label(pod),
                     (*evidence, f"image: {cs.get('image', '?')}"),
                     "The kubelet cannot pull the image. On Fargate every pod pulls from scratch from the profile's "
@@ -271,7 +271,7 @@ _PHASE_FIX = {
 }
 
 
-def slow_starts(ctx: Context) -> Iterator[Diagnosis]:
+def slow_starts(ctx: Context) -> Iterator[Finding]:
     """DR060: Fargate pods slower than the start target, per workload, with the dominant phase."""
     by_owner: dict[str, list[tuple[float, Pod, Any]]] = {}
     for pod in ctx.snap.fargate_pods():
@@ -285,7 +285,7 @@ def slow_starts(ctx: Context) -> Iterator[Diagnosis]:
         known = {k: v for k, v in parts.items() if v is not None}
         dominant = max(known, key=lambda k: known[k]) if known else ""
         breakdown = ", ".join(f"{k} {seconds(v)}" for k, v in known.items())
-        yield Diagnosis(
+        yield diagnosis(
             "DR060", "warning", f"Slow pod start: {seconds(total)} (target {seconds(ctx.start_target_seconds)})", owner,
             (f"{len(slow)} pod(s) over target; slowest {pod.name}: created to Ready {seconds(total)}"
              + (f" ({breakdown})" if breakdown else ""),),
@@ -295,44 +295,14 @@ def slow_starts(ctx: Context) -> Iterator[Diagnosis]:
             pod.namespace)
 
 
-# -- DR015: Fargate-ready pods left on EC2 -----------------------------------------------------------------
-def left_on_ec2(ctx: Context) -> Iterator[Diagnosis]:
-    """DR015: once the cluster has ACTIVE profiles, pods that Fargate would admit but no profile
-    selects keep needing EC2 nodes; they go Pending when the node group is scaled down. Pods that
-    cannot run on Fargate (or whose claims cannot be read here) are left alone: EC2 is their place."""
-    if not any(p.status == "ACTIVE" for p in ctx.snap.profiles):
-        return
-    key, value = COREDNS_LABEL
-    stranded: dict[str, list[Pod]] = {}
-    for pod in ctx.snap.pods:
-        spec = pod.raw.get("spec") or {}
-        annotations = (pod.raw.get("metadata") or {}).get("annotations") or {}
-        if (pod.compute_type != "ec2" or pod.owner_kind == "DaemonSet" or pod.labels.get(key) == value
-                or annotations.get(COMPUTE_TYPE_ANNOTATION) == "ec2" or fargate_rejection_reasons(spec)):
-            continue
-        if match_profile(pod.namespace, dict(pod.labels), ctx.profile_dicts) is None:
-            stranded.setdefault(pod.namespace, []).append(pod)
-    for namespace, pods in sorted(stranded.items()):
-        owners = sorted({owner_label(p) for p in pods})
-        restarts = sorted({restart_command(p) for p in pods})
-        yield Diagnosis(
-            "DR015", "warning", f"Namespace {namespace} has no Fargate profile: its pods stay on EC2",
-            f"Namespace {namespace}",
-            (f"{len(pods)} pod(s) on EC2 nodes that Fargate would admit: " + ", ".join(owners),
-             f"Fargate profiles: {'; '.join(f'{p.name} ({describe_selectors(p)})' for p in ctx.snap.profiles)}"),
-            "No ACTIVE profile selects these pods, so they need the EC2 node group; when it is scaled down they go Pending.",
-            (ctx.create_profile_command(f"fp-{namespace}", namespace), ctx.wait_profile_command(f"fp-{namespace}"), *restarts),
-            namespace)
-
-
 # -- DR090: logging ------------------------------------------------------------------------------------------
-def logging_disabled(ctx: Context) -> Iterator[Diagnosis]:
+def logging_disabled(ctx: Context) -> Iterator[Finding]:
     events = [e for e in ctx.snap.events if e.reason == "LoggingDisabled"]
     if not events:
         return
     pods = sorted({f"{e.namespace}/{e.name}" for e in events})
-    yield Diagnosis(
-        "DR090", "info", "Fargate pod logs go nowhere", "ConfigMap aws-observability/aws-logging",
+    yield diagnosis(
+        "DR090", "info", "Fargate pod logs go nowhere", "ConfigMap/aws-observability/aws-logging",
         (f"event Warning LoggingDisabled on {len(pods)} pod(s), e.g. {pods[0]}: {events[0].message}",),
         "Fargate ships container logs only when the aws-logging ConfigMap exists; pods started without it keep "
         "logging disabled until they are recreated.",

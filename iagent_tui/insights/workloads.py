@@ -21,7 +21,7 @@ class WorkloadRef:
     name: str
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.namespace}/{self.name}"
+        return f"{self.kind}/{self.namespace}/{self.name}"
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -55,7 +55,7 @@ def test_clean_deployment_has_no_findings():
 def test_pod_spec_checks(spec, code):
     findings = check_workloads([deployment(**spec)], profiles=PROFILES)
     assert code in codes(findings)
-    assert all(f.object == "Deployment prod/api" for f in findings)
+    assert all(f.object == "Deployment/prod/api" for f in findings)
 
 
 @pytest.mark.parametrize(
@@ -72,7 +72,7 @@ def test_pod_spec_checks(spec, code):
 def test_container_checks(container, code, severity):
     finding = only(check_workloads([deployment(container=container)], profiles=PROFILES), code)
     assert finding.severity == severity
-    assert "container app" in finding.evidence or code == "FG009" or code == "FG002"
+    assert "container app" in finding.evidence[0] or code == "FG009" or code == "FG002"
 
 
 def test_fargate_compatible_node_constraints_pass():
@@ -108,7 +108,7 @@ def test_pvc_bound_to_efs_is_fine_and_to_ebs_is_not():
     assert check_workloads([efs], profiles=PROFILES, pvcs=pvcs, pvs=pvs) == []
     ebs = deployment(volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "ebs"}}])
     finding = only(check_workloads([ebs], profiles=PROFILES, pvcs=pvcs, pvs=pvs), "FG008")
-    assert "CSI Driver: ebs.csi.aws.com" in finding.evidence
+    assert "CSI Driver: ebs.csi.aws.com" in finding.evidence[0]
     # The same claim name in another namespace does not count.
     other_ns = deployment(namespace="prod2", volumes=[{"name": "d", "persistentVolumeClaim": {"claimName": "efs"}}])
     assert "FG008" in codes(check_workloads([other_ns], pvcs=pvcs, pvs=pvs))
@@ -135,32 +135,32 @@ def test_gpu_too_large_and_ephemeral_storage():
 def test_requests_differ_from_limits():
     spec = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "0.25Gi"}}
     finding = only(check_workloads([deployment(resources=spec)]), "FG015")
-    assert finding.evidence == "container app: cpu 250m != 500m"  # 256Mi == 0.25Gi exactly
+    assert finding.evidence[0] == "container app: cpu 250m != 500m"  # 256Mi == 0.25Gi exactly
 
 
 def test_no_requests():
     finding = only(check_workloads([deployment(resources={})]), "FG016")
-    assert "no cpu or memory request" in finding.evidence
+    assert "no cpu or memory request" in finding.evidence[0]
 
 
 def test_unparseable_quantity_is_an_error_not_a_crash():
     finding = only(check_workloads([deployment(resources={"requests": {"cpu": "lots"}})]), "FG026")
-    assert "lots" in finding.evidence
+    assert "lots" in finding.evidence[0]
 
 
 def test_rounding_waste_threshold():
     # 1 vCPU + 8 GiB pays for 2 vCPU 9 GB: far above 25 % waste.
     wasteful = {"requests": {"cpu": "1", "memory": "8Gi"}, "limits": {"cpu": "1", "memory": "8Gi"}}
     finding = only(check_workloads([deployment(resources=wasteful)]), "FG017")
-    assert finding.severity == "info" and "2vCPU 9GB" in finding.evidence
+    assert finding.severity == "info" and "2vCPU 9GB" in finding.evidence[0]
     assert "FG017" not in codes(check_workloads([deployment(resources=wasteful)], waste_threshold=0.9))
 
 
 def test_unplaced_workload_and_inactive_profile():
     findings = check_workloads([deployment(namespace="default"), deployment(namespace="staging")], profiles=PROFILES)
     unplaced = {f.object: f for f in findings if f.code == "FG018"}
-    assert set(unplaced) == {"Deployment default/api", "Deployment staging/api"}
-    assert "fp-staging is CREATING" in unplaced["Deployment staging/api"].evidence
+    assert set(unplaced) == {"Deployment/default/api", "Deployment/staging/api"}
+    assert "fp-staging is CREATING" in unplaced["Deployment/staging/api"].evidence[0]
     assert check_workloads([deployment(namespace="default")]) == []  # no profiles given: not evaluated
 
 
@@ -198,7 +198,7 @@ def ingress(annotations=None, backend="api", class_name="alb", namespace="prod")
 
 def test_ingress_without_ip_target_type():
     finding = only(check_workloads([deployment()], profiles=PROFILES, services=[service()], ingresses=[ingress()]), "FG019")
-    assert finding.severity == "error" and finding.object == "Ingress prod/web"
+    assert finding.severity == "error" and finding.object == "Ingress/prod/web"
     ok = ingress({"alb.ingress.kubernetes.io/target-type": "ip"})
     assert check_workloads([deployment()], profiles=PROFILES, services=[service()], ingresses=[ok]) == []
     svc_override = service(annotations={"alb.ingress.kubernetes.io/target-type": "ip"})
@@ -254,19 +254,6 @@ def test_pod_execution_role_correct_principal():
     assert codes(check_workloads([], pod_execution_roles=[role("eks-fargate-pods.amazonaws.com", condition=False)])) == ["FG022"]
 
 
-def test_coredns_addon_on_fargate_needs_a_kube_system_profile():
-    addon = {"addonName": "coredns", "configurationValues": '{"computeType": "Fargate"}'}
-    finding = only(check_workloads([], profiles=PROFILES, coredns_addon=addon), "FG023")
-    assert finding.severity == "error"
-    creating = [{"fargateProfileName": "coredns", "status": "CREATING",
-                 "selectors": [{"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}]}]
-    assert "coredns is CREATING" in only(check_workloads([], profiles=creating, coredns_addon=addon), "FG023").evidence
-    active = [{**creating[0], "status": "ACTIVE"}]
-    assert check_workloads([], profiles=active, coredns_addon=addon) == []
-    yaml_ec2 = {"addonName": "coredns", "configurationValues": "replicaCount: 2"}
-    assert check_workloads([], profiles=PROFILES, coredns_addon=yaml_ec2) == []
-
-
 def test_pod_identity_association_on_fargate_workload():
     associations = [{"namespace": "prod", "serviceAccount": "api-sa"}]
     wl = deployment(serviceAccountName="api-sa")
@@ -287,7 +274,7 @@ def test_findings_sorted_worst_first_and_counted():
 
 def test_finding_rejects_unknown_severity():
     with pytest.raises(ValueError):
-        Finding("FG999", "fatal", "x", "e", "m", "f")
+        Finding("FG999", "fatal", "blocker", "x", "t", "m", ("e",), ("f",))
 
 
 def test_workload_without_template_is_a_clear_error():
@@ -319,7 +306,7 @@ def test_eks_node_agents_are_not_migration_errors():
     by_object = {}
     for f in findings:
         by_object.setdefault(f.object, set()).add((f.code, f.severity))
-    assert by_object["DaemonSet kube-system/aws-node"] == {("FG027", "info")}
-    assert by_object["DaemonSet kube-system/kube-proxy"] == {("FG027", "info")}
+    assert by_object["DaemonSet/kube-system/aws-node"] == {("FG027", "info")}
+    assert by_object["DaemonSet/kube-system/kube-proxy"] == {("FG027", "info")}
     # a DaemonSet of the team's own (or outside kube-system) is still an error to act on
-    assert ("FG010", "error") in by_object["DaemonSet logging/fluent-bit"]
+    assert ("FG010", "error") in by_object["DaemonSet/logging/fluent-bit"]

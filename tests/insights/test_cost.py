@@ -86,12 +86,12 @@ def test_rollups_by_workload_namespace_and_profile():
     ]
     costs = [pod_hourly_cost(p, US) for p in pods]
     by_workload = {r.key: r for r in rollup(costs, US, "workload")}
-    assert set(by_workload) == {"Deployment prod/api", "StatefulSet prod/db", "Pod staging/loose", "Pod staging/huge"}
-    api = by_workload["Deployment prod/api"]
+    assert set(by_workload) == {"Deployment/prod/api", "StatefulSet/prod/db", "Pod/staging/loose", "Pod/staging/huge"}
+    api = by_workload["Deployment/prod/api"]
     assert (api.pods, api.provisioned_pods) == (2, 2)
     assert api.hourly == pytest.approx(2 * 0.0123425)
     assert api.monthly == pytest.approx(2 * 0.0123425 * 730)
-    assert by_workload["Pod staging/huge"].unpriced_pods == 1
+    assert by_workload["Pod/staging/huge"].unpriced_pods == 1
 
     by_namespace = rollup(costs, US, "namespace")
     assert [r.key for r in by_namespace] == ["prod", "staging"]  # prod: 0.0247 + 0.121 > staging: 0.121

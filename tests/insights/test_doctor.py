@@ -1,4 +1,4 @@
-"""Doctor rules on hand-built snapshots: each rule fires on the state DOMAIN.md describes (exact
+"""Running-state rules on hand-built snapshots, read through the one entry point (insights.assess): each rule fires on the state DOMAIN.md describes (exact
 event and condition texts), with its evidence and next step, and stays quiet on a healthy cluster.
 Objects are the Kubernetes/EKS JSON run through the service layer's own converters."""
 
@@ -10,7 +10,9 @@ from types import MappingProxyType
 
 import pytest
 
-from iagent_tui.insights.doctor import EXIT_ERRORS, EXIT_HEALTHY, EXIT_WARNINGS, Diagnosis, diagnose
+from iagent_tui.insights.assess import Assessor
+from iagent_tui.insights.doctor import EXIT_ERRORS, EXIT_HEALTHY, EXIT_WARNINGS
+from iagent_tui.insights.finding import Finding, worst_severity
 from iagent_tui.model import (
     Addon,
     ClusterInfo,
@@ -91,11 +93,26 @@ def snapshot(**parts) -> Snapshot:
                     connection=None, **parts)
 
 
+class RunningState:
+    """The running-state part of an Assessment (what is broken now), as these tests read it."""
+
+    def __init__(self, snap: Snapshot, namespace: str | None, start_target_seconds: float) -> None:
+        assessment = Assessor(start_target_seconds)(snap).for_namespace(namespace)
+        self.diagnoses = tuple(f for f in assessment.findings if f.code.startswith("DR") or f.category == "broken")
+        self.not_evaluated = assessment.not_evaluated
+        worst = worst_severity(self.diagnoses)
+        self.exit_code = EXIT_ERRORS if worst == "error" else EXIT_WARNINGS if worst == "warning" else EXIT_HEALTHY
+
+
+def diagnose(snap: Snapshot, namespace: str | None = None, start_target_seconds: float = 120.0) -> RunningState:
+    return RunningState(snap, namespace, start_target_seconds)
+
+
 def codes(report) -> list[str]:
     return [d.code for d in report.diagnoses]
 
 
-def only(report, code: str) -> Diagnosis:
+def only(report, code: str) -> Finding:
     found = [d for d in report.diagnoses if d.code == code]
     assert len(found) == 1, report.diagnoses
     return found[0]
@@ -119,7 +136,7 @@ def test_pending_without_profile_names_the_scheduler_message_and_the_profile_to_
                 conditions=unschedulable(UNTOLERATED))
     report = diagnose(snapshot(pods=(stuck,), events=(event("staging", stuck.name, "FailedScheduling", UNTOLERATED, "default-scheduler"),)))
     d = only(report, "DR010")
-    assert d.severity == "error" and d.object == "Deployment staging/api" and d.namespace == "staging"
+    assert d.severity == "error" and d.object == "Deployment/staging/api" and d.namespace == "staging"
     assert any(UNTOLERATED in e and "default-scheduler" in e for e in d.evidence)
     assert any("fp-default (ACTIVE: namespace=default)" in e for e in d.evidence)
     assert d.next_steps[0] == ("aws eks create-fargate-profile --cluster-name iagent-cluster --fargate-profile-name fp-staging "
@@ -132,7 +149,7 @@ def test_pending_with_a_creating_profile_says_wait_for_it():
     stuck = pod("staging", "api-7c9d8f-x1", phase="Pending", conditions=unschedulable("no nodes available to schedule pods"))
     snap = snapshot(pods=(stuck,), profiles=(profile("fp-prod", "prod"), profile("fp-staging", "staging", status="CREATING")))
     d = only(diagnose(snap), "DR010")
-    assert "fp-staging" in d.explanation and "CREATING" in d.explanation
+    assert "fp-staging" in d.message and "CREATING" in d.message
     assert d.next_steps[0] == "aws eks wait fargate-profile-active --cluster-name iagent-cluster --fargate-profile-name fp-staging"
 
 
@@ -155,7 +172,7 @@ def test_refused_by_fargate_scheduler_lists_offending_fields():
     report = diagnose(snapshot(pods=(bad,), events=(event("prod", "netdebug", "FailedScheduling", message, "fargate-scheduler"),)))
     assert codes(report) == ["DR011"]
     d = report.diagnoses[0]
-    assert d.object == "Pod prod/netdebug"
+    assert d.object == "Pod/prod/netdebug"
     assert "offending field spec.containers[netdebug].securityContext.privileged: true" in d.evidence
     assert any("fargate-scheduler" in e and message in e for e in d.evidence)
     assert "kubectl replace --force" in d.next_steps[0] and len(d.next_steps) == 2  # a bare pod: no controller recreates it
@@ -167,7 +184,7 @@ def test_too_large_pod_reports_its_requests():
                                        "POD_CPU_MEM_EXCEEDS_MAX_FARGATE_SIZE"),
               spec={"containers": [{"name": "t", "image": "x", "resources": {"requests": {"cpu": "20", "memory": "64Gi"}}}]})
     d = only(diagnose(snapshot(pods=(big,))), "DR011")
-    assert any("requests 20 vCPU / 65536 MiB" in e for e in d.evidence) and d.object == "StatefulSet prod/trainer"
+    assert any("requests 20 vCPU / 65536 MiB" in e for e in d.evidence) and d.object == "StatefulSet/prod/trainer"
 
 
 def test_misconfigured_profile_is_one_diagnosis_per_profile_with_the_role_trust():
@@ -179,7 +196,7 @@ def test_misconfigured_profile_is_one_diagnosis_per_profile_with_the_role_trust(
     snap = snapshot(pods=tuple(stuck), events=tuple(event("prod", p.name, "FailedScheduling", message, "fargate-scheduler") for p in stuck),
                     pod_execution_roles=({"RoleName": "AmazonEKSFargatePodExecutionRole", "Arn": ROLE, "AssumeRolePolicyDocument": wrong_trust},))
     d = only(diagnose(snap), "DR012")
-    assert d.object == "Fargate profile fp-prod"
+    assert d.object == "FargateProfile/fp-prod"
     assert {"pending pod prod/web-5d4f9c7b8-a", "pending pod prod/web-5d4f9c7b8-b"} <= set(d.evidence)
     assert any("trusts pods.eks.amazonaws.com, not eks-fargate-pods.amazonaws.com" in e for e in d.evidence)
     assert any("attach-role-policy" in s and "AmazonEKSFargatePodExecutionRolePolicy" in s for s in d.next_steps)
@@ -200,18 +217,17 @@ def test_quota_refusal_is_an_error():
     assert "quota" in d.next_steps[0]
 
 
-# -- pods left on EC2 -----------------------------------------------------------------------------------
-def test_fargate_ready_pods_on_ec2_without_profile_but_not_incompatible_ones():
-    ec2 = "ip-10-0-128-4.eu-central-1.compute.internal"
-    api = pod("staging", "api-7c9d8f-a", node=ec2, owner=("ReplicaSet", "api-7c9d8f"))
-    privileged = pod("legacy", "netdebug", node=ec2, owner=None,
-                     spec={"containers": [{"name": "n", "image": "x", "securityContext": {"privileged": True}}]})
-    agent = pod("kube-system", "aws-node-x", node=ec2, owner=("DaemonSet", "aws-node"))
-    d = only(diagnose(snapshot(pods=(api, privileged, agent), nodes=(node(ec2),))), "DR015")
-    assert d.object == "Namespace staging" and "Deployment staging/api" in d.evidence[0]
-    assert "--selectors namespace=staging" in d.next_steps[0]
-    # Before any profile exists nothing is "left behind": the migration has not started.
-    assert diagnose(snapshot(pods=(api,), nodes=(node(ec2),), profiles=())).diagnoses == ()
+# -- workloads no profile selects (FG018, formerly also DR015) ---------------------------------------------
+def test_workload_no_profile_selects_is_one_finding_with_the_commands_that_move_it():
+    api = workload_from_raw({"kind": "Deployment", "metadata": {"namespace": "staging", "name": "api"},
+                             "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "api"}},
+                                      "spec": {"containers": [{"name": "api", "image": "x"}]}}},
+                             "status": {"readyReplicas": 2}})
+    assessment = Assessor()(snapshot(workloads=(api,)))
+    found = [f for f in assessment.findings if f.code == "FG018"]
+    assert [(f.object, f.category, f.namespace, f.action) for f in found] == [
+        ("Deployment/staging/api", "advice", "staging", "add-namespace")]
+    assert "DR015" not in {f.code for f in assessment.findings}  # retired: merged into FG018
 
 
 # -- profiles -------------------------------------------------------------------------------------------
@@ -227,7 +243,7 @@ def test_profile_creating_too_long_is_stuck_but_a_young_one_is_not():
     old = profile("fp-a", "a", status="CREATING", created_at=NOW - timedelta(minutes=15))
     young = profile("fp-b", "b", status="CREATING", created_at=NOW - timedelta(minutes=2))
     d = only(diagnose(snapshot(profiles=(old, young))), "DR021")
-    assert d.object == "Fargate profile fp-a" and "15 min" in d.evidence[0]
+    assert d.object == "FargateProfile/fp-a" and "15 min" in d.evidence[0]
 
 
 # -- CoreDNS --------------------------------------------------------------------------------------------
@@ -242,13 +258,13 @@ def coredns_pod(name: str, node_name: str = "", ready: bool = True, phase: str =
 
 def test_coredns_on_fargate_without_kube_system_profile():
     pods = (coredns_pod("coredns-78d644f69d-a", "ip-10-0-1-1.ec2.internal"),)
-    d = only(diagnose(snapshot(addons=(coredns_addon(),), pods=pods)), "DR031")
+    d = only(diagnose(snapshot(addons=(coredns_addon(),), pods=pods)), "FG023")
     assert "profiles selecting kube-system k8s-app=kube-dns: none" in d.evidence
     assert d.next_steps[0].endswith("--selectors 'namespace=kube-system,labels={k8s-app=kube-dns}'")  # quoted against brace expansion
     assert d.next_steps[-1] == "kubectl rollout restart -n kube-system deployment coredns"
     with_profile = snapshot(addons=(coredns_addon(),), pods=pods,
                             profiles=(profile("coredns", "kube-system", labels={"k8s-app": "kube-dns"}),))
-    assert "DR031" not in codes(diagnose(with_profile))
+    assert "FG023" not in codes(diagnose(with_profile))
 
 
 def test_coredns_degraded_and_no_pod_ready_means_dns_down():
@@ -261,7 +277,7 @@ def test_coredns_degraded_and_no_pod_ready_means_dns_down():
     assert f"health issue InsufficientNumberOfReplicas: {message}" in only(report, "DR030").evidence
     dns = only(report, "DR032")
     assert dns.severity == "error" and dns.title.startswith("DNS is down") and dns.evidence[0] == "0 of 2 CoreDNS pods Ready"
-    assert only(report, "DR031").next_steps[0].startswith("aws eks wait fargate-profile-active")
+    assert only(report, "FG023").next_steps[0].startswith("aws eks wait fargate-profile-active")
 
 
 def test_one_coredns_pod_not_ready_is_a_warning():
@@ -296,9 +312,11 @@ def test_ingress_without_controller_and_with_instance_targets_on_fargate():
     assert missing.title == "ALB not created: load balancer controller not installed"
     assert "Deployment kube-system/aws-load-balancer-controller not found" in missing.evidence
     assert any(s.startswith("helm install aws-load-balancer-controller") for s in missing.next_steps)
-    instance = only(report, "DR041")
+    instance = only(report, "FG019")
     assert instance.evidence[0].startswith("alb.ingress.kubernetes.io/target-type: instance")
-    assert instance.next_steps == ("kubectl annotate ingress web -n default alb.ingress.kubernetes.io/target-type=ip --overwrite",)
+    # One finding for the spec (FG019) and the failure it causes now: broken wins, evidence from both.
+    assert instance.category == "broken" and instance.severity == "error"
+    assert instance.next_steps[0] == "kubectl annotate ingress web -n default alb.ingress.kubernetes.io/target-type=ip --overwrite"
     fixed = diagnose(snapshot(ingresses=(ingress({"alb.ingress.kubernetes.io/target-type": "ip"}, hostname="k8s-x.elb.amazonaws.com"),),
                               services=(WEB_SERVICE,), pods=(FARGATE_WEB,), workloads=(lbc(2),)))
     assert fixed.diagnoses == ()
@@ -346,8 +364,8 @@ def test_slow_start_names_the_dominant_phase():
     pulled = event("prod", slow.name, "Pulled", 'Successfully pulled image "api:1" in 2m20s (2m20s including waiting). '
                    "Image size: 912345678 bytes.", "kubelet", ago=created - 188)
     d = only(diagnose(snapshot(pods=(slow,), events=(pulled,))), "DR060")
-    assert d.object == "Deployment prod/api" and "image pull 2 min 20 s" in d.evidence[0] and "3 min 20 s" in d.title
-    assert "image pull" in d.explanation and "VPC endpoints" in d.next_steps[0]
+    assert d.object == "Deployment/prod/api" and "image pull 2 min 20 s" in d.evidence[0] and "3 min 20 s" in d.title
+    assert "image pull" in d.message and "VPC endpoints" in d.next_steps[0]
     assert "DR060" not in codes(diagnose(snapshot(pods=(slow,), events=(pulled,)), start_target_seconds=300))
     with pytest.raises(ValueError):
         diagnose(snapshot(), start_target_seconds=0)
@@ -397,12 +415,14 @@ def test_namespace_filter_keeps_cluster_wide_diagnoses():
     other = pod("prod", "worker-1", node="fargate-ip-3", ready=False, owner=None,
                 container_statuses=[{"name": "w", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}])
     snap = snapshot(pods=(stuck, other), addons=(coredns_addon(),))
-    assert codes(diagnose(snap)) == ["DR010", "DR031", "DR070"]  # worst first, then by code
-    assert codes(diagnose(snap, namespace="prod")) == ["DR031", "DR070"]
+    assert codes(diagnose(snap)) == ["DR010", "DR070", "FG023"]  # worst first, then by code
+    assert codes(diagnose(snap, namespace="prod")) == ["DR070", "FG023"]
 
 
-def test_diagnosis_rejects_unknown_severity_and_missing_next_step():
+def test_finding_rejects_unknown_severity_category_and_missing_next_step():
     with pytest.raises(ValueError, match="severity"):
-        Diagnosis("DR999", "fatal", "t", "o", (), "e", ("x",))
+        Finding("DR999", "fatal", "broken", "o", "t", "e", (), ("x",))
+    with pytest.raises(ValueError, match="category"):
+        Finding("DR999", "error", "bad", "o", "t", "e", (), ("x",))
     with pytest.raises(ValueError, match="next step"):
-        Diagnosis("DR999", "error", "t", "o", (), "e", ())
+        Finding("DR999", "error", "broken", "o", "t", "e", (), ())

@@ -19,7 +19,7 @@ def pod_owned_by(kind, name, labels=None):
 def test_deployment_recovered_from_replicaset_hash():
     pod = pod_owned_by("ReplicaSet", "api-7f9c6d5b4", {"pod-template-hash": "7f9c6d5b4"})
     assert workload_of(pod) == WorkloadRef("Deployment", "prod", "api")
-    assert str(workload_of(pod)) == "Deployment prod/api"
+    assert str(workload_of(pod)) == "Deployment/prod/api"
 
 
 def test_replicaset_without_template_hash_stays_a_replicaset():

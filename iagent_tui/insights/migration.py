@@ -1,8 +1,8 @@
 """Where the cluster stands in the brief's migration (BRIEF.md "Migration Strategy"), step by step,
 computed from one Snapshot: each step's state and the evidence behind it.
 
-Pure functions, no Textual: the walkthrough screen renders what ``migration_steps`` returns, the
-tests feed it fixed snapshots. A step is "done" only on evidence read from the cluster (never
+Pure functions, no Textual: ``assess`` puts what ``migration_steps`` returns in the Assessment,
+the walkthrough screen renders it, the tests feed it fixed snapshots. A step is "done" only on evidence read from the cluster (never
 because an action said it finished); "blocked" means its action cannot advance it as things are
 (a failed resource, an earlier step missing, errors to fix first) and the evidence says why.
 """
@@ -13,15 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from iagent_tui.insights.doctor import DoctorReport
-from iagent_tui.insights.profiles import wildcard_match
-from iagent_tui.insights.startup import nearest_rank
-from iagent_tui.model import FargateProfile, Pod, Snapshot
+from typing import TYPE_CHECKING
 
-from .derive import SEVERITY_ORDER, Derived
-from .format import Tone, duration
+from ..model import FargateProfile, Pod, Snapshot
+from .durations import duration
+from .finding import SEVERITY_RANK
+from .profiles import wildcard_match
+from .startup import nearest_rank
+
+if TYPE_CHECKING:
+    from .assess import Assessment
 
 State = Literal["done", "in progress", "to do", "blocked"]
+Tone = Literal["ok", "warn", "bad", "busy", "muted", ""]  # how alarming an evidence line is
 Line = tuple[str, Tone]
 
 STATE_TONES: dict[str, Tone] = {"done": "ok", "in progress": "busy", "to do": "", "blocked": "bad"}
@@ -73,21 +77,22 @@ def _selects(profile: FargateProfile, namespace: str) -> bool:
 
 
 # -- 1. inventory -------------------------------------------------------------------------------
-def inventory(snap: Snapshot, derived: Derived) -> Step:
+def inventory(snap: Snapshot, derived: "Assessment") -> Step:
     kinds: dict[str, int] = {}
     for w in snap.workloads:
         kinds[w.kind] = kinds.get(w.kind, 0) + 1
     namespaces = sorted({w.namespace for w in snap.workloads})
-    counts = {sev: sum(1 for f in derived.findings if f.severity == sev) for sev in SEVERITY_ORDER}
+    static = [f for f in derived.findings if f.category != "broken"]  # what the specs say; step 7 has the rest
+    counts = {sev: sum(1 for f in static if f.severity == sev) for sev in SEVERITY_RANK}
     evidence: list[Line] = [
         (f"{len(snap.workloads)} workloads (" + (", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none")
          + f") in {len(namespaces)} namespaces: " + (", ".join(namespaces) or "-"), ""),
         ("findings: " + counted(counts) + " (enter lists them)",
          "bad" if counts["error"] else "warn" if counts["warning"] else "ok"),
     ]
-    worst = sorted(derived.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 9), f.code, f.object))
+    worst = sorted(static, key=lambda f: (SEVERITY_RANK[f.severity], f.code, f.object))
     for f in [f for f in worst if f.severity == "error"][:MAX_LISTED]:
-        evidence.append((f"  {f.code} {f.object}: {f.message}", "bad"))
+        evidence.append((f"  {f.code} {f.object}: {f.title}", "bad"))
     if counts["error"]:
         evidence.append((f"{counts['error']} error finding(s): those workloads cannot move as they are "
                          "(they stay on EC2 or need the fix shown)", "muted"))
@@ -98,7 +103,7 @@ def inventory(snap: Snapshot, derived: Derived) -> Step:
 
 
 # -- 2. pod execution role and profiles ------------------------------------------------------------
-def profiles_step(snap: Snapshot, derived: Derived, planned: Sequence[str]) -> Step:
+def profiles_step(snap: Snapshot, derived: "Assessment", planned: Sequence[str]) -> Step:
     evidence: list[Line] = []
     roles = sorted({p.pod_execution_role_arn for p in snap.profiles if p.pod_execution_role_arn})
     trust_problems = [f for f in derived.findings if f.code in ("FG021", "FG022")]
@@ -107,7 +112,7 @@ def profiles_step(snap: Snapshot, derived: Derived, planned: Sequence[str]) -> S
     for arn in roles:
         evidence.append((f"pod execution role {arn.rsplit('/', 1)[-1]}", ""))
     for f in trust_problems:
-        evidence.append((f"  {f.code} {f.object}: {f.message}", "bad" if f.severity == "error" else "warn"))
+        evidence.append((f"  {f.code} {f.object}: {f.title}", "bad" if f.severity == "error" else "warn"))
     active, moving, failed = [], [], []
     for namespace in planned:
         mine = [p for p in snap.profiles if _selects(p, namespace)]
@@ -222,12 +227,12 @@ def _is_sample(pod: Pod) -> bool:
 
 def _owner_workload(pod: Pod) -> str:
     if pod.owner_kind == "ReplicaSet":
-        return f"Deployment {pod.namespace}/{pod.owner_name.rsplit('-', 1)[0]}"
-    return f"{pod.owner_kind} {pod.namespace}/{pod.owner_name}" if pod.owner_kind else f"Pod {pod.key}"
+        return f"Deployment/{pod.namespace}/{pod.owner_name.rsplit('-', 1)[0]}"
+    return f"{pod.owner_kind}/{pod.namespace}/{pod.owner_name}" if pod.owner_kind else f"Pod/{pod.key}"
 
 
-def move_step(snap: Snapshot, derived: Derived, planned: Sequence[str], profiles_ready: bool) -> Step:
-    unmovable = {f.object for f in derived.findings if f.severity == "error"}
+def move_step(snap: Snapshot, derived: "Assessment", planned: Sequence[str], profiles_ready: bool) -> Step:
+    unmovable = {f.object for f in derived.findings if f.severity == "error" and f.category == "blocker"}
     evidence: list[Line] = []
     waiting: list[str] = []  # namespaces with movable pods off Fargate
     started = slow = False
@@ -269,20 +274,21 @@ def move_step(snap: Snapshot, derived: Derived, planned: Sequence[str], profiles
 
 
 # -- 7. validate and monitor ---------------------------------------------------------------------
-def validate_step(report: DoctorReport, earlier_done: bool) -> Step:
-    counts = report.count()
-    errors = [d for d in report.diagnoses if d.severity == "error"]
-    evidence: list[Line] = [("doctor: " + counted(counts) + " (enter lists them)",
+def validate_step(derived: "Assessment", earlier_done: bool) -> Step:
+    broken = derived.by_category("broken")
+    counts = {sev: sum(1 for f in broken if f.severity == sev) for sev in SEVERITY_RANK}
+    errors = [f for f in broken if f.severity == "error"]
+    evidence: list[Line] = [("broken now: " + counted(counts) + " (enter lists them; iagent-tui doctor shows the same)",
                              "bad" if errors else "warn" if counts["warning"] else "ok")]
-    for d in errors[:MAX_LISTED]:
-        evidence.append((f"  {d.code} {d.object}: {d.title}", "bad"))
-    if report.not_evaluated:
-        evidence.append(("not evaluated: " + ", ".join(n.rule for n in report.not_evaluated), "warn"))
+    for f in errors[:MAX_LISTED]:
+        evidence.append((f"  {f.code} {f.object}: {f.title}", "bad"))
+    if derived.not_evaluated:
+        evidence.append(("not evaluated: " + ", ".join(n.rule for n in derived.not_evaluated), "warn"))
     state: State = "blocked" if errors else "done" if earlier_done else "to do"
     return Step(7, "validate", "Validate and monitor", state, tuple(evidence))
 
 
-def migration_steps(snap: Snapshot, derived: Derived, planned: Sequence[str], report: DoctorReport) -> list[Step]:
+def migration_steps(snap: Snapshot, derived: "Assessment", planned: Sequence[str]) -> list[Step]:
     first = inventory(snap, derived)
     profiles = profiles_step(snap, derived, planned)
     dns = coredns_step(snap)
@@ -290,7 +296,7 @@ def migration_steps(snap: Snapshot, derived: Derived, planned: Sequence[str], re
     smoke = smoke_step(snap, all(s.done for s in (profiles, dns, controller)))
     move = move_step(snap, derived, planned, profiles.done)
     steps = [first, profiles, dns, controller, smoke, move]
-    return steps + [validate_step(report, all(s.done for s in steps))]
+    return steps + [validate_step(derived, all(s.done for s in steps))]
 
 
 def current_step(steps: Sequence[Step]) -> Step | None:
