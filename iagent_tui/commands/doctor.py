@@ -67,7 +67,8 @@ def _finding_lines(f: dict[str, Any]) -> list[str]:
     lines.append("        next:")
     lines += [f"          {'$ ' if step.startswith(_COMMANDS) else '- '}{step}" for step in f["next_steps"]]
     if f["action"]:
-        lines.append(f"          $ iagent-tui {f['action']}   # does this for you, after showing its plan")
+        target = f" {f['namespace']}" if f["action"] == "add-namespace" and f["namespace"] else ""
+        lines.append(f"          $ iagent-tui {f['action']}{target}   # does this for you, after showing its plan")
     return lines
 
 

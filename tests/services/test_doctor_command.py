@@ -30,12 +30,12 @@ def run_doctor(args: list[str], env: dict[str, str]):
 
 
 def by_code(doc: dict, code: str) -> list[dict]:
-    return [d for d in doc["diagnoses"] if d["code"] == code]
+    return [d for d in doc["findings"] if d["code"] == code]
 
 
 def one(doc: dict, code: str, obj: str) -> dict:
     found = [d for d in by_code(doc, code) if d["object"] == obj]
-    assert len(found) == 1, json.dumps(doc["diagnoses"], indent=1)
+    assert len(found) == 1, json.dumps(doc["findings"], indent=1)
     return found[0]
 
 
@@ -51,7 +51,7 @@ def test_migrated_cluster_has_no_errors(tmp_path, monkeypatch):
         assert [d for d in doc["diagnoses"] if d["severity"] == "error"] == []
         assert doc["not_evaluated"] == [] and result.exit_code in (0, 1) and result.exit_code == doc["exit_code"]
 
-        # The facts behind "no DR031/DR032/DR015", read with the official clients.
+        # The facts behind "no FG023/DR032/DR015", read with the official clients.
         import boto3
         eks = boto3.client("eks", region_name=info.region, endpoint_url=info.aws_endpoint,
                            aws_access_key_id=info.access_key_id, aws_secret_access_key=info.secret_access_key)
@@ -102,7 +102,7 @@ def test_migrated_cluster_has_no_errors(tmp_path, monkeypatch):
             "default", field_selector="involvedObject.name=doctor-irsa").items if e.reason == "FailedBuildModel"), None),
             timeout=60, message="FailedBuildModel on the new ingress")
         doc = json.loads(run_doctor(["--json", "--namespace", "default"], info.env(tmp_path / "kubeconfig")).stdout)
-        irsa = one(doc, "DR040", "Ingress default/doctor-irsa")
+        irsa = one(doc, "DR040", "Ingress/default/doctor-irsa")
         assert irsa["title"] == "ALB not created: controller has no AWS credentials (IRSA)"
         assert any(failure.message.splitlines()[0] in line for line in irsa["evidence"])
     finally:
@@ -129,11 +129,11 @@ def test_broken_scenario_yields_the_planted_diagnoses(sandbox, env, aws, core):
     doc = json.loads(result.stdout)
     assert result.exit_code == 2 == doc["exit_code"] and doc["not_evaluated"] == []
     assert doc["cluster"] == {"name": sandbox.info.cluster_name, "region": sandbox.info.region}
-    severities = [d["severity"] for d in doc["diagnoses"]]
+    severities = [d["severity"] for d in doc["findings"]]
     assert severities == sorted(severities, key=["error", "warning", "info"].index)  # worst first
 
     # CoreDNS add-on set to Fargate while no profile selects kube-system.
-    dns = one(doc, "DR031", "EKS add-on coredns")
+    dns = one(doc, "FG023", "Addon/coredns")
     assert 'configurationValues computeType: "Fargate"' in dns["evidence"]
     assert "profiles selecting kube-system k8s-app=kube-dns: none" in dns["evidence"]
     eks = aws("eks")
@@ -147,14 +147,14 @@ def test_broken_scenario_yields_the_planted_diagnoses(sandbox, env, aws, core):
                for s in dns["next_steps"])
 
     # A namespace with no profile: staging's pods stay on the EC2 node group.
-    staging = one(doc, "DR015", "Namespace staging")
-    assert "Deployment staging/iagent-api" in staging["evidence"][0]
+    staging = one(doc, "FG018", "Deployment/staging/iagent-api")
+    assert staging["category"] == "advice" and staging["action"] == "add-namespace"
     assert all(s["namespace"] != "staging" for s in selectors)
     staging_pods = core.list_namespaced_pod("staging").items
     assert staging_pods and not any(p.spec.node_name.startswith("fargate-") for p in staging_pods)
 
     # Pods fargate-scheduler refused, with the offending fields and the scheduler's own words.
-    netdebug = one(doc, "DR011", "Pod prod/netdebug")
+    netdebug = one(doc, "DR011", "Pod/prod/netdebug")
     assert "offending field spec.containers[netdebug].securityContext.privileged: true" in netdebug["evidence"]
     pod = core.read_namespaced_pod("netdebug", "prod")
     scheduled = next(c for c in pod.status.conditions if c.type == "PodScheduled")
@@ -164,7 +164,7 @@ def test_broken_scenario_yields_the_planted_diagnoses(sandbox, env, aws, core):
     assert refusal.source.component == "fargate-scheduler"
     assert any(refusal.message in line and "fargate-scheduler" in line for line in netdebug["evidence"])
 
-    vectordb = one(doc, "DR011", "StatefulSet prod/iagent-vectordb")
+    vectordb = one(doc, "DR011", "StatefulSet/prod/iagent-vectordb")
     assert "offending field spec.volumes[data].persistentVolumeClaim.claimName: data-iagent-vectordb-0" in vectordb["evidence"]
     claim = core.read_namespaced_persistent_volume_claim("data-iagent-vectordb-0", "prod")
     volume = core.read_persistent_volume(claim.spec.volume_name)
@@ -177,7 +177,7 @@ def test_text_report_is_readable_and_keeps_credentials_out(sandbox, env):
     assert result.exit_code == 2
     text = result.stdout
     assert text.startswith(f"Doctor: cluster {sandbox.info.cluster_name} ({sandbox.info.region})")
-    assert "ERROR   DR031  CoreDNS set to Fargate but no profile selects it" in text
+    assert "ERROR   FG023  CoreDNS set to Fargate but no profile selects it" in text
     assert "          $ kubectl rollout restart -n kube-system deployment coredns" in text
     assert text.index("ERROR") < text.index("WARNING")
     for secret in (sandbox.info.secret_access_key, sandbox.info.token):
@@ -196,13 +196,14 @@ def test_ingress_without_target_type_ip_and_no_controller(sandbox, env, k8s, cor
         result = run_doctor(["--json", "--namespace", "default"], env)
         doc = json.loads(result.stdout)
         assert doc["namespace"] == "default" and result.exit_code == 2
-        assert not by_code(doc, "DR011") and not by_code(doc, "DR015")  # prod's and staging's, filtered out
-        assert by_code(doc, "DR031")  # DNS is everyone's problem: kept
-        missing = one(doc, "DR040", "Ingress default/iagent-web")
+        assert not by_code(doc, "DR011") and not by_code(doc, "FG018")  # prod's and staging's, filtered out
+        assert by_code(doc, "FG023")  # DNS is everyone's problem: kept
+        missing = one(doc, "DR040", "Ingress/default/iagent-web")
         assert missing["title"] == "ALB not created: load balancer controller not installed"
-        instance = one(doc, "DR041", "Ingress default/iagent-web")
-        assert instance["next_steps"] == [
-            "kubectl annotate ingress iagent-web -n default alb.ingress.kubernetes.io/target-type=ip --overwrite"]
+        instance = one(doc, "FG019", "Ingress/default/iagent-web")
+        assert instance["category"] == "broken"  # the pods are on Fargate now: failing, not only would
+        assert instance["next_steps"][0] == \
+            "kubectl annotate ingress iagent-web -n default alb.ingress.kubernetes.io/target-type=ip --overwrite"
 
         ingress = networking.read_namespaced_ingress("iagent-web", "default")
         status = ingress.status  # the sandbox leaves status unset until the controller writes it
@@ -243,14 +244,14 @@ def test_live_failures_pending_without_profile_crash_loop_and_image_pull(env, co
         assert unschedulable.source.component == "default-scheduler"
 
         doc = json.loads(run_doctor(["--json"], env).stdout)
-        pending = one(doc, "DR010", "Pod staging/doctor-huge")
+        pending = one(doc, "DR010", "Pod/staging/doctor-huge")
         assert any(unschedulable.message in line and "default-scheduler" in line for line in pending["evidence"])
         assert "spec.schedulerName: default-scheduler" in pending["evidence"]
         assert pending["next_steps"][0].startswith("aws eks create-fargate-profile") and \
             pending["next_steps"][0].endswith("--selectors namespace=staging")
-        crash = one(doc, "DR070", "Pod default/doctor-crash")
+        crash = one(doc, "DR070", "Pod/default/doctor-crash")
         assert any(line.startswith("last exit:") and "exit code 1" in line for line in crash["evidence"])
-        pull = one(doc, "DR071", "Pod default/doctor-pull")
+        pull = one(doc, "DR071", "Pod/default/doctor-pull")
         assert "image: public.ecr.aws/iagent/doesnotexist:1" in pull["evidence"]
     finally:
         for name, namespace in created:
@@ -261,7 +262,7 @@ def test_namespace_without_pods_keeps_cluster_wide_diagnoses_and_says_so(env):
     result = run_doctor(["--namespace", "nothing-here"], env)
     assert result.exit_code == 2  # CoreDNS at risk is every namespace's problem
     assert "Note: no pods in namespace nothing-here: only cluster-wide checks apply" in result.stdout
-    assert "DR031" in result.stdout and "DR011" not in result.stdout and "DR015" not in result.stdout
+    assert "FG023" in result.stdout and "DR011" not in result.stdout and "FG018" not in result.stdout
 
 
 # Last: it breaks the pod execution role (and mends it again) for the rest of the module.
@@ -280,7 +281,7 @@ def test_broken_pod_execution_role_blocks_launches(sandbox, env, aws, core):
         wait_for(lambda: any(e.message.startswith(MISCONFIGURED) for e in core.list_namespaced_event(
             "default", field_selector="involvedObject.name=doctor-probe").items), timeout=30, message="Misconfigured event")
         doc = json.loads(run_doctor(["--json"], env).stdout)
-        blocked = one(doc, "DR012", "Fargate profile fp-default")
+        blocked = one(doc, "DR012", "FargateProfile/fp-default")
         assert "pending pod default/doctor-probe" in blocked["evidence"]
         assert any(line.startswith("event Warning FailedScheduling from fargate-scheduler") and MISCONFIGURED in line
                    for line in blocked["evidence"])
