@@ -235,7 +235,7 @@ async def test_build_app_takes_read_only_and_targets_from_settings():
         dialog = await open_dialog(pilot, app)
         assert not dialog.query("#apply")
         await pilot.press("escape")
-        assert app.derived.start_target == 30
+        assert app.assessment.start_target == 30
         from textual.color import Color
         ready = app.dashboard.query_one("#table-pods").get_cell("default/api-7d9f8-abcde", "ready")
         assert ready.plain == "55s"  # over the 30 s target from the settings: shown as an error

@@ -242,16 +242,16 @@ async def test_a_snapshot_the_insights_cannot_digest_does_not_crash_the_dashboar
     app = IagentApp(source)
     async with app.run_test(size=SIZE) as pilot:
         await started(pilot, app)
-        kept = app.derived
+        kept = app.assessment
 
         def broken_insights(snapshot):
             raise ValueError("invalid Kubernetes quantity 'lots' [cpu]")
-        app.deriver = broken_insights
+        app.assessor = broken_insights
         first = mid_migration()
         source.publish(evolve(first, pods=first.pods + (make_pod("default", "zzz-new", EC2_NODE_1, "ec2"),)))
         await started(pilot, app, 2)
         assert "default/zzz-new" in table(app, "pods").row_keys  # the panels still follow the cluster
-        assert app.derived is kept  # with the last good cost/findings
+        assert app.assessment is kept  # with the last good cost/findings
         assert "insights failed on snapshot 8: invalid Kubernetes quantity 'lots' [cpu]" in app._last_render_error
         assert app.is_running
 

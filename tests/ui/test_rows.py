@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from iagent_tui.model import Event
-from screens.derive import Deriver
+from iagent_tui.insights.assess import Assessor
 from screens.format import duration, money
 from screens.rows import View, event_matters, event_rows, filter_rows, pod_rows, profile_rows, target_rows
 
@@ -43,7 +43,7 @@ def test_events_that_matter_to_a_fargate_migration():
 
 def test_rows_follow_the_snapshot_and_the_view():
     snap = mid_migration()
-    derived = Deriver()(snap)
+    derived = Assessor()(snap)
     assert [key for key, _ in profile_rows(snap, derived, View())] == ["fp-default", "fp-prod"]
     prod = [key for key, _ in pod_rows(snap, derived, View(namespace="prod"))]
     assert prod == ["prod/web-5c6b7-klmno", "prod/web-5c6b7-pqrst"]
@@ -55,7 +55,7 @@ def test_rows_follow_the_snapshot_and_the_view():
 
 def test_start_times_are_measured_from_creation_against_the_target():
     snap = mid_migration()
-    derived = Deriver(start_target=120)(snap)
+    derived = Assessor(start_target=120)(snap)
     fast = derived.start["default/api-7d9f8-abcde"]
     assert (fast.scheduled, fast.ready, fast.pull_seconds) == (40.0, 55.0, 9.2)
     cells = dict(pod_rows(snap, derived, View()))
@@ -65,7 +65,7 @@ def test_start_times_are_measured_from_creation_against_the_target():
 
 def test_costs_billed_from_capacity_provisioned_and_projected_otherwise():
     snap = mid_migration()
-    derived = Deriver()(snap)
+    derived = Assessor()(snap)
     # eu-central-1: 0.25 x 0.04656 + 0.5 x 0.00511 (DOMAIN.md 2.2)
     assert derived.pod_cost["default/api-7d9f8-abcde"] == pytest.approx(0.25 * 0.04656 + 0.5 * 0.00511)
     assert derived.profile_cost["fp-default"] == pytest.approx(2 * (0.25 * 0.04656 + 0.5 * 0.00511))
@@ -73,15 +73,19 @@ def test_costs_billed_from_capacity_provisioned_and_projected_otherwise():
     assert dict(pod_rows(snap, derived, View()))["prod/web-5c6b7-klmno"][8][0].startswith("~$")
 
 
-def test_findings_are_worst_first_and_recomputed_only_when_inputs_change():
+def test_findings_are_worst_first_and_the_compatibility_scan_reruns_only_when_inputs_change(monkeypatch):
+    import iagent_tui.insights.assess as assess_module
+    scans = []
+    real = assess_module.compatibility_findings
+    monkeypatch.setattr(assess_module, "compatibility_findings", lambda *a: scans.append(1) or real(*a))
     snap = mid_migration()
-    deriver = Deriver()
+    deriver = Assessor()
     first = deriver(snap).findings
     assert [f.severity for f in first] == sorted((f.severity for f in first),
                                                  key=["error", "warning", "info"].index)
     assert {f.code for f in first} >= {"FG002", "FG010"}
     later = deriver(snap.__class__(**{**snap.__dict__, "taken_at": NOW + timedelta(seconds=5)})).findings
-    assert later is first  # same inputs: the cached tuple
+    assert later == first and len(scans) == 1  # same inputs: the scan's result is reused
 
 
 def test_filter_matches_any_cell_case_insensitively():

@@ -198,7 +198,7 @@ async def test_each_step_state_on_screen():
         screen = await open_walkthrough(pilot)
         for version, (step_id, state, build) in enumerate(CASES, start=100):
             source.publish(replace(build(), version=version))
-            await until(pilot, lambda: app.snapshot.version == version and screen.report is not None
+            await until(pilot, lambda: app.snapshot.version == version and bool(screen.steps)
                         and shown(screen, step_id), what=f"case {step_id} {state}")
             await until(pilot, lambda: states(screen)[step_id] == state, timeout=2,
                         what=f"{step_id} {state}: got {[(s.id, s.state, s.evidence) for s in screen.steps]}")
@@ -321,7 +321,7 @@ async def test_enter_shows_the_findings_and_r_shows_the_rollback_plan_without_ru
         await pilot.press("up", "up", "up", "up", "up", "up", "enter")  # to step 1 whatever the current one
         detail = await until(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen, what="findings")
         yaml_text = str(detail.query_one("#detail-yaml").render())
-        assert "FG002" in yaml_text and "FG010" in yaml_text and "Deployment prod/legacy" in yaml_text
+        assert "FG002" in yaml_text and "FG010" in yaml_text and "Deployment/prod/legacy" in yaml_text
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is screen, what="back on the walkthrough")
 
