@@ -42,8 +42,8 @@ def test_only_the_command_line_imports_the_sandbox():
     offenders = []
     for path in _python_files("iagent_tui", "actions", "screens"):
         rel = path.relative_to(REPO).as_posix()
-        if rel.startswith(("iagent_tui/sandbox/", "iagent_tui/commands/")) or rel == "iagent_tui/cli.py":
+        if rel.startswith(("iagent_sandbox/", "iagent_tui/commands/")) or rel == "iagent_tui/cli.py":
             continue
-        if any(name.startswith("iagent_tui.sandbox") for name in _imports(path)):
+        if any(name.startswith("iagent_sandbox") for name in _imports(path)):
             offenders.append(rel)
     assert offenders == [], f"product code imports the sandbox: {offenders}"

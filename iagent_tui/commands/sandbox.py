@@ -11,12 +11,12 @@ from pathlib import Path
 
 import click
 
-from ..sandbox.runtime import SCENARIOS, SandboxError, SandboxRuntime, write_connection_files
+from iagent_sandbox.runtime import SCENARIOS, SandboxError, SandboxRuntime, write_connection_files
 
 HELM_SHIM = """#!/bin/sh
 # helm for the iagent-tui sandbox: performs the installs the product asks helm for through the
-# sandbox's Kubernetes API (see iagent_tui/sandbox/helm_shim.py).
-exec {python} -m iagent_tui.sandbox.helm_shim "$@"
+# sandbox's Kubernetes API (see iagent_sandbox/helm_shim.py).
+exec {python} -m iagent_sandbox.helm_shim "$@"
 """
 
 

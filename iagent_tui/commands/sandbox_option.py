@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..sandbox.runtime import SCENARIOS, SandboxError, SandboxThread, write_connection_files
+from iagent_sandbox.runtime import SCENARIOS, SandboxError, SandboxThread, write_connection_files
 
 
 def start_sandbox(ctx: click.Context, scenario: str = "pre-migration", speed: float = 10.0,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from iagent_tui.sandbox.controllers import nodegroup
-from iagent_tui.sandbox.controllers.logs import SandboxLogs
-from iagent_tui.sandbox.controllers.metrics import SandboxMetrics
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.scenarios import seed_kube, settled
+from iagent_sandbox.controllers import nodegroup
+from iagent_sandbox.controllers.logs import SandboxLogs
+from iagent_sandbox.controllers.metrics import SandboxMetrics
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.scenarios import seed_kube, settled
 
 from .dyn_workloads_support import NODES, PODS, events_for, pods_of, running_world, wait_for
 
@@ -93,7 +93,7 @@ async def test_migrated_scenario_runs_iagent_on_fargate_and_keeps_blockers_on_ec
 
 
 def test_every_scenario_has_the_kubernetes_service_and_broken_plants_an_instance_target_ingress():
-    from iagent_tui.sandbox.scenarios import scenario_objects
+    from iagent_sandbox.scenarios import scenario_objects
 
     for name in ("pre-migration", "migrated", "broken"):
         objs = {(plural, o["metadata"].get("namespace"), o["metadata"]["name"]) for plural, o in scenario_objects(name)}
