@@ -158,7 +158,7 @@ class LbcSteps:
 
     async def _helm(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
         env = dict(self.ctx.env)
-        helm = shutil.which("helm", path=env.get("PATH", os.defpath))
+        helm = shutil.which(self.ctx.settings.helm or "helm", path=env.get("PATH", os.defpath))
         vpc_id = await self.ctx.vpc_id()
         if helm is None:
             raise StepFailed("helm is not on PATH. Install Helm 3 (https://helm.sh/docs/intro/install/) and run deploy "

@@ -26,6 +26,12 @@ PROXY_ENV = "IAGENT_ALB_PROXY"  # the sandbox's ALB front: requests go through i
 REQUEST_TIMEOUT = 10.0
 
 
+def alb_proxy(ctx: ActionContext) -> str | None:
+    """The forward proxy for requests to the ALB: the setting (`--sandbox` sets it), else the
+    environment the action runs in."""
+    return ctx.settings.alb_proxy or ctx.env.get(PROXY_ENV) or None
+
+
 def sample_app() -> list[dict]:
     text = resources.files("manifests").joinpath("sample-app.yaml").read_text()
     return [doc for doc in yaml.safe_load_all(text) if doc]
@@ -64,7 +70,7 @@ class SmokeAction(StepAction):
             PlanStep("targets", "Wait for healthy ALB targets", "wait", f"target group of {describe(self.service)}",
                      mutating=False),
             PlanStep("http", f"Send {self.requests} HTTP request(s) to the ALB", "request", "http://<ALB hostname>/",
-                     "through " + ctx.env[PROXY_ENV] if ctx.env.get(PROXY_ENV) else "directly", mutating=False),
+                     "through " + proxy if (proxy := alb_proxy(ctx)) else "directly", mutating=False),
         ]
         if self.cleanup:
             steps.append(PlanStep("cleanup", "Remove the sample app", "delete", kinds,
@@ -152,7 +158,7 @@ class SmokeAction(StepAction):
         if not self.hostname:
             raise StepFailed("No ALB hostname known: the ingress step did not finish.")
         url = f"http://{self.hostname}/"
-        proxy = self.ctx.env.get(PROXY_ENV) or None
+        proxy = alb_proxy(self.ctx)
         outcomes = []
         timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
         async with aiohttp.ClientSession(timeout=timeout) as session:

@@ -38,16 +38,17 @@ main.params.insert(0, sandbox_option())
 
 def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool | None) -> int:
     from .app import run_dashboard
+    from .commands.options import command_aws, with_sandbox
     from .config import ConfigError, load_settings
     from .services.connection import build_connection
     from .services.errors import ServiceError
 
     try:
-        settings = load_settings(config_path, {"read_only": read_only})
+        settings = load_settings(config_path, with_sandbox(ctx, {"read_only": read_only}))
     except ConfigError as err:
         raise click.ClickException(str(err)) from None
     try:
-        connection = asyncio.run(build_connection(settings))
+        connection = asyncio.run(build_connection(settings, command_aws(ctx, settings)))
     except ServiceError as err:
         raise click.ClickException(err.message) from None
     sandbox = ctx.find_root().meta.get("iagent.sandbox")

@@ -126,6 +126,8 @@ class Settings(BaseSettings):
     pricing: dict[str, RegionRates] = Field(default_factory=dict)  # region -> rate overrides
     startup_target_seconds: float = Field(default=120, gt=0)
     journal_dir: Path = Field(default_factory=lambda: Path("~/.local/state/iagent-tui/journal").expanduser())
+    helm: str | None = None  # the helm executable deploy runs; None = `helm` on PATH
+    alb_proxy: str | None = None  # HTTP proxy for smoke's requests to the ALB (the sandbox's ALB front)
 
     _split = field_validator("namespaces", mode="before")(_split_list)
 

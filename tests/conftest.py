@@ -38,7 +38,7 @@ def wait_for(predicate: Callable[[], T], timeout: float = 30.0, interval: float 
 
 
 def _start_sandbox(scenario: str, speed: float = TEST_SPEED, seed: int = 1):
-    from iagent_tui.sandbox.runtime import SandboxThread
+    from iagent_sandbox.runtime import SandboxThread
     sb = SandboxThread(speed=speed, seed=seed, scenario=scenario)
     sb.start()
     return sb
@@ -60,7 +60,7 @@ def sandbox(request):
 def sandbox_files(sandbox, tmp_path_factory):
     """The kubeconfig and env a user would get from `iagent-tui sandbox`."""
     from iagent_tui.commands.sandbox import _write_helm_shim
-    from iagent_tui.sandbox.runtime import write_connection_files
+    from iagent_sandbox.runtime import write_connection_files
     d = tmp_path_factory.mktemp("sandbox")
     _write_helm_shim(d / "bin")
     write_connection_files(sandbox.info, d / "kubeconfig", d / "env", bin_dir=d / "bin")

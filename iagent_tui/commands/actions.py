@@ -19,9 +19,9 @@ from actions.base import InvalidInput, Plan, ProgressEvent, StepAction, StepFail
 from actions.context import ActionContext, PollPolicy, open_context
 from actions.runner import ActionRunner
 
-from .options import CONNECTION_OPTIONS, command_settings
+from .options import CONNECTION_OPTIONS, command_aws, command_settings
 from ..config import ConfigError, Settings
-from ..services.connection import Connection, build_connection
+from ..services.connection import AwsTarget, Connection, build_connection
 from ..services.errors import ServiceError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -82,8 +82,9 @@ def _confirm(plan: Plan) -> bool:
 
 
 async def _run_action(settings: Settings, connection: Connection | None, factory: ActionFactory, *, yes: bool,
-                      dry_run: bool, poll: PollPolicy, before_confirm: Callable[[StepAction, Plan], Any] | None = None) -> int:
-    connection = connection or await build_connection(settings)
+                      dry_run: bool, poll: PollPolicy, before_confirm: Callable[[StepAction, Plan], Any] | None = None,
+                      aws: AwsTarget | None = None) -> int:
+    connection = connection or await build_connection(settings, aws)
     async with open_context(settings, connection, poll) as actx:
         action = factory(actx)
         plan = await action.plan()
@@ -95,7 +96,9 @@ async def _run_action(settings: Settings, connection: Connection | None, factory
         if not yes and not plan.nothing_to_do and not actx.read_only and not _confirm(plan):
             click.echo("Not confirmed: nothing was changed.")
             return EXIT_FAILED
-        runner = ActionRunner(settings.journal_dir, actx.read_only, settings.cluster)
+        # Explicit keys (the sandbox's) are secrets too, not only the ones in the environment.
+        keys = tuple(k for k in (connection.aws.secret_access_key, connection.aws.session_token) if k)
+        runner = ActionRunner(settings.journal_dir, actx.read_only, settings.cluster, extra_secrets=keys)
         async for event in runner.run(action, plan):
             click.echo(render_event(event))
         if runner.last.journal_path:
@@ -118,7 +121,8 @@ def run_headless(ctx: click.Context, opts: dict[str, Any], name: str, factory: A
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
         code = asyncio.run(_run_action(settings, obj.get("connection"), factory, yes=opts["yes"],
-                                       dry_run=opts["dry_run"], poll=poll, before_confirm=before_confirm))
+                                       dry_run=opts["dry_run"], poll=poll, before_confirm=before_confirm,
+                                       aws=command_aws(ctx, settings)))
     except InvalidInput as err:
         click.echo(f"iagent-tui {name}: {err}", err=True)
         sys.exit(EXIT_INPUT)

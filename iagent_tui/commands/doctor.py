@@ -18,7 +18,7 @@ from xml.etree import ElementTree
 
 import click
 
-from .options import command_settings, connection_options
+from .options import command_aws, command_settings, connection_options
 from ..config import ConfigError, Settings
 from ..insights.assess import Assessment, assess
 from ..insights.codes import CODES
@@ -154,7 +154,7 @@ def doctor_command(ctx: click.Context, as_json: bool, output_format: str | None,
         click.echo(f"iagent-tui doctor: {err}", err=True)
         ctx.exit(EXIT_ERRORS)
     try:
-        snap = asyncio.run(read_snapshot(settings, obj.get("connection")))
+        snap = asyncio.run(read_snapshot(settings, obj.get("connection"), command_aws(ctx, settings)))
     except DoctorFailed as err:
         if as_json:
             click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region},

@@ -1,4 +1,7 @@
-"""`iagent-tui sandbox`: run the local EKS twin until SIGINT/SIGTERM."""
+"""`iagent-tui sandbox`: run the local EKS twin until SIGINT/SIGTERM.
+
+The sandbox is an optional package (the `sandbox` extra): it is imported only when a command asks
+for it, so the product installs, starts and shows its help without it."""
 
 from __future__ import annotations
 
@@ -8,15 +11,33 @@ import stat
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import click
 
-from ..sandbox.runtime import SCENARIOS, SandboxError, SandboxRuntime, write_connection_files
+# The sandbox's scenarios, spelled here so that building the command line needs no sandbox import
+# (a test checks them against iagent_sandbox.runtime.SCENARIOS).
+SCENARIOS = ("pre-migration", "migrated", "broken")
+INSTALL_HINT = "the sandbox is not installed: pip install 'iagent-tui[sandbox]' (or make install in a checkout)"
+
+
+def load_runtime() -> ModuleType:
+    """iagent_sandbox.runtime, or a one-line ClickException saying how to install it."""
+    try:
+        import iagent_sandbox
+    except ImportError:
+        raise click.ClickException(INSTALL_HINT) from None
+    if iagent_sandbox.missing_modules():
+        raise click.ClickException(INSTALL_HINT)
+    from iagent_sandbox import runtime
+    return runtime
+
 
 HELM_SHIM = """#!/bin/sh
 # helm for the iagent-tui sandbox: performs the installs the product asks helm for through the
-# sandbox's Kubernetes API (see iagent_tui/sandbox/helm_shim.py).
-exec {python} -m iagent_tui.sandbox.helm_shim "$@"
+# sandbox's Kubernetes API (see iagent_sandbox/helm_shim.py).
+exec {python} -m iagent_sandbox.helm_shim "$@"
 """
 
 
@@ -47,16 +68,18 @@ def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, aws_thrott
     Kubernetes APIs, and keep it running until Ctrl-C."""
     if speed <= 0:
         raise click.BadParameter("must be greater than 0", param_hint="--speed")
+    sandbox = load_runtime()
     try:
-        asyncio.run(_serve(SandboxRuntime(speed=speed, seed=seed, scenario=scenario),
-                           kubeconfig_path, env_path,
+        asyncio.run(_serve(sandbox.SandboxRuntime(speed=speed, seed=seed, scenario=scenario),
+                           kubeconfig_path, env_path, sandbox.write_connection_files,
                            faults=dict(throttle_rate=aws_throttle_rate, error_rate=aws_error_rate,
                                        latency_seconds=aws_latency)))
-    except SandboxError as exc:
+    except sandbox.SandboxError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-async def _serve(runtime: SandboxRuntime, kubeconfig_path: Path, env_path: Path, faults: dict) -> None:
+async def _serve(runtime: Any, kubeconfig_path: Path, env_path: Path, write_connection_files,
+                 faults: dict) -> None:
     started = time.monotonic()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -82,7 +105,7 @@ async def _serve(runtime: SandboxRuntime, kubeconfig_path: Path, env_path: Path,
         await runtime.stop()
 
 
-def _ready_message(info, kubeconfig_path: Path, env_path: Path, runtime: SandboxRuntime, took: float) -> str:
+def _ready_message(info, kubeconfig_path: Path, env_path: Path, runtime: Any, took: float) -> str:
     return f"""iagent-tui sandbox ready in {took:.1f}s — cluster {info.cluster_name} ({info.region}), scenario {runtime.scenario}, speed {runtime.speed:g}x, seed {runtime.seed}
   Kubernetes API  {info.kube_url}   (kubeconfig {kubeconfig_path}, context iagent-sandbox)
   AWS endpoint    {info.aws_endpoint}

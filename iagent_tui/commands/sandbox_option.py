@@ -1,42 +1,73 @@
 """`--sandbox` on any command: start the local twin in-process (on its own thread and loop) and
-point the environment at it, so the command connects exactly as it would to a real cluster whose
-kubeconfig and AWS credentials are in the environment."""
+hand its connection to the command through the click context, so the command connects exactly as
+it would to a real cluster — with a kubeconfig context and explicit AWS keys and endpoint — while
+the process environment stays as it was (an embedding program or a test keeps its own)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..sandbox.runtime import SCENARIOS, SandboxError, SandboxThread, write_connection_files
+from .sandbox import SCENARIOS, load_runtime
+
+SANDBOX_KEY = "iagent.sandbox"
+LINK_KEY = "iagent.sandbox.link"
+
+
+@dataclass(frozen=True)
+class SandboxLink:
+    """What a command needs to reach the in-process sandbox."""
+
+    cluster: str
+    region: str
+    kubeconfig: str
+    context: str
+    aws_endpoint: str
+    access_key_id: str = field(repr=False)
+    secret_access_key: str = field(repr=False)
+    helm: str  # the sandbox's helm shim, which installs through its Kubernetes API
+    alb_proxy: str  # the sandbox's ALB front, a forward proxy for the smoke test's requests
+
+    def settings_overrides(self) -> dict[str, Any]:
+        return {"cluster": self.cluster, "region": self.region, "kubeconfig": self.kubeconfig,
+                "kube_context": self.context, "helm": self.helm, "alb_proxy": self.alb_proxy}
+
+
+def sandbox_link(ctx: click.Context) -> SandboxLink | None:
+    return ctx.find_root().meta.get(LINK_KEY)
 
 
 def start_sandbox(ctx: click.Context, scenario: str = "pre-migration", speed: float = 10.0,
-                  seed: int = 0) -> SandboxThread:
-    """Start a sandbox for this command, export its connection, and stop it when ctx closes."""
+                  seed: int = 0) -> Any:
+    """Start a sandbox for this command, link it into the context, stop it when ctx closes."""
     root = ctx.find_root()
-    if root.meta.get("iagent.sandbox") is not None:  # `--sandbox` given twice (group and command)
-        return root.meta["iagent.sandbox"]
+    if root.meta.get(SANDBOX_KEY) is not None:  # `--sandbox` given twice (group and command)
+        return root.meta[SANDBOX_KEY]
+    runtime = load_runtime()
+    from .sandbox import _write_helm_shim
+
     click.echo(f"Starting the sandbox ({scenario}, speed {speed:g}x)…", err=True)
-    sandbox = SandboxThread(speed=speed, seed=seed, scenario=scenario)
+    sandbox = runtime.SandboxThread(speed=speed, seed=seed, scenario=scenario)
     try:
         info = sandbox.start()
-    except SandboxError as exc:
+    except runtime.SandboxError as exc:
         sandbox.stop()
         raise click.ClickException(f"the sandbox could not start: {exc}") from None
     tmp = Path(tempfile.mkdtemp(prefix="iagent-sandbox-"))
     kubeconfig, env_file = tmp / "kubeconfig", tmp / "env"
     bin_dir = tmp / "bin"
-    from .sandbox import _write_helm_shim
     _write_helm_shim(bin_dir)
-    write_connection_files(info, kubeconfig, env_file, bin_dir=bin_dir)
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN"):
-        os.environ.pop(name, None)
-    os.environ.update(info.env(kubeconfig))
-    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
-    root.meta["iagent.sandbox"] = sandbox
+    runtime.write_connection_files(info, kubeconfig, env_file, bin_dir=bin_dir)
+    root.meta[SANDBOX_KEY] = sandbox
+    root.meta[LINK_KEY] = SandboxLink(
+        cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig),
+        context=runtime.CONTEXT_NAME, aws_endpoint=info.aws_endpoint, access_key_id=info.access_key_id,
+        secret_access_key=info.secret_access_key, helm=str(bin_dir / "helm"), alb_proxy=info.alb_url)
 
     def _cleanup() -> None:
         sandbox.stop()
@@ -57,7 +88,14 @@ def _sandbox_callback(ctx: click.Context, param: click.Parameter, value: bool) -
         if scenario not in SCENARIOS:
             raise click.BadParameter(f"IAGENT_SANDBOX_SCENARIO must be one of {', '.join(SCENARIOS)}",
                                      param_hint="--sandbox")
-        speed = float(os.environ.get("IAGENT_SANDBOX_SPEED", "10"))
+        raw_speed = os.environ.get("IAGENT_SANDBOX_SPEED", "10")
+        try:
+            speed = float(raw_speed)
+        except ValueError:
+            speed = 0.0
+        if not speed > 0:
+            raise click.BadParameter(f"IAGENT_SANDBOX_SPEED must be a number greater than 0, got {raw_speed!r}",
+                                     param_hint="--sandbox")
         start_sandbox(ctx, scenario=scenario, speed=speed)
 
 

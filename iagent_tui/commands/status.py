@@ -14,11 +14,11 @@ from typing import Any
 import click
 from botocore.config import Config
 
-from .options import command_settings, connection_options
+from .options import command_aws, command_settings, connection_options
 from ..config import ConfigError, Settings
 from ..model import Snapshot
 from ..report import build_status, render_status
-from ..services.connection import Connection, build_connection
+from ..services.connection import AwsTarget, Connection, build_connection
 from ..services.errors import ServiceError
 from ..services.monitor import ClusterMonitor
 
@@ -33,11 +33,12 @@ class StatusFailed(Exception):
     """The cluster could not be read at all; the message is for the person at the terminal."""
 
 
-async def read_snapshot(settings: Settings, connection: Connection | None = None) -> Snapshot:
+async def read_snapshot(settings: Settings, connection: Connection | None = None,
+                        aws: AwsTarget | None = None) -> Snapshot:
     """One snapshot for a one-shot command (status, doctor). Raises StatusFailed when neither the
     Kubernetes API nor the cluster can be read; a partial read is returned with its failed sources."""
     try:
-        connection = connection or await build_connection(settings)
+        connection = connection or await build_connection(settings, aws)
     except ServiceError as err:
         raise StatusFailed(err.message) from None
     monitor = ClusterMonitor(connection, settings, aws_config=STATUS_AWS_CONFIG)
@@ -56,9 +57,10 @@ async def read_snapshot(settings: Settings, connection: Connection | None = None
     return snap
 
 
-async def collect_status(settings: Settings, connection: Connection | None = None) -> tuple[dict[str, Any], int]:
+async def collect_status(settings: Settings, connection: Connection | None = None,
+                         aws: AwsTarget | None = None) -> tuple[dict[str, Any], int]:
     """(status document, exit code). Raises StatusFailed when the cluster cannot be reached."""
-    snap = await read_snapshot(settings, connection)
+    snap = await read_snapshot(settings, connection, aws)
     doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code
@@ -80,7 +82,7 @@ def status_command(ctx: click.Context, as_json: bool, config_path: str | None, c
         click.echo(f"iagent-tui status: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
     try:
-        doc, code = asyncio.run(collect_status(settings, obj.get("connection")))
+        doc, code = asyncio.run(collect_status(settings, obj.get("connection"), command_aws(ctx, settings)))
     except StatusFailed as err:
         if as_json:
             click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region}}, indent=2))

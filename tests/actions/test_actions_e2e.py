@@ -327,7 +327,7 @@ def test_journals_record_who_plan_steps_result_and_no_secrets(env, sandbox):
 # -- the sandbox's helm, and deploy without helm ---------------------------------------------------------
 
 def test_helm_shim_upgrades_reports_status_and_refuses_bad_values(sandbox_files, k8s, aws, capsys):
-    from iagent_tui.sandbox.helm_shim import main as helm
+    from iagent_sandbox.helm_shim import main as helm
 
     kubeconfig = str(sandbox_files[0])
     core = k8s_client.CoreV1Api(k8s)

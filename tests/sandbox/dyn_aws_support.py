@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from iagent_tui.sandbox.clock import SandboxClock
-from iagent_tui.sandbox.world import SandboxWorld
+from iagent_sandbox.clock import SandboxClock
+from iagent_sandbox.world import SandboxWorld
 
 SPEED = 500.0
 
@@ -70,8 +70,8 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def harness(scenario: str = "pre-migration", seed: int = 1, speed: float = SPEED):
-    from iagent_tui.sandbox.aws.sandbox import AwsSandbox
-    from iagent_tui.sandbox.kube.store import ObjectStore
+    from iagent_sandbox.aws.sandbox import AwsSandbox
+    from iagent_sandbox.kube.store import ObjectStore
 
     clock = SandboxClock(speed=speed, seed=seed)
     aws = AwsSandbox(clock)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from iagent_tui.sandbox.aws.sandbox import AwsSandbox
-from iagent_tui.sandbox.clock import SandboxClock
-from iagent_tui.sandbox.controllers import fargate, kubelet, scheduler, workloads
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.kube.store import ObjectStore
-from iagent_tui.sandbox.world import SandboxWorld
+from iagent_sandbox.aws.sandbox import AwsSandbox
+from iagent_sandbox.clock import SandboxClock
+from iagent_sandbox.controllers import fargate, kubelet, scheduler, workloads
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.kube.store import ObjectStore
+from iagent_sandbox.world import SandboxWorld
 
 PODS, NODES, EVENTS = rt("pods"), rt("nodes"), rt("events")
 

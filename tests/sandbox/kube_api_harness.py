@@ -14,9 +14,9 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from iagent_tui.sandbox.clock import SandboxClock
-from iagent_tui.sandbox.kube.server import KubeApiServer
-from iagent_tui.sandbox.kube.store import ObjectStore
+from iagent_sandbox.clock import SandboxClock
+from iagent_sandbox.kube.server import KubeApiServer
+from iagent_sandbox.kube.store import ObjectStore
 
 T = TypeVar("T")
 TOKEN = "sandbox-test-token"

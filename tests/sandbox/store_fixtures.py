@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from iagent_tui.sandbox.clock import SandboxClock
-from iagent_tui.sandbox.kube.store import ObjectStore
+from iagent_sandbox.clock import SandboxClock
+from iagent_sandbox.kube.store import ObjectStore
 
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=timezone.utc)
 

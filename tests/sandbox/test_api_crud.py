@@ -8,7 +8,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.rest import ApiException
 
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import ApiServerThread
 
 

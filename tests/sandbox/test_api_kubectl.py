@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iagent_tui.sandbox.clock import rfc3339
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.clock import rfc3339
+from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import ApiServerThread, kubeconfig_text
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,8 +15,8 @@ import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.rest import ApiException
 
-from iagent_tui.sandbox.clock import rfc3339
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.clock import rfc3339
+from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import async_client, running_server
 
 START = datetime(2030, 5, 1, 8, 0, 0, tzinfo=timezone.utc)

@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 import aiohttp
 import pytest
 
-from iagent_tui.sandbox.clock import rfc3339
-from iagent_tui.sandbox.kube import tables
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.clock import rfc3339
+from iagent_sandbox.kube import tables
+from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import running_server
 
 NOW = datetime(2030, 1, 1, 12, 0, 0, tzinfo=timezone.utc)

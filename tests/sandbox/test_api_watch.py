@@ -11,7 +11,7 @@ import pytest
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.rest import ApiException
 
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import async_client, running_server
 
 TIMEOUT = 10.0

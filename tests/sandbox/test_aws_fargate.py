@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from iagent_tui.sandbox.aws.iam_documents import pod_execution_trust
-from iagent_tui.sandbox.aws.timings import AwsTimings
+from iagent_sandbox.aws.iam_documents import pod_execution_trust
+from iagent_sandbox.aws.timings import AwsTimings
 
 from .test_aws_fixtures import CLUSTER, Aws, aws, make_sandbox, started, wait_for  # noqa: F401
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from botocore.retries import standard
 
-from iagent_tui.sandbox.aws.faults import AwsFaults, FaultInjector
-from iagent_tui.sandbox.clock import SandboxClock
+from iagent_sandbox.aws.faults import AwsFaults, FaultInjector
+from iagent_sandbox.clock import SandboxClock
 
 from .test_aws_fixtures import CLUSTER, Aws, aws  # noqa: F401
 

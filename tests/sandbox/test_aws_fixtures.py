@@ -18,9 +18,9 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from iagent_tui.sandbox.aws.sandbox import AwsSandbox
-from iagent_tui.sandbox.aws.timings import AwsTimings
-from iagent_tui.sandbox.clock import SandboxClock
+from iagent_sandbox.aws.sandbox import AwsSandbox
+from iagent_sandbox.aws.timings import AwsTimings
+from iagent_sandbox.clock import SandboxClock
 
 CLUSTER = "iagent-cluster"
 SEED = 7

@@ -11,11 +11,11 @@ import pytest
 from aiobotocore.session import get_session
 from botocore.config import Config
 
-from iagent_tui.sandbox.aws.faults import AwsFaults
-from iagent_tui.sandbox.aws.iam_documents import pod_execution_trust
-from iagent_tui.sandbox.aws.sandbox import AwsSandbox
-from iagent_tui.sandbox.aws.timings import AwsTimings
-from iagent_tui.sandbox.clock import SandboxClock
+from iagent_sandbox.aws.faults import AwsFaults
+from iagent_sandbox.aws.iam_documents import pod_execution_trust
+from iagent_sandbox.aws.sandbox import AwsSandbox
+from iagent_sandbox.aws.timings import AwsTimings
+from iagent_sandbox.clock import SandboxClock
 
 from .test_aws_fixtures import CLUSTER, Aws, aws, make_sandbox, started  # noqa: F401
 

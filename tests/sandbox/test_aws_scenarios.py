@@ -12,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 import pytest_asyncio
 
-from iagent_tui.sandbox.aws.scenarios import oidc_id
+from iagent_sandbox.aws.scenarios import oidc_id
 
 from .test_aws_fixtures import CLUSTER, SEED, Aws, make_sandbox, started
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
-from iagent_tui.sandbox.controllers import (coredns_addon, fargate, kubelet, nodegroup, profiles, scheduler,
+from iagent_sandbox.controllers import (coredns_addon, fargate, kubelet, nodegroup, profiles, scheduler,
                                             workloads)
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
 

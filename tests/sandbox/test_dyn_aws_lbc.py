@@ -11,11 +11,11 @@ from pathlib import Path
 import aiohttp
 import yaml
 
-from iagent_tui.sandbox.controllers import (alb, fargate, kubelet, lbc, lbc_install, lbc_model, nodegroup,
+from iagent_sandbox.controllers import (alb, fargate, kubelet, lbc, lbc_install, lbc_model, nodegroup,
                                             scheduler, workloads)
-from iagent_tui.sandbox.controllers.lbc_irsa import NO_CREDENTIALS
-from iagent_tui.sandbox.controllers.logs import SandboxLogs
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.controllers.lbc_irsa import NO_CREDENTIALS
+from iagent_sandbox.controllers.logs import SandboxLogs
+from iagent_sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
 

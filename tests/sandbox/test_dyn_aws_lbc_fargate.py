@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from iagent_tui.sandbox.controllers import fargate, kubelet, lbc, lbc_install, scheduler, workloads
-from iagent_tui.sandbox.controllers.logs import SandboxLogs
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.controllers import fargate, kubelet, lbc, lbc_install, scheduler, workloads
+from iagent_sandbox.controllers.logs import SandboxLogs
+from iagent_sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
 

@@ -8,10 +8,10 @@ import json
 
 import pytest
 
-from iagent_tui.sandbox.controllers import lbc_irsa, lbc_model, node_shape
-from iagent_tui.sandbox.controllers.alb import AlbFront, app_response
-from iagent_tui.sandbox.controllers.lbc_health import Probe, TargetEntry, TargetHealth, response_code_mismatch
-from iagent_tui.sandbox.controllers.lbc_install import ChartError, chart_objects, parse_set_values
+from iagent_sandbox.controllers import lbc_irsa, lbc_model, node_shape
+from iagent_sandbox.controllers.alb import AlbFront, app_response
+from iagent_sandbox.controllers.lbc_health import Probe, TargetEntry, TargetHealth, response_code_mismatch
+from iagent_sandbox.controllers.lbc_install import ChartError, chart_objects, parse_set_values
 
 CLUSTER = "iagent-cluster"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from iagent_tui.sandbox.clock import parse_rfc3339
-from iagent_tui.sandbox.controllers import nodegroup
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.clock import parse_rfc3339
+from iagent_sandbox.controllers import nodegroup
+from iagent_sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
 

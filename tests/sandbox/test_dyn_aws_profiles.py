@@ -3,8 +3,8 @@ to another matching profile (DOMAIN.md 3.6)."""
 
 from __future__ import annotations
 
-from iagent_tui.sandbox.controllers import fargate, kubelet, profiles, scheduler, workloads
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.controllers import fargate, kubelet, profiles, scheduler, workloads
+from iagent_sandbox.kube.resources import rt
 
 from .dyn_aws_support import harness
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.scenarios import container, deployment, service, vectordb
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.scenarios import container, deployment, service, vectordb
 
 from .dyn_workloads_support import (NODES, PODS, ec2_node, events_for, pods_of, ready, running_world,
                                     wait_for)
@@ -152,7 +152,7 @@ async def test_daemonset_template_change_rolls_every_node_and_statefulset_scales
         world.store.create(NODES, ec2_node("10.0.100.10"))
         world.store.create(NODES, ec2_node("10.0.110.20", "eu-central-1b"))
         world.store.create(rt("namespaces"), {"metadata": {"name": "logging"}})
-        from iagent_tui.sandbox.scenarios import fluent_bit
+        from iagent_sandbox.scenarios import fluent_bit
         world.store.create(rt("daemonsets"), fluent_bit())
         ds_rt = rt("daemonsets")
         await wait_for(lambda: (world.store.get(ds_rt, "logging", "fluent-bit").get("status") or {})

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from iagent_tui.sandbox.clock import parse_rfc3339
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.scenarios import container, deployment
+from iagent_sandbox.clock import parse_rfc3339
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.scenarios import container, deployment
 
 from .dyn_workloads_support import (NODES, PODS, ec2_node, events_for, pods_of, ready, running_world,
                                     wait_for)
@@ -130,7 +130,7 @@ async def test_daemonset_runs_on_ec2_nodes_only():
         await wait_for(lambda: any(n["metadata"]["name"].startswith("fargate-")
                                    for n in world.store.list(NODES)[0]), what="a Fargate node")
         world.store.create(rt("namespaces"), {"metadata": {"name": "logging"}})
-        from iagent_tui.sandbox.scenarios import fluent_bit
+        from iagent_sandbox.scenarios import fluent_bit
         world.store.create(rt("daemonsets"), fluent_bit())
         await wait_for(lambda: (world.store.get(rt("daemonsets"), "logging", "fluent-bit").get("status") or {})
                        .get("numberReady") == 2, what="fluent-bit ready on both EC2 nodes")

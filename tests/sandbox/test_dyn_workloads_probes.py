@@ -3,8 +3,8 @@ owned by another controller, liveness failures."""
 
 from __future__ import annotations
 
-from iagent_tui.sandbox.clock import parse_rfc3339
-from iagent_tui.sandbox.scenarios import container
+from iagent_sandbox.clock import parse_rfc3339
+from iagent_sandbox.scenarios import container
 
 from .dyn_workloads_support import NODES, PODS, ec2_node, events_for, ready, running_world, wait_for
 

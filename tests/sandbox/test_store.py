@@ -8,9 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from iagent_tui.sandbox.clock import parse_rfc3339, rfc3339
-from iagent_tui.sandbox.kube.resources import RESOURCES, rt
-from iagent_tui.sandbox.kube.store import ApiError
+from iagent_sandbox.clock import parse_rfc3339, rfc3339
+from iagent_sandbox.kube.resources import RESOURCES, rt
+from iagent_sandbox.kube.store import ApiError
 
 from .store_fixtures import START, deployment_body, new_store, owner_ref, pod_body
 

@@ -15,7 +15,7 @@ import subprocess
 import pytest
 import yaml
 
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import ApiServerThread
 
 pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")

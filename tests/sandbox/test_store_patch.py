@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.kube.store import ApiError
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.kube.store import ApiError
 
 from .store_fixtures import deployment_body, new_store, pod_body
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.kube.selectors import (
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.kube.selectors import (
     label_selector_from_match,
     parse_field_selector,
     parse_label_selector,
 )
-from iagent_tui.sandbox.kube.store import ApiError
+from iagent_sandbox.kube.store import ApiError
 
 from .store_fixtures import new_store, pod_body
 

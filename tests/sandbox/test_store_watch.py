@@ -7,9 +7,9 @@ import asyncio
 
 import pytest
 
-from iagent_tui.sandbox.kube import watch as watch_module
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.kube.store import ApiError
+from iagent_sandbox.kube import watch as watch_module
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.kube.store import ApiError
 
 from .store_fixtures import new_store, pod_body
 

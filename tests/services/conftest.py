@@ -79,7 +79,7 @@ def seed_aws(endpoint: str) -> dict:
 
 def seed_kube(store) -> None:
     """Two nodes (EC2 + Fargate) and pods on them, written straight into the API server's store."""
-    from iagent_tui.sandbox.kube.resources import rt
+    from iagent_sandbox.kube.resources import rt
 
     def node(name, fargate):
         labels = {"topology.kubernetes.io/zone": f"{REGION}a"}
@@ -107,9 +107,9 @@ def seed_kube(store) -> None:
 
 @pytest.fixture
 async def kube_server():
-    from iagent_tui.sandbox.clock import SandboxClock
-    from iagent_tui.sandbox.kube.server import KubeApiServer
-    from iagent_tui.sandbox.kube.store import ObjectStore
+    from iagent_sandbox.clock import SandboxClock
+    from iagent_sandbox.kube.server import KubeApiServer
+    from iagent_sandbox.kube.store import ObjectStore
 
     clock = SandboxClock(speed=100, seed=5)
     store = ObjectStore(clock)

@@ -92,7 +92,7 @@ async def test_kubeconfig_with_aws_eks_get_token_authenticates(tmp_path, kube_se
     """The kubeconfig `aws eks update-kubeconfig` writes: the aws CLI as exec plugin."""
     import shutil
 
-    from iagent_tui.sandbox.kube.eks_token import EksTokenVerifier
+    from iagent_sandbox.kube.eks_token import EksTokenVerifier
     from iagent_tui.services.kube import PODS, KubeClient
 
     if shutil.which("aws") is None:

@@ -14,7 +14,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from iagent_tui.commands.doctor import doctor_command
-from iagent_tui.sandbox.runtime import SandboxThread, write_connection_files
+from iagent_sandbox.runtime import SandboxThread, write_connection_files
 
 from ..conftest import TEST_SPEED, wait_for
 

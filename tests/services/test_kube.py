@@ -8,11 +8,11 @@ from collections.abc import Callable
 
 import pytest
 
-from iagent_tui.sandbox.clock import SandboxClock
-from iagent_tui.sandbox.kube.eks_token import EksTokenVerifier
-from iagent_tui.sandbox.kube.resources import rt
-from iagent_tui.sandbox.kube.server import KubeApiServer
-from iagent_tui.sandbox.kube.store import ObjectStore
+from iagent_sandbox.clock import SandboxClock
+from iagent_sandbox.kube.eks_token import EksTokenVerifier
+from iagent_sandbox.kube.resources import rt
+from iagent_sandbox.kube.server import KubeApiServer
+from iagent_sandbox.kube.store import ObjectStore
 from iagent_tui.services.auth import EksToken, StaticToken
 from iagent_tui.services.connection import AwsTarget, Connection, KubeTarget
 from iagent_tui.services.errors import ServiceError

@@ -7,7 +7,7 @@ import pytest
 
 from iagent_tui.config import Settings
 from iagent_tui.model import FargateProfile
-from iagent_tui.sandbox.kube.resources import rt
+from iagent_sandbox.kube.resources import rt
 from iagent_tui.services.errors import ServiceError
 from iagent_tui.services.monitor import ClusterMonitor
 

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from iagent_tui.commands.status import status_command
 from iagent_tui.config import Settings
-from iagent_tui.sandbox.aws.faults import AwsFaults
+from iagent_sandbox.aws.faults import AwsFaults
 from iagent_tui.services.auth import EksToken
 from iagent_tui.services.aws import AwsServices
 from iagent_tui.services.connection import AwsTarget, from_aws

@@ -21,9 +21,9 @@ from .conftest import CLUSTER, KUBE_TOKEN, REGION, seed_aws, seed_kube
 @pytest.fixture
 def threaded_kube():
     """The sandbox's API server on a loop of its own, since the command runs asyncio.run()."""
-    from iagent_tui.sandbox.clock import SandboxClock
-    from iagent_tui.sandbox.kube.server import KubeApiServer
-    from iagent_tui.sandbox.kube.store import ObjectStore
+    from iagent_sandbox.clock import SandboxClock
+    from iagent_sandbox.kube.server import KubeApiServer
+    from iagent_sandbox.kube.store import ObjectStore
 
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from iagent_tui.sandbox.kube.eks_token import EksTokenVerifier
+from iagent_sandbox.kube.eks_token import EksTokenVerifier
 from iagent_tui.services.auth import TOKEN_PREFIX, EksToken, decode_token, encode_token, make_eks_token
 from iagent_tui.services.connection import AwsTarget
 

@@ -3,8 +3,8 @@ fargate-scheduler when an ACTIVE profile selects it, and the fargate-scheduler, 
 spec, provisions one microVM (a ``fargate-ip-…`` Node) per pod after a capacity delay, binds the
 pod to it, and removes the node when the pod goes away (DOMAIN.md 3.5, 3.7, 3.8, 5.2, 7.1).
 
-Profile matching, sizing and the rejection clauses are the insights package's — the one
-implementation of the documented rules that the product itself reports with.
+Profile matching, sizing and the rejection clauses are the sandbox's own (``eks_rules``), written
+from DOMAIN.md apart from the product's, so that the twin can catch the product's mistakes.
 """
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from iagent_tui.insights.profiles import PROFILE_LABEL, match_profile
-from iagent_tui.insights.rejection import UNSUPPORTED_REASON, fargate_rejection_reasons, rejection_message
-from iagent_tui.insights.sizing import TOO_LARGE_MESSAGE, TOO_LARGE_REASON, fargate_size
-
 from ..clock import parse_rfc3339, rfc3339
+from ..eks_rules.profiles import PROFILE_LABEL, match_profile
+from ..eks_rules.rejection import UNSUPPORTED_REASON, rejection_clauses, rejection_message
+from ..eks_rules.sizing import TOO_LARGE_MESSAGE, TOO_LARGE_REASON, fargate_size
 from . import fargate_auth, ipam
 from . import kubeutil as ku
 
@@ -216,7 +215,7 @@ class FargateScheduler:
             if pod is None or pod["metadata"]["uid"] != uid or pod["spec"].get("nodeName"):
                 return
             pvcs, pvs = self._volumes(namespace, pod["spec"])
-            clauses = fargate_rejection_reasons(pod["spec"], pvcs=pvcs, pvs=pvs)
+            clauses = rejection_clauses(pod["spec"], pvcs, pvs)
             if not clauses:
                 break
             self._unschedulable(pod, UNSUPPORTED_REASON, rejection_message(clauses), event=True)

@@ -12,7 +12,6 @@ It also lets seeding call the same dispatcher without any server running.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import uuid
@@ -94,8 +93,13 @@ def _speed_up_moto() -> None:
     And one per request: moto's dispatcher lists its package directory (thousands of stat calls)
     to recognise service names; the list cannot change while the process runs.
     """
-    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     import moto.backends as moto_backends
+    import moto.settings as moto_settings
+
+    # moto reads MOTO_EC2_LOAD_DEFAULT_AMIS=false for this; the answer is given to moto itself
+    # because the sandbox may run inside another program's process (--sandbox, tests), whose
+    # environment is not the sandbox's to change.
+    moto_settings.ec2_load_default_amis = lambda: False
 
     if not getattr(moto_backends.list_of_moto_modules, "sandbox_cached", False):
         modules = tuple(moto_backends.list_of_moto_modules())

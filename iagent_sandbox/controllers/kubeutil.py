@@ -14,9 +14,8 @@ from collections.abc import Awaitable, Callable, Hashable, Iterable
 from datetime import datetime
 from typing import Any
 
-from iagent_tui.insights.quantities import cpu_millicores, memory_bytes
-
 from ..clock import rfc3339
+from ..eks_rules.quantities import cpu_millicores, memory_bytes
 from ..kube.errors import ApiError
 from ..kube.resources import ResourceType, rt
 
