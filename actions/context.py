@@ -3,10 +3,11 @@ changes), and how often to poll while waiting."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 from iagent_tui.config import Settings
 from iagent_tui.services.aws import AwsServices
@@ -14,6 +15,9 @@ from iagent_tui.services.aws_changes import AwsChanges, account_of
 from iagent_tui.services.connection import Connection
 from iagent_tui.services.kube import KubeClient
 from iagent_tui.services.kube_changes import KubeChanges
+
+if TYPE_CHECKING:
+    from iagent_tui.insights.assess import Assessment
 
 POLL_ENV = "IAGENT_ACTION_POLL_SECONDS"
 
@@ -83,6 +87,27 @@ class ActionContext:
     @property
     def read_only(self) -> bool:
         return self.settings.read_only or self.connection.read_only
+
+    async def assessment(self) -> Assessment:
+        """The one assessment of the cluster as it is now (the one-shot read `status` makes), for
+        plans: never cached, a plan is about now. Raises AssessmentUnavailable with the reason when
+        the cluster cannot be read in time; plans say so instead of pretending all is well."""
+        from iagent_tui.insights.assess import assess
+        from iagent_tui.services.monitor import ClusterMonitor
+
+        try:
+            snap = await asyncio.wait_for(ClusterMonitor(self.connection, self.settings).one_shot(),
+                                          ASSESSMENT_TIMEOUT_SECONDS)
+        except asyncio.TimeoutError:
+            raise AssessmentUnavailable(f"reading the cluster took longer than {ASSESSMENT_TIMEOUT_SECONDS} s") from None
+        return assess(snap, self.settings)
+
+
+class AssessmentUnavailable(Exception):
+    """The cluster could not be assessed for a plan; the message says why."""
+
+
+ASSESSMENT_TIMEOUT_SECONDS = 60
 
 
 @asynccontextmanager

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from iagent_tui.services.errors import ServiceError
 from iagent_tui.services.kube import DEPLOYMENTS, STATEFULSETS
 
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .cluster_state import (is_ready, namespace_exists, on_fargate, placement, pod_name, pods, profile,
                             rollout_complete, selector_string, workloads)
-from .context import ActionContext
+from .context import ActionContext, AssessmentUnavailable
 from .deploy import DeployAction
 from .profile_steps import create_profile, profile_selectors
 from .validate import namespace_name, profile_name
@@ -55,22 +56,44 @@ class AddNamespaceAction(StepAction):
         if status != "ACTIVE" and await ctx.aws.role(role_name) is None:
             warnings.append(f"The pod execution role {role_name} does not exist yet, so the profile step will stop: "
                             "run deploy first.")
-        self.movable, moving = [], []
+        self.movable = []
+        moving: dict[str, list[str]] = {}  # workload -> its pods off Fargate
         if exists:
             for obj in await workloads(ctx, self.namespace):
                 selector = selector_string(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
                 mine = await pods(ctx, self.namespace, selector) if selector else []
                 if any(not on_fargate(p) for p in mine):
-                    self.movable.append(f"{obj['kind']}/{obj['metadata']['name']}")
-                    moving.extend(pod_name(p) for p in mine if not on_fargate(p))
+                    workload = f"{obj['kind']}/{obj['metadata']['name']}"
+                    self.movable.append(workload)
+                    moving[workload] = [pod_name(p) for p in mine if not on_fargate(p)]
+        warnings += await self._blocked_workloads()
         if self.movable and self.restart:
             steps.append(PlanStep("restart", f"Restart {len(self.movable)} workload(s) so their pods move to Fargate",
                                   "restart", f"namespace {self.namespace}", ", ".join(self.movable),
-                                  reschedules=tuple(moving)))
+                                  reschedules=tuple(p for w in self.movable for p in moving[w])))
         elif self.movable:
             warnings.append(f"Pods of {', '.join(self.movable)} stay on EC2 until restarted "
                             f"(choose the restart, or later: kubectl rollout restart -n {self.namespace} <workload>).")
         return Plan("add-namespace", ctx.cluster_name, tuple(steps), warnings=tuple(warnings))
+
+    async def _blocked_workloads(self) -> list[str]:
+        """Pre-flight from the one assessment: workloads of this namespace that cannot run on
+        Fargate (error blockers) are never restarted onto it; the plan says which and why."""
+        try:
+            assessment = await self.ctx.assessment()
+        except (AssessmentUnavailable, ServiceError) as exc:
+            return [f"Could not check which workloads of {self.namespace} can run on Fargate ({exc}); "
+                    "check `iagent-tui doctor -n " + self.namespace + "` before restarting anything."]
+        blocked: dict[str, list[str]] = {}
+        for f in assessment.findings:
+            if f.namespace == self.namespace and f.category == "blocker" and f.severity == "error":
+                kind, _, name = f.object.split("/", 2)
+                blocked.setdefault(f"{kind}/{name}", []).append(f"{f.code}: {f.evidence[0] if f.evidence else f.title}")
+        self.movable = [w for w in self.movable if w not in blocked]
+        return [f"{w.replace('/', f' {self.namespace}/', 1)} cannot run on Fargate ({'; '.join(reasons)}): it is not "
+                "restarted and stays on EC2 (keep an EC2 node group for it). A profile selecting the whole namespace "
+                "also takes its next pods (a crash, a node drain, a scale-up), which would then stay Pending."
+                for w, reasons in sorted(blocked.items())]
 
     def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
         if step.id == "namespace":

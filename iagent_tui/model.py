@@ -237,6 +237,25 @@ class Ingress:
 
 
 @dataclass(frozen=True)
+class VolumeClaim:
+    """A PersistentVolumeClaim: Fargate mounts only claims bound to a static EFS CSI volume."""
+    namespace: str
+    name: str
+    phase: str  # Pending | Bound | Lost
+    volume_name: str  # the bound PersistentVolume, "" while unbound
+    storage_class: str
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Volume:
+    """A PersistentVolume (cluster-scoped)."""
+    name: str
+    csi_driver: str  # spec.csi.driver ("ebs.csi.aws.com", "efs.csi.aws.com") or "" when not CSI
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
 class TargetGroupBinding:
     namespace: str
     name: str
@@ -294,6 +313,8 @@ class Snapshot:
     services: tuple[Service, ...] = ()
     # IAM GetRole results (AssumeRolePolicyDocument as a dict) for the profiles' pod execution roles
     pod_execution_roles: tuple[Mapping[str, Any], ...] = ()
+    volume_claims: tuple[VolumeClaim, ...] = ()
+    volumes: tuple[Volume, ...] = ()
 
     # -- lookups --------------------------------------------------------------------------
     def pod(self, namespace: str, name: str) -> Pod | None:

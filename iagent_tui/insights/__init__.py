@@ -1,15 +1,17 @@
-"""Pure functions over Kubernetes/EKS JSON that answer an operator's questions: what size and
-cost a pod has on Fargate, whether and where it can run there, how long pods take to start.
+"""Pure functions over a cluster Snapshot that answer an operator's questions: what size and cost
+a pod has on Fargate, whether and where it can run there, what is broken now, how long pods take to
+start, where the migration stands.
 
-No I/O, no Textual, no AWS/Kubernetes clients. Kubernetes objects are the API's JSON dicts
-(camelCase), EKS objects the EKS API's JSON shape. The sandbox's fargate-scheduler uses
-``fargate_size``, ``match_profile`` and ``fargate_rejection_reasons`` so there is one
-implementation of each documented rule.
+One entry point for every view: ``assess(snapshot, settings) -> Assessment``. No I/O, no Textual,
+no AWS/Kubernetes clients. The sandbox keeps its own implementation of EKS's rules (it is the test
+oracle); agreement between the two is evidence, not a copy.
 """
 
+from .assess import Assessment, Assessor, assess
 from .compatibility import check_workloads, placement
 from .cost import CostRollup, PodCost, pod_hourly_cost, rollup
-from .findings import CHECKS, Finding, count_by_severity
+from .finding import Finding, count_by_severity
+from .findings import CHECKS
 from .pricing import HOURS_PER_MONTH, RateCard, rate_card
 from .profiles import PROFILE_LABEL, match_profile, matching_profiles
 from .rejection import MESSAGE_PREFIX, UNSUPPORTED_REASON, fargate_rejection_reasons, rejection_message
@@ -25,6 +27,9 @@ from .sizing import (
 from .startup import StartPhases, StartStats, pod_start_phases, start_time_stats
 
 __all__ = [
+    "Assessment",
+    "Assessor",
+    "assess",
     "CAPACITY_PROVISIONED_ANNOTATION",
     "CHECKS",
     "HOURS_PER_MONTH",

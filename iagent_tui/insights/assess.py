@@ -110,12 +110,21 @@ def _profiles_known(snap: Snapshot) -> bool:
     return bool(snap.profiles) or snap.cluster is not None
 
 
+def _read(snap: Snapshot, source: str) -> bool:
+    """Whether a source's data can be judged: read fine (a snapshot without the source at all — a
+    hand-built one — counts as read, holding what it holds)."""
+    state = snap.sources.get(source)
+    return state is None or state.ok
+
+
 def compatibility_findings(snap: Snapshot, rates: RateCard | None) -> list[Finding]:
     # List responses carry no kind on their items: the typed object knows it.
     bare_pods = [{"kind": "Pod", **p.raw} for p in snap.pods if p.raw and not p.owner_kind]
     return check_workloads(
         [{"kind": w.kind, **w.raw} for w in snap.workloads if w.raw] + bare_pods,
         profiles=[profile_as_api(p) for p in snap.profiles] if _profiles_known(snap) else None,
+        pvcs=[c.raw for c in snap.volume_claims] if _read(snap, "persistentvolumeclaims") else None,
+        pvs=[v.raw for v in snap.volumes] if _read(snap, "persistentvolumes") else None,
         services=[s.raw for s in snap.services if s.raw],
         ingresses=[i.raw for i in snap.ingresses if i.raw],
         pod_execution_roles=list(snap.pod_execution_roles),
@@ -218,6 +227,9 @@ class Assessor:
                tuple((p.key, _version(p.raw)) for p in bare_pods),
                tuple((p.name, p.status) for p in snap.profiles), _profiles_known(snap),
                tuple((s.key, _version(s.raw)) for s in snap.services),
+               tuple((c.namespace, c.name, _version(c.raw)) for c in snap.volume_claims),
+               tuple(v.name for v in snap.volumes),
+               _read(snap, "persistentvolumeclaims"), _read(snap, "persistentvolumes"),
                tuple((i.namespace, i.name, _version(i.raw)) for i in snap.ingresses),
                tuple(str(r) for r in snap.pod_execution_roles),
                rates.region if rates else "")

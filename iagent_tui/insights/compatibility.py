@@ -20,7 +20,7 @@ from .findings import Finding, finding, sort_findings
 from .pod_checks import check_pod_spec
 from .pricing import RateCard, rate_card
 from .profiles import match_profile, matching_profiles, profile_name
-from .rejection import fargate_rejection_reasons, rejection_message
+from .rejection import fargate_rejection_reasons, pvc_problem, rejection_message
 from .workloads import pod_template, workload_ref
 
 __all__ = ["Finding", "check_workloads", "fargate_rejection_reasons", "placement", "rejection_message"]
@@ -55,8 +55,8 @@ def check_workloads(
     workloads: Iterable[Mapping[str, Any]],
     *,
     profiles: Iterable[Mapping[str, Any]] | None = None,
-    pvcs: Iterable[Mapping[str, Any]] = (),
-    pvs: Iterable[Mapping[str, Any]] = (),
+    pvcs: Iterable[Mapping[str, Any]] | None = (),
+    pvs: Iterable[Mapping[str, Any]] | None = (),
     services: Iterable[Mapping[str, Any]] = (),
     ingresses: Iterable[Mapping[str, Any]] = (),
     pod_execution_roles: Iterable[Mapping[str, Any]] = (),
@@ -69,13 +69,16 @@ def check_workloads(
     ``workloads``: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and Pods
     (each with ``kind``); pods owned by a controller are skipped because their controller is
     checked. ``profiles``: EKS FargateProfile dicts; None skips the placement check (FG018).
+    ``pvcs``/``pvs``: the cluster's PersistentVolumeClaims and PersistentVolumes; None when they
+    could not be read (claims are then not judged rather than reported missing).
     ``pod_execution_roles``: IAM Role dicts of the profiles' pod execution roles.
     ``rates`` (default us-east-1) only weighs rounding waste (FG017)."""
     workloads = [w for w in workloads if not _is_controlled_pod(w)]
     profile_list = list(profiles) if profiles is not None else []
     rates = rates or rate_card("us-east-1")
-    pvc_index = {(_namespace(p), (p.get("metadata") or {}).get("name")): p for p in pvcs}
-    pv_index = {(p.get("metadata") or {}).get("name"): p for p in pvs}
+    claims_known = pvcs is not None and pvs is not None
+    pvc_index = {(_namespace(p), (p.get("metadata") or {}).get("name")): p for p in pvcs or ()}
+    pv_index = {(p.get("metadata") or {}).get("name"): p for p in pvs or ()}
     service_list = list(services)
     findings: list[Finding] = []
     fargate_bound: list[tuple[str, str, str]] = []
@@ -91,11 +94,13 @@ def check_workloads(
             obj,
             kind,
             spec,
-            pvc_lookup=lambda claim, ns=namespace: pvc_index.get((ns, claim)),
+            pvc_lookup=(lambda claim, ns=namespace: pvc_index.get((ns, claim))) if claims_known else None,
             pvs=pv_index,
             rates=rates,
             waste_threshold=waste_threshold,
         )
+        if kind == "StatefulSet":
+            findings += _claim_template_findings(obj, workload, pvc_index, pv_index, claims_known)
         profile = placement(workload, profile_list)
         templates.append((namespace, labels, profile is not None))
         if profile is not None:
@@ -129,6 +134,31 @@ def is_eks_node_agent(workload: Mapping[str, Any]) -> bool:
     meta = workload.get("metadata") or {}
     return (workload.get("kind") == "DaemonSet" and meta.get("namespace") == "kube-system"
             and meta.get("name") in EKS_NODE_AGENTS)
+
+
+def _claim_template_findings(obj: str, sts: Mapping[str, Any], pvcs: Mapping[tuple[str, str], Mapping[str, Any]],
+                             pvs: Mapping[str, Mapping[str, Any]], claims_known: bool) -> list[Finding]:
+    """FG008 for a StatefulSet's volumeClaimTemplates: their claims (``<template>-<name>-<n>``)
+    are provisioned dynamically unless pre-bound to a static EFS volume, and Fargate mounts only
+    the latter. Without the claims at hand, the template alone still says dynamic provisioning."""
+    meta, spec = sts.get("metadata") or {}, sts.get("spec") or {}
+    namespace, name = meta.get("namespace", "default"), meta.get("name", "?")
+    found = []
+    for template in spec.get("volumeClaimTemplates") or []:
+        claim_prefix = f"{(template.get('metadata') or {}).get('name', '?')}-{name}-"
+        claims = sorted(key[1] for key in pvcs if key[0] == namespace and key[1].startswith(claim_prefix))
+        problems = [p for c in claims if (p := pvc_problem(c, {c: pvcs[(namespace, c)]}, pvs))]
+        if problems:
+            evidence = "; ".join(problems)
+        elif claims:
+            continue  # every claim bound to a static EFS volume: Fargate mounts it
+        else:
+            storage_class = (template.get("spec") or {}).get("storageClassName") or "the default storage class"
+            evidence = (f"volumeClaimTemplate {claim_prefix[:-len(name) - 2]}: claims provisioned dynamically by "
+                        f"{storage_class}" + ("" if claims_known else " (claims not readable)"))
+        volume = (template.get("metadata") or {}).get("name", "?")
+        found.append(finding("FG008", obj, evidence, volume=volume))
+    return found
 
 
 def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: list[Mapping[str, Any]]) -> Finding:

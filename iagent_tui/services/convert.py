@@ -18,6 +18,8 @@ from ..model import (
     Pod,
     Service,
     TargetGroupBinding,
+    Volume,
+    VolumeClaim,
     Workload,
     frozen_map,
 )
@@ -192,6 +194,17 @@ def event_from_raw(raw: Mapping[str, Any]) -> Event:
 def service_from_raw(raw: Mapping[str, Any]) -> Service:
     meta = _meta(raw)
     return Service(meta.get("namespace", ""), meta.get("name", ""), (raw.get("spec") or {}).get("type", "ClusterIP"), frozen_map(raw))
+
+
+def volume_claim_from_raw(raw: Mapping[str, Any]) -> VolumeClaim:
+    meta, spec = _meta(raw), raw.get("spec") or {}
+    return VolumeClaim(meta.get("namespace", ""), meta.get("name", ""), (raw.get("status") or {}).get("phase", ""),
+                       spec.get("volumeName") or "", spec.get("storageClassName") or "", frozen_map(raw))
+
+
+def volume_from_raw(raw: Mapping[str, Any]) -> Volume:
+    csi = (raw.get("spec") or {}).get("csi") or {}
+    return Volume(_meta(raw).get("name", ""), csi.get("driver", ""), frozen_map(raw))
 
 
 def ingress_from_raw(raw: Mapping[str, Any]) -> Ingress:

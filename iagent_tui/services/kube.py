@@ -54,6 +54,8 @@ DEPLOYMENTS = Resource("deployments", "Deployment", "apps")
 DAEMONSETS = Resource("daemonsets", "DaemonSet", "apps")
 STATEFULSETS = Resource("statefulsets", "StatefulSet", "apps")
 INGRESSES = Resource("ingresses", "Ingress", "networking.k8s.io")
+PERSISTENTVOLUMECLAIMS = Resource("persistentvolumeclaims", "PersistentVolumeClaim")
+PERSISTENTVOLUMES = Resource("persistentvolumes", "PersistentVolume", namespaced=False)
 TARGETGROUPBINDINGS = Resource("targetgroupbindings", "TargetGroupBinding", "elbv2.k8s.aws", "v1beta1")
 
 WATCH_TIMEOUT_SECONDS = 300  # the server ends each stream after this; we resume from the last version

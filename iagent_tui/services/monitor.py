@@ -42,6 +42,8 @@ from .kube import (
     DEPLOYMENTS,
     EVENTS,
     INGRESSES,
+    PERSISTENTVOLUMECLAIMS,
+    PERSISTENTVOLUMES,
     NODES,
     PODS,
     SERVICES,
@@ -54,6 +56,7 @@ from .kube import (
 
 WATCHED: tuple[Resource, ...] = (
     NODES, PODS, EVENTS, SERVICES, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, INGRESSES, TARGETGROUPBINDINGS,
+    PERSISTENTVOLUMECLAIMS, PERSISTENTVOLUMES,  # which volumes Fargate can mount (EFS only, never EBS)
 )
 OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
 AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups", "iam_roles")
@@ -337,12 +340,15 @@ class ClusterMonitor:
         services = tuple(sorted(self._converted(SERVICES, convert.service_from_raw), key=lambda s: (s.namespace, s.name)))
         ingresses = tuple(sorted(self._converted(INGRESSES, convert.ingress_from_raw), key=lambda i: (i.namespace, i.name)))
         tgbs = tuple(sorted(self._converted(TARGETGROUPBINDINGS, convert.tgb_from_raw), key=lambda t: (t.namespace, t.name)))
+        claims = tuple(sorted(self._converted(PERSISTENTVOLUMECLAIMS, convert.volume_claim_from_raw),
+                              key=lambda c: (c.namespace, c.name)))
+        volumes = tuple(sorted(self._converted(PERSISTENTVOLUMES, convert.volume_from_raw), key=lambda v: v.name))
         sources = {**self._kube_sources(), **self._aws_state}
         self._version += 1
         snap = assemble(
             taken_at=now, connection=self.connection, aws_data=self._aws_data, nodes=nodes, pods=pods,
             workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
-            version=self._version, services=services,
+            version=self._version, services=services, volume_claims=claims, volumes=volumes,
         )
         conn = snap.connection
         if conn is not None and conn.token_expires_at is not None and self.server_skew:
@@ -507,6 +513,8 @@ def assemble(
     sources: Mapping[str, SourceState] | None = None,
     version: int = 0,
     services: tuple = (),
+    volume_claims: tuple = (),
+    volumes: tuple = (),
 ) -> Snapshot:
     """A Snapshot from the monitor's parts; target ids are joined to the pods owning the IPs."""
     pod_by_ip = {p.ip: p.key for p in pods if p.ip}
@@ -540,6 +548,8 @@ def assemble(
         version=version,
         services=services,
         pod_execution_roles=tuple(aws_data.get("iam_roles") or ()),
+        volume_claims=volume_claims,
+        volumes=volumes,
     )
 
 

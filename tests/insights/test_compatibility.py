@@ -310,3 +310,42 @@ def test_eks_node_agents_are_not_migration_errors():
     assert by_object["DaemonSet/kube-system/kube-proxy"] == {("FG027", "info")}
     # a DaemonSet of the team's own (or outside kube-system) is still an error to act on
     assert ("FG010", "error") in by_object["DaemonSet/logging/fluent-bit"]
+
+
+def statefulset(name="db", namespace="prod", storage_class="gp3"):
+    sts = deployment(name, namespace)
+    sts["kind"] = "StatefulSet"
+    sts["spec"]["volumeClaimTemplates"] = [{"metadata": {"name": "data"},
+                                           "spec": {"storageClassName": storage_class, "accessModes": ["ReadWriteOnce"]}}]
+    return sts
+
+
+def claim(name, volume, namespace="prod", phase="Bound"):
+    return {"metadata": {"name": name, "namespace": namespace}, "spec": {"volumeName": volume}, "status": {"phase": phase}}
+
+
+def volume(name, driver):
+    return {"metadata": {"name": name}, "spec": {"csi": {"driver": driver, "volumeHandle": "h"}}}
+
+
+def test_statefulset_claims_on_ebs_block_fargate_and_efs_claims_do_not():
+    # DOMAIN.md 5.2: "PVC <pvc> bound to invalid PV <pv> with CSI Driver: ebs.csi.aws.com"
+    ebs = only(check_workloads([statefulset()], profiles=PROFILES, pvcs=[claim("data-db-0", "pv-1")],
+                               pvs=[volume("pv-1", "ebs.csi.aws.com")]), "FG008")
+    assert ebs.severity == "error" and ebs.category == "blocker" and ebs.object == "StatefulSet/prod/db"
+    assert ebs.evidence == ("PVC data-db-0 bound to invalid PV pv-1 with CSI Driver: ebs.csi.aws.com",)
+    assert check_workloads([statefulset()], profiles=PROFILES, pvcs=[claim("data-db-0", "pv-2")],
+                           pvs=[volume("pv-2", "efs.csi.aws.com")]) == []
+
+
+def test_statefulset_without_claims_yet_is_dynamic_provisioning_even_when_claims_are_unreadable():
+    fresh = only(check_workloads([statefulset()], profiles=PROFILES), "FG008")
+    assert "claims provisioned dynamically by gp3" in fresh.evidence[0]
+    unread = only(check_workloads([statefulset()], profiles=PROFILES, pvcs=None, pvs=None), "FG008")
+    assert unread.evidence[0].endswith("(claims not readable)")
+
+
+def test_pod_claims_are_not_judged_when_claims_could_not_be_read():
+    mounted = deployment(volumes=[{"name": "shared", "persistentVolumeClaim": {"claimName": "shared"}}])
+    assert codes(check_workloads([mounted], profiles=PROFILES)) == ["FG008"]  # read, and not there
+    assert check_workloads([mounted], profiles=PROFILES, pvcs=None, pvs=None) == []
