@@ -282,6 +282,24 @@ def test_add_namespace_creates_its_profile_and_moves_restarted_pods(env, aws, k8
     assert again.exit_code == 0 and "Nothing to do" in again.output
 
 
+def test_add_namespace_prod_restarts_what_fargate_runs_and_leaves_the_ebs_statefulset_on_ec2(env, aws, k8s):
+    core = k8s_client.CoreV1Api(k8s)
+    vectordb = core.read_namespaced_pod("iagent-vectordb-0", "prod")
+    claim = core.read_namespaced_persistent_volume_claim(vectordb.spec.volumes[0].persistent_volume_claim.claim_name, "prod")
+    volume = core.read_persistent_volume(claim.spec.volume_name)
+    assert volume.spec.csi.driver == "ebs.csi.aws.com"  # the fact the pre-flight must catch
+
+    result = invoke(add_namespace_command, ["prod", "--yes", "--restart"], env)
+    assert result.exit_code == 0, result.output
+    assert "StatefulSet prod/iagent-vectordb cannot run on Fargate (FG008: PVC " in result.output
+    restart_line = next(line for line in result.output.splitlines() if line.strip().startswith("Deployment/"))
+    assert "iagent-vectordb" not in restart_line and "Deployment/iagent-api" in restart_line
+    assert all_on(pods_of(k8s, "prod", "app.kubernetes.io/name=iagent-api"), fargate=True)
+    after = core.read_namespaced_pod("iagent-vectordb-0", "prod")
+    assert after.metadata.uid == vectordb.metadata.uid  # never restarted
+    assert after.status.phase == "Running" and not after.spec.node_name.startswith("fargate-")
+
+
 def test_rollback_asks_for_the_cluster_name(env, aws, k8s):
     before = cluster_state(aws, k8s)
     result = invoke(rollback_command, [], env, input="not-the-cluster\n")
