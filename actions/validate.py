@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from iagent_tui.names import is_dns1123_label
+
 from .base import InvalidInput
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _PROFILE_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]*$")  # EKS fargateProfileName pattern
 PROFILE_NAME_MAX = 100
 RESERVED_PREFIX = "kube-"
@@ -19,7 +20,7 @@ def namespace_name(name: str) -> str:
         raise InvalidInput("The namespace name is empty.")
     if len(name) > 63:
         raise InvalidInput(f"Namespace name {name!r} is {len(name)} characters long; Kubernetes allows at most 63.")
-    if not _DNS_LABEL.match(name):
+    if not is_dns1123_label(name):
         raise InvalidInput(
             f"Namespace name {name!r} is not a valid DNS-1123 label: use lowercase letters, digits and '-', "
             "starting and ending with a letter or digit (for example team-x).")

@@ -21,10 +21,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
+from .names import is_dns1123_label
+
 DEFAULT_CONFIG_FILE = "iagent.yaml"
 ENV_PREFIX = "IAGENT_"
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")  # EKS CreateCluster name rule
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$")
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
@@ -52,7 +53,7 @@ def _split_list(value: Any) -> Any:
 
 
 def _check_namespaces(values: list[str]) -> list[str]:
-    bad = [v for v in values if not _DNS_LABEL.match(v)]
+    bad = [v for v in values if not is_dns1123_label(v)]
     if bad:
         raise ValueError(f"not a valid namespace name: {', '.join(map(repr, bad))}")
     return values

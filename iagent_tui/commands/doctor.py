@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 from typing import Any
 from xml.etree import ElementTree
 
@@ -25,12 +24,12 @@ from ..insights.codes import CODES
 from ..insights.doctor import EXIT_ERRORS
 from ..insights.finding import CATEGORY_TITLES
 from ..model import Snapshot
+from ..names import is_dns1123_label
 from ..report import finding_document
 from .status import StatusFailed, read_snapshot
 
 _LABEL = {"error": "ERROR", "warning": "WARNING", "info": "INFO"}
 _COMMANDS = ("kubectl ", "aws ", "helm ", "iagent-tui ", "eksctl ")
-_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS-1123 label, as Kubernetes requires
 _CATEGORIES = ("broken", "blocker", "advice")  # the order doctor shows them in
 
 # A doctor that cannot read the cluster fails exactly as status does.
@@ -142,7 +141,7 @@ def doctor_command(ctx: click.Context, as_json: bool, output_format: str | None,
         ctx.exit(EXIT_ERRORS)
     output_format = "json" if as_json else output_format or "text"
     as_json = output_format == "json"
-    if namespace is not None and not _NAMESPACE.fullmatch(namespace):
+    if namespace is not None and not is_dns1123_label(namespace):
         click.echo(f"iagent-tui doctor: --namespace {namespace!r} is not a namespace name (lowercase letters, "
                    "digits and '-', at most 63 characters)", err=True)
         ctx.exit(EXIT_ERRORS)
