@@ -62,10 +62,13 @@ def wildcard_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
 
 def arn_match(pattern: str, value: str) -> bool:
     """ArnEquals/ArnLike: each of the six colon-separated parts is matched on its own, so a * in the
-    region cannot swallow the account. A pattern that is not a whole ARN (``*``) matches as a string."""
+    region cannot swallow the account. A bare wildcard (``*``) matches as a string; any other
+    pattern or value short of six parts is not an ARN and matches nothing."""
     pattern_parts, value_parts = pattern.split(":", 5), value.split(":", 5)
-    if len(pattern_parts) < 6 or len(value_parts) < 6:
+    if len(pattern_parts) == 1:
         return wildcard_match(pattern, value)
+    if len(pattern_parts) < 6 or len(value_parts) < 6:
+        return False
     return all(wildcard_match(p, v) for p, v in zip(pattern_parts, value_parts))
 
 
