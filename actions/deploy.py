@@ -15,7 +15,7 @@ from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .cluster_state import (COREDNS, COREDNS_SELECTOR, addon_config, coredns_addon, health_text, is_ready,
                             on_fargate, placement, pod_name, pods, profiles)
 from .context import ActionContext
-from .iam_steps import pod_role_trust_problem
+from .iam_steps import pod_role_trust_problem, profile_source_arn
 from .profile_steps import create_profile, profile_selectors
 from .validate import profile_name
 from .waits import wait_until
@@ -60,7 +60,8 @@ class DeployAction(StepAction):
         steps: list[PlanStep] = []
 
         role = await ctx.aws.role(role_name)
-        problem = pod_role_trust_problem(role) if role else ""
+        source_arns = [profile_source_arn(ctx.region, account, ctx.cluster_name, name) for name in specs]
+        problem = pod_role_trust_problem(role, source_arns) if role else ""
         trust_detail = f"trusts eks-fargate-pods.amazonaws.com for arn:aws:eks:{ctx.region}:{account}:fargateprofile/{ctx.cluster_name}/*"
         if role is None:
             steps.append(PlanStep("pod-role", f"Create IAM role {role_name}", "create", f"IAM role {role_name}", trust_detail))

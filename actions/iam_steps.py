@@ -8,9 +8,12 @@ import hashlib
 import json
 import socket
 import ssl
+from collections.abc import Iterable, Mapping
 from importlib import resources
 
-from iagent_tui.services.aws_changes import FARGATE_POD_PRINCIPAL
+from iagent_tui.iam_policy import Principal, allows, parse_policy
+from iagent_tui.insights.cluster_checks import trusted_services
+from iagent_tui.services.aws_changes import FARGATE_POD_PRINCIPAL, OIDC_AUDIENCE
 
 WRONG_POD_PRINCIPAL = "pods.eks.amazonaws.com"  # EKS Pod Identity: not what Fargate assumes
 LBC_POLICY_NAME = "AWSLoadBalancerControllerIAMPolicy"
@@ -19,50 +22,42 @@ LBC_NAMESPACE = "kube-system"
 LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
 
 
-def _as_list(value) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
+def _document(role: dict) -> Mapping:
+    return parse_policy(role.get("AssumeRolePolicyDocument") or {})
 
 
-def _document(role: dict) -> dict:
-    doc = role.get("AssumeRolePolicyDocument") or {}
-    return json.loads(doc) if isinstance(doc, str) else doc
+def profile_source_arn(region: str, account: str, cluster: str, profile: str) -> str:
+    """The aws:SourceArn EKS sends for a profile; its last part is an id EKS assigns at creation,
+    so a profile not created yet is probed with *, which only a wildcard in the trust admits."""
+    return f"arn:aws:eks:{region}:{account}:fargateprofile/{cluster}/{profile}/*"
 
 
-def pod_role_trust_problem(role: dict) -> str:
-    """'' when the role trusts eks-fargate-pods.amazonaws.com with an aws:SourceArn condition;
+def pod_role_trust_problem(role: dict, profile_arns: Iterable[str] = ()) -> str:
+    """'' when the role trusts eks-fargate-pods.amazonaws.com with an aws:SourceArn limit and, for
+    each of ``profile_arns`` (see profile_source_arn), would let EKS assume it for that profile;
     otherwise what is wrong (the plan shows it next to the fix)."""
-    trusts, conditioned, wrong = False, False, False
-    for statement in _as_list(_document(role).get("Statement")):
-        if statement.get("Effect") != "Allow":
-            continue
-        services = _as_list((statement.get("Principal") or {}).get("Service"))
-        if WRONG_POD_PRINCIPAL in services:
-            wrong = True
-        if FARGATE_POD_PRINCIPAL in services:
-            trusts = True
-            conditions = statement.get("Condition") or {}
-            conditioned = conditioned or any("aws:SourceArn" in (clause or {}) or "aws:sourcearn" in
-                                             {k.lower() for k in (clause or {})} for clause in conditions.values())
-    if not trusts:
-        return (f"trusts {WRONG_POD_PRINCIPAL} (EKS Pod Identity) instead of {FARGATE_POD_PRINCIPAL}" if wrong
-                else f"does not trust {FARGATE_POD_PRINCIPAL}")
-    if not conditioned:
+    document = _document(role)
+    services = trusted_services(document)
+    if FARGATE_POD_PRINCIPAL not in services:
+        return (f"trusts {WRONG_POD_PRINCIPAL} (EKS Pod Identity) instead of {FARGATE_POD_PRINCIPAL}"
+                if WRONG_POD_PRINCIPAL in services else f"does not trust {FARGATE_POD_PRINCIPAL}")
+    if not services[FARGATE_POD_PRINCIPAL]:
         return "trusts Fargate without the aws:SourceArn condition (confused-deputy protection)"
+    for arn in profile_arns:
+        decision = allows(document, principal=Principal.service(FARGATE_POD_PRINCIPAL), action="sts:AssumeRole",
+                          context={"aws:SourceArn": arn, "aws:SourceAccount": arn.split(":")[4]})
+        if not decision.allowed:
+            return f"does not trust this cluster's Fargate profiles: {decision.reason}"
     return ""
 
 
 def irsa_trust_problem(role: dict, provider_arn: str, issuer_host: str, subject: str) -> str:
-    for statement in _as_list(_document(role).get("Statement")):
-        if statement.get("Effect") != "Allow":
-            continue
-        if provider_arn not in _as_list((statement.get("Principal") or {}).get("Federated")):
-            continue
-        equals = (statement.get("Condition") or {}).get("StringEquals") or {}
-        if equals.get(f"{issuer_host}:sub") == subject and equals.get(f"{issuer_host}:aud") == "sts.amazonaws.com":
-            return ""
-    return f"does not trust {subject} through {provider_arn}"
+    """'' when STS would let ``subject`` assume the role with a token of ``issuer_host`` (the claims
+    EKS's tokens carry: sub and aud); otherwise what is wrong."""
+    decision = allows(_document(role), principal=Principal.federated(provider_arn),
+                      action="sts:AssumeRoleWithWebIdentity",
+                      context={f"{issuer_host}:sub": subject, f"{issuer_host}:aud": OIDC_AUDIENCE})
+    return "" if decision.allowed else f"does not trust {subject} through {provider_arn}: {decision.reason}"
 
 
 def lbc_policy_document() -> dict:

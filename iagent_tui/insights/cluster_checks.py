@@ -8,12 +8,11 @@ Fargate nodes), 8.1 (the pod execution role's principal is ``eks-fargate-pods.am
 
 from __future__ import annotations
 
-import json
-import urllib.parse
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 import yaml
 
+from ..iam_policy import ANY, Principal, allows, named_principals, parse_policy
 from .findings import Finding, finding
 from .profiles import match_profile, matching_profiles, profile_name
 
@@ -109,29 +108,26 @@ def check_load_balancer_services(
 def trust_policy(document: str | Mapping[str, Any]) -> Mapping[str, Any]:
     """A role's AssumeRolePolicyDocument as a dict: IAM's raw API returns it URL-encoded JSON,
     boto3 returns it decoded."""
-    if isinstance(document, Mapping):
-        return document
-    try:
-        return json.loads(urllib.parse.unquote(document))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"trust policy is not a JSON document: {exc}") from None
+    return parse_policy(document)
 
 
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else [] if value is None else [value]
+# EKS sends the profile's ARN and account with every AssumeRole (DOMAIN.md 8.1). A profile of a
+# cluster in an account that is not ours plays the confused deputy: a trust that admits it has no
+# working aws:SourceArn limit, whatever keys its Condition names.
+_FOREIGN_PROFILE_ARN = ("arn:aws:eks:xx-none-1:000000000000:fargateprofile/another-cluster/another-profile/"
+                        "00000000-0000-0000-0000-000000000000")
 
 
 def trusted_services(document: str | Mapping[str, Any]) -> dict[str, bool]:
     """Service principals allowed sts:AssumeRole -> whether an aws:SourceArn condition limits it."""
+    policy = trust_policy(document)
     trusted: dict[str, bool] = {}
-    for statement in _as_list(trust_policy(document).get("Statement")):
-        actions = _as_list(statement.get("Action"))
-        if statement.get("Effect") != "Allow" or not ({"sts:AssumeRole", "sts:*", "*"} & set(actions)):
-            continue
-        conditions = statement.get("Condition") or {}
-        source_arn = any("aws:SourceArn" in (c or {}) for c in conditions.values())
-        for service in _as_list((statement.get("Principal") or {}).get("Service")):
-            trusted[service] = trusted.get(service, False) or source_arn
+    for service in named_principals(policy, "Service", "sts:AssumeRole"):
+        def assume(source_arn: Any) -> bool:
+            return allows(policy, principal=Principal.service(service), action="sts:AssumeRole",
+                          context={"aws:SourceArn": source_arn, "aws:SourceAccount": ANY}).allowed
+        if assume(ANY):
+            trusted[service] = not assume(_FOREIGN_PROFILE_ARN)
     return trusted
 
 
