@@ -278,9 +278,9 @@ class AwsServices:
         role = dict(out["Role"])
         doc = role.get("AssumeRolePolicyDocument")
         if isinstance(doc, str):  # botocore decodes it; keep working if a layer did not
-            from urllib.parse import unquote
+            from ..iam_policy import parse_policy
 
-            role["AssumeRolePolicyDocument"] = json.loads(unquote(doc))
+            role["AssumeRolePolicyDocument"] = dict(parse_policy(doc))
         return role
 
     async def attached_role_policies(self, name: str) -> tuple[str, ...]:
