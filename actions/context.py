@@ -17,7 +17,7 @@ from iagent_tui.services.kube import KubeClient
 from iagent_tui.services.kube_changes import KubeChanges
 
 if TYPE_CHECKING:
-    from iagent_tui.insights.assess import Assessment
+    from iagent_tui.insights.assessment import Assessment
 
 POLL_ENV = "IAGENT_ACTION_POLL_SECONDS"
 
@@ -92,7 +92,7 @@ class ActionContext:
         """The one assessment of the cluster as it is now (the one-shot read `status` makes), for
         plans: never cached, a plan is about now. Raises AssessmentUnavailable with the reason when
         the cluster cannot be read in time; plans say so instead of pretending all is well."""
-        from iagent_tui.insights.assess import assess
+        from iagent_tui.insights.assessment import assess
         from iagent_tui.services.monitor import ClusterMonitor
 
         try:

@@ -29,7 +29,7 @@ from actions.base import Action, Plan, ProgressEvent
 from screens.add_namespace import NamespaceNameDialog, RestartChoiceDialog
 from screens.confirm import ConfirmDialog
 from screens.dashboard import DashboardScreen
-from iagent_tui.insights.assess import Assessment, Assessor
+from iagent_tui.insights.assessment import Assessment, Assessor
 from screens.detail import DetailScreen, LogFetcher, detail_for
 from screens.help import HelpScreen
 from screens.keyed_table import tone_styles

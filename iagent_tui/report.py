@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from .config import Settings
-from .insights.assess import Assessment, assess
+from .insights.assessment import Assessment, assess
 from .insights.pricing import HOURS_PER_MONTH
 from .model import Snapshot
 

@@ -10,7 +10,7 @@ from textual.widgets import Label, Sparkline
 
 from iagent_tui.model import Snapshot
 
-from iagent_tui.insights.assess import Assessment
+from iagent_tui.insights.assessment import Assessment
 from .format import duration
 from .rows import healthy_targets
 

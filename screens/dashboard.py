@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Footer, Input
 from iagent_tui.model import Snapshot
 
 from .charts import Charts
-from iagent_tui.insights.assess import Assessment
+from iagent_tui.insights.assessment import Assessment
 from .header import ClusterHeader
 from .keyed_table import KeyedTable, tone_styles
 from .panels import Panel

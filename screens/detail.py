@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from iagent_tui.model import Event, Pod, Snapshot
 
-from iagent_tui.insights.assess import Assessment
+from iagent_tui.insights.assessment import Assessment
 from .format import clock_time
 from .rows import event_key
 

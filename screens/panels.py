@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from iagent_tui.model import Snapshot, SourceState
 
-from iagent_tui.insights.assess import Assessment
+from iagent_tui.insights.assessment import Assessment
 from .format import clock_time
 from .keyed_table import KeyedTable
 from .rows import PanelSpec, View, coredns_summary, filter_rows, node_counts

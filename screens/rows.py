@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from iagent_tui.model import Event, Snapshot
 
-from iagent_tui.insights.assess import Assessment
+from iagent_tui.insights.assessment import Assessment
 from .format import Tone, age, clock_time, duration, money, short_node, tone_of
 
 Cell = str | tuple[str, Tone]

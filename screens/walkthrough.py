@@ -23,7 +23,7 @@ from actions.base import Plan
 from iagent_tui.model import Snapshot
 
 from .confirm import plan_text
-from iagent_tui.insights.assess import Assessment
+from iagent_tui.insights.assessment import Assessment
 from .detail import DetailScreen, DetailSpec
 from .keyed_table import tone_styles
 from .progress import ActionProgress

@@ -19,7 +19,7 @@ import click
 
 from .options import command_aws, command_settings, connection_options
 from ..config import ConfigError, Settings
-from ..insights.assess import Assessment, assess
+from ..insights.assessment import Assessment, assess
 from ..insights.codes import CODES
 from ..insights.doctor import EXIT_ERRORS
 from ..insights.finding import CATEGORY_TITLES

@@ -7,7 +7,7 @@ no AWS/Kubernetes clients. The sandbox keeps its own implementation of EKS's rul
 oracle); agreement between the two is evidence, not a copy.
 """
 
-from .assess import Assessment, Assessor, assess
+from .assessment import Assessment, Assessor, assess
 from .compatibility import check_workloads, placement
 from .cost import CostRollup, PodCost, pod_hourly_cost, rollup
 from .finding import Finding, count_by_severity

@@ -22,7 +22,7 @@ from .profiles import wildcard_match
 from .startup import nearest_rank
 
 if TYPE_CHECKING:
-    from .assess import Assessment
+    from .assessment import Assessment
 
 State = Literal["done", "in progress", "to do", "blocked"]
 Tone = Literal["ok", "warn", "bad", "busy", "muted", ""]  # how alarming an evidence line is

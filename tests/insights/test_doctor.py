@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 import pytest
 
-from iagent_tui.insights.assess import Assessor
+from iagent_tui.insights.assessment import Assessor
 from iagent_tui.insights.doctor import EXIT_ERRORS, EXIT_HEALTHY, EXIT_WARNINGS
 from iagent_tui.insights.finding import Finding, worst_severity
 from iagent_tui.model import (

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from iagent_tui.model import Event
-from iagent_tui.insights.assess import Assessor
+from iagent_tui.insights.assessment import Assessor
 from screens.format import duration, money
 from screens.rows import View, event_matters, event_rows, filter_rows, pod_rows, profile_rows, target_rows
 
@@ -74,7 +74,7 @@ def test_costs_billed_from_capacity_provisioned_and_projected_otherwise():
 
 
 def test_findings_are_worst_first_and_the_compatibility_scan_reruns_only_when_inputs_change(monkeypatch):
-    import iagent_tui.insights.assess as assess_module
+    import iagent_tui.insights.assessment as assess_module
     scans = []
     real = assess_module.compatibility_findings
     monkeypatch.setattr(assess_module, "compatibility_findings", lambda *a: scans.append(1) or real(*a))
