@@ -33,12 +33,13 @@ from screens.detail import DetailScreen, LogFetcher, detail_for
 from screens.help import HelpScreen
 from screens.keyed_table import tone_styles
 from screens.keymap import (ACTION_KEYS, APP_COMMANDS, DETAIL_COMMAND, Command, action_commands,
-                            bindings)
+                            bindings, key_label)
 from screens.namespaces import NamespaceSwitcher
 from screens.progress import ActionProgress
 from screens.rows import View
 from screens.walkthrough import WalkthroughScreen
 
+from .keymap import check_keymap
 from .model import Snapshot
 from .wiring import (ActionProvider, NamespaceActions, RunAction, SnapshotSource, StaticSource,
                      wire_dashboard)
@@ -66,7 +67,7 @@ class IagentApp(App):
     CSS_PATH = Path(screens.__file__).parent / "app.tcss"
     BINDINGS = [
         *bindings(APP_COMMANDS + (DETAIL_COMMAND,)),
-        *(Binding(key, f"start_action('{name}')", f"Run {name}", id=f"action-{name}")
+        *(Binding(key, f"start_action('{name}')", f"Run {name}", id=name)
           for name, key in ACTION_KEYS.items()),
     ]
 
@@ -93,7 +94,8 @@ class IagentApp(App):
         self.fetch_logs = fetch_logs
         self.read_only_flag = read_only
         self.deriver = Deriver(start_target, rate_overrides)
-        self.user_keymap = dict(keymap or {})
+        # Normalised the way settings are ("?" -> "question_mark"); a bad keymap in code fails here.
+        self.user_keymap = check_keymap(keymap or {})
         self.snapshot: Snapshot | None = None
         self.derived = Derived(start_target=start_target)
         self.view = View()
@@ -147,7 +149,9 @@ class IagentApp(App):
             titles[ADD_NAMESPACE] = self.add_namespace.title
         order = list(ACTION_KEYS)  # help and palette list the actions in the migration's order
         titles = dict(sorted(titles.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
-        return APP_COMMANDS + (DETAIL_COMMAND,) + action_commands(titles)
+        # Help and the palette show the keys in force: the user's keymap over the defaults.
+        return tuple(replace(c, key=self.user_keymap.get(c.id, c.key))
+                     for c in APP_COMMANDS + (DETAIL_COMMAND,) + action_commands(titles))
 
     @property
     def read_only(self) -> bool:
@@ -280,9 +284,7 @@ class IagentApp(App):
             self.action_start_action(name)
 
     def action_help(self) -> None:
-        keys = {c.id: c.key for c in self.commands}
-        keys.update(self.user_keymap)
-        self.push_screen(HelpScreen(self.commands, keys))
+        self.push_screen(HelpScreen(self.commands, {c.id: c.key for c in self.commands}))
 
     def action_filter(self) -> None:
         if self.screen is not self.dashboard:
@@ -320,7 +322,7 @@ class IagentApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for command in self.commands:
-            key = f" ({command.key})" if command.key else ""
+            key = f" ({key_label(command.key)})" if command.key else ""
             yield SystemCommand(command.description, f"{command.group}{key}",
                                 partial(self.call_later, self.run_action, command.action))
 

@@ -47,3 +47,16 @@ def test_only_the_command_line_imports_the_sandbox():
         if any(name.startswith("iagent_tui.sandbox") for name in _imports(path)):
             offenders.append(rel)
     assert offenders == [], f"product code imports the sandbox: {offenders}"
+
+
+def test_settings_keymap_and_wiring_load_without_textual_at_run_time():
+    # The import statements above miss imports made inside functions and by other packages:
+    # import the modules the headless commands use in a fresh interpreter and look (Harlequin's
+    # test_import_hygiene).
+    import subprocess
+    import sys
+
+    code = ("import sys, iagent_tui.config, iagent_tui.keymap, iagent_tui.wiring; "
+            "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
