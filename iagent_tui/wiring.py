@@ -185,5 +185,5 @@ def wire_dashboard(settings: Any, connection: Any, *, source: SnapshotSource | N
         read_only=bool(settings.read_only or getattr(connection, "read_only", False)),
         start_target=float(settings.startup_target_seconds),
         rate_overrides=settings.rate_overrides(),
-        keymap=dict(keymap if keymap is not None else getattr(settings, "keymap", None) or {}),
+        keymap=dict(keymap if keymap is not None else settings.keymap),
         planned_namespaces=tuple(settings.fargate.namespaces))
