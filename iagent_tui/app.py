@@ -44,7 +44,7 @@ from .model import Snapshot
 from .wiring import (ActionProvider, NamespaceActions, RunAction, SnapshotSource, StaticSource,
                      wire_dashboard)
 
-# StaticSource is re-exported: tests and demos build the App with it from here.
+# StaticSource and NamespaceActions are re-exported: tests and demos build the App with them from here.
 __all__ = ["ADD_NAMESPACE", "IagentApp", "NamespaceActions", "StaticSource", "build_app", "in_transition",
            "run_dashboard"]
 
