@@ -9,14 +9,13 @@ half-finished migration step.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -34,82 +33,22 @@ from screens.detail import DetailScreen, LogFetcher, detail_for
 from screens.help import HelpScreen
 from screens.keyed_table import tone_styles
 from screens.keymap import (ACTION_KEYS, APP_COMMANDS, DETAIL_COMMAND, Command, action_commands,
-                            bindings)
+                            bindings, key_label)
 from screens.namespaces import NamespaceSwitcher
 from screens.progress import ActionProgress
 from screens.rows import View
 from screens.walkthrough import WalkthroughScreen
 
+from .keymap import check_keymap
 from .model import Snapshot
+from .wiring import (ActionProvider, NamespaceActions, RunAction, SnapshotSource, StaticSource,
+                     wire_dashboard)
 
-RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
+# StaticSource and NamespaceActions are re-exported: tests and demos build the App with them from here.
+__all__ = ["ADD_NAMESPACE", "IagentApp", "NamespaceActions", "StaticSource", "build_app", "in_transition",
+           "run_dashboard"]
+
 ADD_NAMESPACE = "add-namespace"
-
-
-@dataclass(frozen=True)
-class NamespaceActions:
-    """How the dashboard builds add-namespace, the one action that needs input: ``check(name)``
-    refuses a bad name before any call (raises ValueError with the sentence to show), and
-    ``build(name, restart)`` makes the action once the name is accepted."""
-
-    title: str
-    check: Callable[[str], object]
-    build: Callable[[str, bool], Action]
-
-
-class ActionProvider(Protocol):
-    """Actions whose clients must be opened on the App's event loop (they bind to the loop they
-    are created on, and the command line builds the App before its loop runs). A provider may
-    also offer add-namespace with ``namespace_actions() -> NamespaceActions`` (after open)."""
-
-    async def open(self) -> tuple[list[Action], RunAction]: ...
-
-    async def close(self) -> None: ...
-
-
-class SnapshotSource(Protocol):
-    """Where snapshots come from. iagent_tui.services.monitor.ClusterMonitor satisfies it."""
-
-    async def start(self) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    def snapshots(self) -> AsyncIterator[Snapshot]:
-        """Yields the latest snapshot each time there is a newer one (coalesced)."""
-        ...
-
-
-class StaticSource:
-    """Snapshots handed in by code: fixed data for snapshot tests, demos, and `publish()` in
-    Pilot tests to drive the dashboard through changes."""
-
-    def __init__(self, *snapshots: Snapshot) -> None:
-        self._latest: Snapshot | None = snapshots[-1] if snapshots else None
-        self._changed: asyncio.Event | None = None
-
-    async def start(self) -> None:
-        self._changed = asyncio.Event()
-
-    async def stop(self) -> None:
-        return None
-
-    def publish(self, snapshot: Snapshot) -> None:
-        self._latest = snapshot
-        if self._changed is not None:
-            self._changed.set()
-
-    async def snapshots(self) -> AsyncIterator[Snapshot]:
-        if self._changed is None:
-            await self.start()
-        assert self._changed is not None
-        seen: Snapshot | None = None
-        while True:
-            if self._latest is not None and self._latest is not seen:
-                seen = self._latest
-                yield seen
-            self._changed.clear()
-            if self._latest is seen:
-                await self._changed.wait()
 
 
 def in_transition(snapshot: Snapshot) -> bool:
@@ -128,7 +67,7 @@ class IagentApp(App):
     CSS_PATH = Path(screens.__file__).parent / "app.tcss"
     BINDINGS = [
         *bindings(APP_COMMANDS + (DETAIL_COMMAND,)),
-        *(Binding(key, f"start_action('{name}')", f"Run {name}", id=f"action-{name}")
+        *(Binding(key, f"start_action('{name}')", f"Run {name}", id=name)
           for name, key in ACTION_KEYS.items()),
     ]
 
@@ -155,7 +94,8 @@ class IagentApp(App):
         self.fetch_logs = fetch_logs
         self.read_only_flag = read_only
         self.assessor = Assessor(start_target, rate_overrides, planned_namespaces)
-        self.user_keymap = dict(keymap or {})
+        # Normalised the way settings are ("?" -> "question_mark"); a bad keymap in code fails here.
+        self.user_keymap = check_keymap(keymap or {})
         self.snapshot: Snapshot | None = None
         self.assessment = Assessment(start_target=start_target)
         self.view = View()
@@ -209,7 +149,9 @@ class IagentApp(App):
             titles[ADD_NAMESPACE] = self.add_namespace.title
         order = list(ACTION_KEYS)  # help and palette list the actions in the migration's order
         titles = dict(sorted(titles.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order)))
-        return APP_COMMANDS + (DETAIL_COMMAND,) + action_commands(titles)
+        # Help and the palette show the keys in force: the user's keymap over the defaults.
+        return tuple(replace(c, key=self.user_keymap.get(c.id, c.key))
+                     for c in APP_COMMANDS + (DETAIL_COMMAND,) + action_commands(titles))
 
     @property
     def read_only(self) -> bool:
@@ -342,9 +284,7 @@ class IagentApp(App):
             self.action_start_action(name)
 
     def action_help(self) -> None:
-        keys = {c.id: c.key for c in self.commands}
-        keys.update(self.user_keymap)
-        self.push_screen(HelpScreen(self.commands, keys))
+        self.push_screen(HelpScreen(self.commands, {c.id: c.key for c in self.commands}))
 
     def action_filter(self) -> None:
         if self.screen is not self.dashboard:
@@ -382,7 +322,7 @@ class IagentApp(App):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for command in self.commands:
-            key = f" ({command.key})" if command.key else ""
+            key = f" ({key_label(command.key)})" if command.key else ""
             yield SystemCommand(command.description, f"{command.group}{key}",
                                 partial(self.call_later, self.run_action, command.action))
 
@@ -481,93 +421,14 @@ class IagentApp(App):
             progress.display = False
 
 
-# -- wiring: one factory shared by the command line and the tests -------------------------------
-class PodLogs:
-    """fetch_logs for detail views: the last lines of a pod's log through the service layer's
-    Kubernetes client, opened lazily on the App's event loop and closed with the App."""
-
-    def __init__(self, connection: Any, tail_lines: int = 200) -> None:
-        self.connection = connection
-        self.tail_lines = tail_lines
-        self._kube: Any = None
-
-    async def __call__(self, namespace: str, name: str) -> str:
-        from .services.errors import from_kube
-        from .services.kube import KubeClient
-
-        if self._kube is None:
-            self._kube = KubeClient(self.connection)
-        path = f"/api/v1/namespaces/{namespace}/pods/{name}/log"
-        try:
-            # KubeClient has no public text GET yet; _send gives the raw response (see report).
-            resp = await self._kube._send("GET", path, [("tailLines", str(self.tail_lines))])
-            try:
-                return (await resp.read()).decode("utf-8", "replace")
-            finally:
-                resp.release()
-        except Exception as exc:  # noqa: BLE001 - mapped to a sentence a person can act on
-            raise RuntimeError(from_kube(exc, "read the log of the pod", f"{namespace}/{name}").message) from None
-
-    async def close(self) -> None:
-        if self._kube is not None:
-            await self._kube.close()
-            self._kube = None
-
-
-class StandardActions:
-    """The actions package's dashboard actions (deploy, smoke, rollback, and add-namespace once a
-    name is typed) run through its ActionRunner (journal, read-only enforced in one place), with
-    their ActionContext opened on the App's loop when the App starts and closed when it stops."""
-
-    def __init__(self, settings: Any, connection: Any) -> None:
-        self.settings = settings
-        self.connection = connection
-        self._context: Any = None
-        self._ctx: Any = None
-
-    async def open(self) -> tuple[list[Action], RunAction]:
-        from actions import dashboard_actions
-        from actions.context import open_context
-        from actions.runner import ActionRunner
-
-        self._context = open_context(self.settings, self.connection)
-        ctx = self._ctx = await self._context.__aenter__()
-        runner = ActionRunner(self.settings.journal_dir, ctx.read_only, self.settings.cluster)
-        return list(dashboard_actions(ctx)), runner.run
-
-    def namespace_actions(self) -> NamespaceActions:
-        from actions.namespace import AddNamespaceAction
-
-        return NamespaceActions(
-            AddNamespaceAction.title,
-            check=partial(AddNamespaceAction.check_names, self.settings),
-            build=lambda namespace, restart: AddNamespaceAction(self._ctx, namespace, restart=restart))
-
-    async def close(self) -> None:
-        if self._context is not None:
-            context, self._context = self._context, None
-            await context.__aexit__(None, None, None)
-
-
+# -- the factory shared by the command line and the tests (what it wires: iagent_tui/wiring.py) --
 def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None = None,
               actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
               keymap: Mapping[str, str] | None = None) -> IagentApp:
-    """The dashboard for a Connection: a ClusterMonitor as the source unless one is given, and
-    the standard actions unless the caller offers its own (no actions and no runner offered =
-    the standard ones)."""
-    if source is None:
-        from .services.monitor import ClusterMonitor
-        source = ClusterMonitor(connection, settings)
-    offered = list(actions or ())
-    provider = StandardActions(settings, connection) \
-        if not offered and run_action is None and connection is not None else None
-    logs = PodLogs(connection)
-    app = IagentApp(source, actions=offered, run_action=run_action, fetch_logs=logs,
-                    read_only=bool(settings.read_only or getattr(connection, "read_only", False)),
-                    start_target=float(settings.startup_target_seconds),
-                    rate_overrides=settings.rate_overrides(), keymap=keymap, action_provider=provider,
-                    planned_namespaces=tuple(settings.fargate.namespaces))
-    return app
+    """The dashboard for a Connection, wired by iagent_tui.wiring.wire_dashboard."""
+    wiring = wire_dashboard(settings, connection, source=source, actions=actions, run_action=run_action,
+                            keymap=keymap)
+    return IagentApp(**wiring.app_options())
 
 
 def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,

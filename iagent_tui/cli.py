@@ -46,7 +46,9 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
     try:
         settings = load_settings(config_path, with_sandbox(ctx, {"read_only": read_only}))
     except ConfigError as err:
-        raise click.ClickException(str(err)) from None
+        # Exit 2 like every command's bad input (click's own usage errors use 2 as well).
+        click.echo(f"iagent-tui: {err}", err=True)
+        return 2
     try:
         connection = asyncio.run(build_connection(settings, command_aws(ctx, settings)))
     except ServiceError as err:

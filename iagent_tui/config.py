@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Pydanti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from .names import is_dns1123_label
+from .keymap import check_keymap
 
 DEFAULT_CONFIG_FILE = "iagent.yaml"
 ENV_PREFIX = "IAGENT_"
@@ -42,6 +43,7 @@ _ALLOWED: dict[str, str] = {
     "fargate.subnets": "a list of subnet ids such as subnet-0abc12345def67890 (empty = discover private subnets)",
     "startup_target_seconds": "a number of seconds greater than 0",
     "read_only": "true or false",
+    "keymap": "",  # its validator says what is allowed, in the keymap's own words
 }
 
 
@@ -129,6 +131,7 @@ class Settings(BaseSettings):
     journal_dir: Path = Field(default_factory=lambda: Path("~/.local/state/iagent-tui/journal").expanduser())
     helm: str | None = None  # the helm executable deploy runs; None = `helm` on PATH
     alb_proxy: str | None = None  # HTTP proxy for smoke's requests to the ALB (the sandbox's ALB front)
+    keymap: dict[str, str] = Field(default_factory=dict)  # dashboard command id -> key, e.g. {open-help: f1}
 
     _split = field_validator("namespaces", mode="before")(_split_list)
 
@@ -154,6 +157,17 @@ class Settings(BaseSettings):
     @classmethod
     def _namespaces(cls, v: list[str]) -> list[str]:
         return _check_namespaces(v)
+
+    @field_validator("keymap", mode="before")
+    @classmethod
+    def _keymap(cls, v: Any) -> dict[str, str]:
+        # Before pydantic's own checks, so `open-help: 1` (a YAML number) is the key "1" and
+        # every problem is said in the keymap's own words.
+        if v is None:
+            return {}
+        if not isinstance(v, Mapping):
+            raise ValueError("must be a mapping of command id to key, such as {open-help: f1, deploy: ctrl+d}")
+        return check_keymap(v)
 
     @classmethod
     def settings_customise_sources(
@@ -276,6 +290,9 @@ def load_settings(
     except ValidationError as exc:
         problems = [_describe(e, path, file_data, flags, env) for e in exc.errors(include_url=False)]
         where = f" (config file {path})" if path is not None else ""
+        if len(problems) == 1 and not problems[0].startswith("field "):
+            # One problem, one line: it already names where it came from (file, variable, flag).
+            raise ConfigError(f"Invalid settings: {problems[0]}") from None
         raise ConfigError(f"Invalid settings{where}:\n  " + "\n  ".join(problems)) from None
     except ValueError as exc:  # pydantic-settings: an env value that is not valid JSON, etc.
         raise ConfigError(f"Invalid settings: {exc}.") from None

@@ -113,3 +113,14 @@ def test_the_command_line_loads_neither_textual_nor_the_sandbox_until_asked(args
         f"main.main({args!r}, prog_name='iagent-tui', standalone_mode=False)\n")
     assert "textual" not in loaded
     assert loaded & {"iagent_sandbox", "moto", "werkzeug", "boto3"} == set()
+def test_settings_keymap_and_wiring_load_without_textual_at_run_time():
+    # The import statements above miss imports made inside functions and by other packages:
+    # import the modules the headless commands use in a fresh interpreter and look (Harlequin's
+    # test_import_hygiene).
+    import subprocess
+    import sys
+
+    code = ("import sys, iagent_tui.config, iagent_tui.keymap, iagent_tui.wiring; "
+            "print(sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -101,11 +101,11 @@ class KubeClient:
         await self.api.close()
 
     async def _send(self, method: str, path: str, query: list[tuple[str, str]] | None = None, *, body: Any = None,
-                    content_type: str | None = None, timeout: Any = None) -> Any:
+                    content_type: str | None = None, timeout: Any = None, accept: str = "application/json") -> Any:
         """The raw aiohttp response (caller reads and releases it). Raises ApiException >= 400."""
         from kubernetes_asyncio.client.exceptions import ApiException
 
-        headers = {"Accept": "application/json"}
+        headers = {"Accept": accept}
         if content_type:
             headers["Content-Type"] = content_type
         for attempt in (1, 2):
@@ -154,6 +154,29 @@ class KubeClient:
             raise
         except Exception as exc:
             raise from_kube(exc, action or f"{method} {path}", target or self.connection.kube.server) from None
+
+    async def pod_logs(self, namespace: str, name: str, container: str | None = None, *,
+                       tail_lines: int | None = 200, previous: bool = False) -> str:
+        """The text of a pod's log: the last ``tail_lines`` lines (None = all) of ``container``
+        (None = the pod's only container; the server refuses a choice between several), or of its
+        previous run with ``previous`` (why a crash-looping container died)."""
+        query = [("container", container)] if container else []
+        if tail_lines is not None:
+            query.append(("tailLines", str(tail_lines)))
+        if previous:
+            query.append(("previous", "true"))
+        try:
+            # The log endpoint answers text/plain, not JSON.
+            resp = await self._send("GET", PODS.path(namespace, name) + "/log", query, accept="text/plain, */*")
+            try:
+                return (await resp.read()).decode("utf-8", "replace")
+            finally:
+                resp.release()
+        except ServiceError:
+            raise
+        except Exception as exc:
+            target = f"{namespace}/{name}" + (f" container {container}" if container else "")
+            raise from_kube(exc, "read the log of the pod", target) from None
 
     async def get(self, resource: Resource, namespace: str | None, name: str) -> dict | None:
         """One object, or None when it does not exist (403 still raises: not permitted is not absent)."""

@@ -99,3 +99,50 @@ def test_missing_named_file(tmp_path):
         load_settings(tmp_path / "nope.yaml", env={})
     with pytest.raises(ConfigError, match=r"named by IAGENT_CONFIG"):
         load_settings(env={"IAGENT_CONFIG": str(tmp_path / "nope.yaml")})
+
+
+# -- keymap: command id -> key, checked without Textual so every command refuses a bad one ------
+def test_keymap_is_read_and_keys_are_named_as_textual_names_them(cfg):
+    s = load_settings(cfg("keymap: {open-help: f1, deploy: ctrl+d, zoom-panel: '+', filter-rows: 'F2, ?'}\n"), env={})
+    assert s.keymap == {"open-help": "f1", "deploy": "ctrl+d", "zoom-panel": "plus", "filter-rows": "f2,question_mark"}
+    assert load_settings(cfg(""), env={}).keymap == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("keymap: {opne-help: f1}\n",
+         r"keymap: unknown command id 'opne-help' \(did you mean 'open-help'\?\); valid ids: open-help, .*, deploy, smoke, add-namespace, rollback\.$"),
+        ("keymap: {action-deploy: f5}\n", r"unknown command id 'action-deploy' \(did you mean 'deploy'\?\)"),
+        ("keymap: {deploy: ''}\n", r"keymap: deploy has no key: give a key such as f1, ctrl\+d"),
+        ("keymap: {deploy: }\n", r"keymap: deploy has no key"),
+        ("keymap: {deploy: 'ctrl+nope'}\n", r"keymap: deploy has 'ctrl\+nope', which is not a key"),
+        ("keymap: {deploy: 'f1,'}\n", r"deploy has 'f1,', which is not a key"),
+        ("keymap: {open-help: q}\n", r"keymap: open-help and quit are both on key 'q': give each its own key\.$"),
+        ("keymap: {deploy: f1, smoke: F1}\n", r"deploy and smoke are both on key 'f1'"),
+        ("keymap: {open-help: '?', zoom-panel: question_mark}\n", r"open-help and zoom-panel are both on key '\?'"),
+        ("keymap: [f1]\n", r"keymap: must be a mapping of command id to key"),
+    ],
+)
+def test_bad_keymaps_are_one_line_errors(cfg, text, expected):
+    with pytest.raises(ConfigError, match=expected) as err:
+        load_settings(cfg(text), env={})
+    assert "\n" not in str(err.value) and "allowed: dict" not in str(err.value)
+
+
+def test_keys_moved_out_of_the_way_are_no_clash(cfg):
+    s = load_settings(cfg("keymap: {open-help: q, quit: ctrl+q}\n"), env={})
+    assert s.keymap == {"open-help": "q", "quit": "ctrl+q"}
+
+
+@pytest.mark.parametrize("args", [["status"], []])  # a command, and the dashboard (no command)
+def test_a_bad_keymap_exits_2_before_connecting(cfg, args):
+    from click.testing import CliRunner
+
+    from iagent_tui.cli import main
+
+    path = cfg("keymap: {open-hlep: f1}\n")
+    result = CliRunner().invoke(main, ["--config", str(path), *args], env={})
+    assert result.exit_code == 2, result.output
+    assert "unknown command id 'open-hlep'" in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -179,7 +179,7 @@ async def test_restart_chosen_shows_the_restart_in_the_plan_and_cancel_in_the_qu
 
 
 async def test_key_help_and_palette_come_from_the_registry_and_the_key_is_remappable():
-    app = app_offering(Offer(), keymap={"action-add-namespace": "f6"})
+    app = app_offering(Offer(), keymap={"add-namespace": "f6"})
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.snapshots_rendered >= 1)
         palette = [c.title for c in app.get_system_commands(app.screen)]
