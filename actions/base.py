@@ -4,6 +4,8 @@ read-only mode in one place (actions/runner.py)."""
 
 from __future__ import annotations
 
+import contextlib
+
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
@@ -88,12 +90,19 @@ class StepAction:
     def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:  # pragma: no cover
         raise NotImplementedError
 
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """What lives exactly as long as the run's steps (rollback's readiness watch); the runner
+        enters it around them, so it is closed on success, failure and cancellation alike."""
+        yield
+
     async def run(self, plan: Plan) -> AsyncIterator[ProgressEvent]:
-        for step in plan.steps:
-            if step.done:
-                yield ProgressEvent("step_skipped", f"{step.title}: already done", step.id)
-                continue
-            yield ProgressEvent("step_started", step.title, step.id)
-            async for event in self.execute(step):
-                yield event
-            yield ProgressEvent("step_finished", step.title, step.id, ok=True)
+        async with self.running():
+            for step in plan.steps:
+                if step.done:
+                    yield ProgressEvent("step_skipped", f"{step.title}: already done", step.id)
+                    continue
+                yield ProgressEvent("step_started", step.title, step.id)
+                async for event in self.execute(step):
+                    yield event
+                yield ProgressEvent("step_finished", step.title, step.id, ok=True)

@@ -16,7 +16,7 @@ from .cluster_state import (COREDNS, COREDNS_SELECTOR, addon_config, coredns_add
                             on_fargate, placement, pod_name, pods, profiles)
 from .context import ActionContext
 from .iam_steps import pod_role_trust_problem, profile_source_arn
-from .profile_steps import create_profile, profile_selectors
+from .profile_steps import create_profile, namespace_selectors, profile_selectors
 from .validate import profile_name
 from .waits import wait_until
 
@@ -46,7 +46,7 @@ class DeployAction(StepAction):
 
     def profile_specs(self) -> dict[str, list[dict]]:
         s = self.ctx.settings.fargate
-        specs = {profile_name(f"{s.profile_prefix}{ns}"): [profile_selectors(ns)] for ns in s.namespaces}
+        specs = {profile_name(f"{s.profile_prefix}{ns}"): [namespace_selectors(s, ns)] for ns in s.namespaces}
         specs[KUBE_SYSTEM_PROFILE] = list(KUBE_SYSTEM_SELECTORS)
         return specs
 
@@ -98,7 +98,12 @@ class DeployAction(StepAction):
                 have = sorted((s.get("namespace"), sorted((s.get("labels") or {}).items())) for s in current.get("selectors") or ())
                 want = sorted((s.get("namespace"), sorted((s.get("labels") or {}).items())) for s in selectors)
                 if have != want:
-                    warnings.append(f"Fargate profile {name} exists with other selectors than deploy would use; "
+                    namespace = selectors[0]["namespace"]
+                    warnings.append(f"Fargate profile {name} exists with other selectors than deploy would use "
+                                    f"({what}); profiles cannot be changed. `iagent-tui add-namespace {namespace}` "
+                                    "converts it without dropping a workload to zero ready replicas."
+                                    if name != KUBE_SYSTEM_PROFILE else
+                                    f"Fargate profile {name} exists with other selectors than deploy would use; "
                                     "profiles cannot be changed: create a new one and delete the old one to change it.")
 
         steps.append(await self._coredns_step())

@@ -21,6 +21,23 @@ def profile_selectors(namespace: str, labels: dict[str, str] | None = None) -> d
     return {"namespace": namespace, **({"labels": dict(labels)} if labels else {})}
 
 
+def namespace_selectors(fargate_settings, namespace: str) -> dict:
+    """The selector deploy and add-namespace give a namespace's profile: the namespace and the move
+    label (``profile_scope: label``, the default), or the whole namespace (``namespace``)."""
+    if fargate_settings.profile_scope == "label":
+        key, value = fargate_settings.move_label_pair
+        return profile_selectors(namespace, {key: value})
+    return profile_selectors(namespace)
+
+
+def is_label_scoped(profile: dict, fargate_settings, namespace: str) -> bool:
+    """Whether every selector of ``profile`` for ``namespace`` requires the move label: then only
+    labelled pods land on it, and removing the label moves a workload off it by a rolling update."""
+    key, value = fargate_settings.move_label_pair
+    mine = [s for s in profile.get("selectors") or () if s.get("namespace") == namespace]
+    return bool(mine) and all((s.get("labels") or {}).get(key) == value for s in mine)
+
+
 async def wait_for_quiet_profiles(ctx: ActionContext, step_id: str, own: str) -> AsyncIterator[ProgressEvent]:
     async def check() -> tuple[bool, str]:
         busy = sorted(f"{n} {p.get('status')}" for n, p in (await profiles(ctx)).items()

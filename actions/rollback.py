@@ -1,11 +1,15 @@
 """rollback: everything back onto EC2 without avoidable downtime — first make room (scale the node
-group up and wait for Ready nodes), move CoreDNS back to EC2 through its add-on, then delete the
-Fargate profiles one at a time; after each deletion restart the workloads that ran on it so their
-pods are recreated on EC2 (EKS stops them, and the fargate-scheduler does not reschedule pods left
-Pending: DOMAIN.md 3.5/3.6). The brief's `make cleanup` plus its rollback plan, in a safer order."""
+group up and wait for Ready nodes), move CoreDNS back to EC2 through its add-on, then, profile by
+profile, roll every workload running on it back to EC2 by a rolling update (drop the move label
+from its pod template; on a namespace-wide profile, annotate it compute-type ec2, DOMAIN.md 4.1)
+so its replicas keep serving, and delete the profile once no pod runs on it. Deleting a profile
+stops its pods (DOMAIN.md 3.6), so only what no rolling update can move — a pod without a
+controller — is stopped that way, and the plan says so. The result reports, per workload, the
+measured seconds with no ready replica. The brief's `make cleanup` plus its rollback plan."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from fnmatch import fnmatchcase
 
@@ -13,12 +17,13 @@ from iagent_tui.services.kube import NAMESPACES, NODES, PODS, Resource
 
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .capacity import NODEGROUP_LABEL, node_ready, nodes_needed
-from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon,
+from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon, live,
                             on_fargate, pod_name, pods, profiles, selector_string, workloads)
 from .context import ActionContext
 from .deploy import set_coredns_compute_type
 from .namespace import restart_workloads
-from .profile_steps import delete_profile
+from .moves import COMPUTE_TYPE_ANNOTATION, RESOURCES, ReadinessWatch, interruption, roll
+from .profile_steps import delete_profile, is_label_scoped
 from .waits import wait_until
 
 REPLICASETS = Resource("replicasets", "ReplicaSet", "apps")
@@ -33,6 +38,10 @@ class RollbackAction(StepAction):
         self.ctx = ctx
         self.targets: dict[str, tuple[int, int, int]] = {}  # node group -> (min, desired, max) to set
         self.affected: dict[str, dict[str, list[str]]] = {}  # profile -> namespace -> ["Deployment/x"]
+        self.label_scoped: dict[str, bool] = {}  # profile -> leaving it is dropping the move label
+        self.watched: tuple[str, ...] = ()  # namespaces whose readiness is measured during the run
+        self.readiness: ReadinessWatch | None = None
+        self.gaps: dict[str, float] = {}  # "Kind/namespace/name" -> seconds without a ready replica
 
     async def _ready_nodes(self, nodegroup: str) -> int:
         nodes, _ = await self.ctx.kube.list(NODES, None, label_selector=f"{NODEGROUP_LABEL}={nodegroup}")
@@ -69,19 +78,58 @@ class RollbackAction(StepAction):
         # Application namespaces first; kube-system (CoreDNS is already off it, the LBC keeps serving) last.
         order = sorted(existing, key=lambda n: (any(s.get("namespace") == "kube-system"
                                                     for s in existing[n].get("selectors") or ()), n))
+        warnings: list[str] = []
         for name in order:
             affected, moved = await self._affected(existing[name], name)
             self.affected[name] = affected
-            listed = "; ".join(f"{ns}: {', '.join(items)}" for ns, items in affected.items()) or "no workloads on it"
-            steps.append(PlanStep(f"delete-profile:{name}", f"Delete Fargate profile {name} and restart its workloads on EC2",
+            namespaces = sorted({s.get("namespace", "") for s in existing[name].get("selectors") or ()})
+            self.label_scoped[name] = bool(namespaces) and all(
+                is_label_scoped(existing[name], ctx.settings.fargate, ns) for ns in namespaces)
+            how = ("drop the move label from the pod template" if self.label_scoped[name]
+                   else "annotate the pod template eks.amazonaws.com/compute-type: ec2")
+            parts = []
+            for ns, items in affected.items():
+                notes = [i + (f" (interrupted: {why})" if (why := await self._interruption(ns, i)) else "") for i in items]
+                parts.append(f"{ns}: " + ", ".join(notes))
+            listed = "; ".join(parts) or "no workloads on it"
+            steps.append(PlanStep(f"move-back:{name}", f"Roll the workloads on Fargate profile {name} back to EC2",
+                                  "restart", f"EKS Fargate profile {ctx.cluster_name}/{name}",
+                                  f"rolling update ({how}), replicas keep serving: {listed}", reschedules=moved,
+                                  done=not affected))
+            steps.append(PlanStep(f"delete-profile:{name}", f"Delete Fargate profile {name} once no pod runs on it",
                                   "delete", f"EKS Fargate profile {ctx.cluster_name}/{name}",
-                                  f"status {existing[name].get('status')}; restart: {listed}", reschedules=moved))
+                                  f"status {existing[name].get('status')}"))
+            warnings += await self._bare_pods(name)
+        self.watched = tuple(sorted({ns for by_ns in self.affected.values() for ns in by_ns} | {"kube-system"}))
         stranded = await self._stranded()
         steps.append(PlanStep("stranded", "Restart workloads whose pods were left behind by deleted profiles", "restart",
                               "pods scheduled for Fargate with no profile to run them",
                               "; ".join(f"{ns}: {', '.join(items)}" for ns, items in stranded.items()) or "none now",
                               reschedules=(), done=not stranded and not existing))
-        return Plan("rollback", ctx.cluster_name, tuple(steps), destructive=True)
+        steps.append(PlanStep("report", "Report the seconds each workload had no ready replica", "measure",
+                              "workloads in " + ", ".join(self.watched), "measured from a watch during the run",
+                              mutating=False, done=not existing and not stranded))
+        return Plan("rollback", ctx.cluster_name, tuple(steps), destructive=True, warnings=tuple(warnings))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async with ReadinessWatch(self.ctx, self.watched) as watch:
+            self.readiness = watch
+            yield
+
+    async def _interruption(self, namespace: str, item: str) -> str:
+        kind, _, name = item.partition("/")
+        obj = await self.ctx.kube.get(RESOURCES[kind], namespace, name)
+        return interruption(obj) if obj else ""
+
+    async def _bare_pods(self, profile_name: str) -> list[str]:
+        """Pods on the profile that no controller recreates: only the deletion moves them."""
+        found = []
+        for pod in live((await self.ctx.kube.list(PODS, None, label_selector=f"{FARGATE_PROFILE_LABEL}={profile_name}"))[0]):
+            if not (pod.get("metadata") or {}).get("ownerReferences"):
+                found.append(f"Pod {pod_name(pod)} runs on {profile_name} without a controller: deleting the profile "
+                             "stops it and nothing recreates it (recreate it from its manifest afterwards).")
+        return found
 
     async def _stranded(self) -> dict[str, list[str]]:
         """Workloads with pods still waiting for the fargate-scheduler, or still on a Fargate node
@@ -141,7 +189,35 @@ class RollbackAction(StepAction):
             return set_coredns_compute_type(self.ctx, step.id, "")
         if kind == "stranded":
             return self._restart_stranded(step)
+        if kind == "move-back":
+            return self._move_back(step, name)
+        if kind == "report":
+            return self._report(step)
         return self._delete(step, name)
+
+    async def _move_back(self, step: PlanStep, name: str) -> AsyncIterator[ProgressEvent]:
+        current = (await profiles(self.ctx)).get(name)
+        affected = (await self._affected(current, name))[0] if current else {}
+        key, _ = self.ctx.settings.fargate.move_label_pair
+        for namespace, items in affected.items():
+            if self.label_scoped.get(name):
+                moves = roll(self.ctx, step.id, namespace, items, fargate=False, remove=(key, FARGATE_PROFILE_LABEL))
+            else:
+                moves = roll(self.ctx, step.id, namespace, items, fargate=False, remove=(key, FARGATE_PROFILE_LABEL),
+                             annotate={COMPUTE_TYPE_ANNOTATION: "ec2"})
+            async for event in moves:
+                yield event
+
+    async def _report(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
+        watch = self.readiness
+        if watch is None:
+            return
+        watch.settle()
+        self.gaps = watch.report()
+        for key, seconds in self.gaps.items():
+            replicas = watch.replicas(key)
+            level = "warning" if seconds > 0 else "info"
+            yield ProgressEvent(level, f"{key}: {seconds:g} s without a ready replica ({replicas} replica(s))", step.id)
 
     async def _restart_stranded(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
         for namespace, items in (await self._stranded()).items():

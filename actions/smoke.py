@@ -50,6 +50,9 @@ class SmokeAction(StepAction):
         self.ingress = next(o for o in self.objects if o["kind"] == "Ingress")
         self.service = next(o for o in self.objects if o["kind"] == "Service")
         self.namespace = self.deployment["metadata"]["namespace"]
+        if ctx.settings.fargate.profile_scope == "label":  # label-scoped profiles take labelled pods only
+            key, value = ctx.settings.fargate.move_label_pair
+            self.deployment["spec"]["template"]["metadata"].setdefault("labels", {})[key] = value
         self.hostname = ""
         self.results: dict = {}
 

@@ -14,14 +14,14 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
-from .names import is_dns1123_label
+from .names import is_dns1123_label, is_label_key, is_label_value
 from .keymap import check_keymap
 
 DEFAULT_CONFIG_FILE = "iagent.yaml"
@@ -43,6 +43,8 @@ _ALLOWED: dict[str, str] = {
     "fargate.subnets": "a list of subnet ids such as subnet-0abc12345def67890 (empty = discover private subnets)",
     "startup_target_seconds": "a number of seconds greater than 0",
     "read_only": "true or false",
+    "fargate.profile_scope": "label (profiles select the namespace and fargate.move_label) or namespace",
+    "fargate.move_label": "a Kubernetes label as key=value, e.g. iagent.io/compute=fargate",
     "keymap": "",  # its validator says what is allowed, in the keymap's own words
 }
 
@@ -68,8 +70,27 @@ class FargateSettings(BaseModel):
     profile_prefix: str = "fp-"
     pod_execution_role_name: str = "AmazonEKSFargatePodExecutionRole"
     subnets: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # What deploy and add-namespace create: "label" profiles select <namespace> + move_label, so a
+    # workload moves either way by a rolling update of its pod template (add or remove the label)
+    # and workloads that cannot run on Fargate stay on EC2; "namespace" profiles take every new pod
+    # of the namespace, and only deleting pods moves them back.
+    profile_scope: Literal["label", "namespace"] = "label"
+    move_label: str = "iagent.io/compute=fargate"
 
     _split = field_validator("namespaces", "subnets", mode="before")(_split_list)
+
+    @field_validator("move_label")
+    @classmethod
+    def _check_move_label(cls, value: str) -> str:
+        key, sep, label_value = value.partition("=")
+        if not sep or not is_label_key(key) or not is_label_value(label_value) or not label_value:
+            raise ValueError("not a Kubernetes label as key=value")
+        return value
+
+    @property
+    def move_label_pair(self) -> tuple[str, str]:
+        key, _, value = self.move_label.partition("=")
+        return key, value
 
     @field_validator("namespaces")
     @classmethod

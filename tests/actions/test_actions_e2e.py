@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -275,8 +276,12 @@ def test_add_namespace_creates_its_profile_and_moves_restarted_pods(env, aws, k8
     assert result.exit_code == 0, result.output
     assert "reschedules: team-x/team-web-" in result.output
     profile = aws("eks").describe_fargate_profile(clusterName=CLUSTER, fargateProfileName="fp-team-x")["fargateProfile"]
-    assert profile["status"] == "ACTIVE" and profile["selectors"] == [{"namespace": "team-x"}]
+    # label-scoped (the default): the namespace plus the move label, which the rollout added
+    assert profile["status"] == "ACTIVE" and profile["selectors"] == [
+        {"namespace": "team-x", "labels": {"iagent.io/compute": "fargate"}}]
     assert all_on(pods_of(k8s, "team-x", "app=team-web"), fargate=True)
+    web = k8s_client.AppsV1Api(k8s).read_namespaced_deployment("team-web", "team-x")
+    assert web.spec.template.metadata.labels["iagent.io/compute"] == "fargate"
 
     again = invoke(add_namespace_command, ["team-x", "--yes"], env)
     assert again.exit_code == 0 and "Nothing to do" in again.output
@@ -292,8 +297,8 @@ def test_add_namespace_prod_restarts_what_fargate_runs_and_leaves_the_ebs_statef
     result = invoke(add_namespace_command, ["prod", "--yes", "--restart"], env)
     assert result.exit_code == 0, result.output
     assert "StatefulSet prod/iagent-vectordb cannot run on Fargate (FG008: PVC " in result.output
-    restart_line = next(line for line in result.output.splitlines() if line.strip().startswith("Deployment/"))
-    assert "iagent-vectordb" not in restart_line and "Deployment/iagent-api" in restart_line
+    move_line = next(line for line in result.output.splitlines() if "a rolling update, replicas keep serving" in line)
+    assert "iagent-vectordb" not in move_line and "Deployment/iagent-api" in move_line
     assert all_on(pods_of(k8s, "prod", "app.kubernetes.io/name=iagent-api"), fargate=True)
     after = core.read_namespaced_pod("iagent-vectordb-0", "prod")
     assert after.metadata.uid == vectordb.metadata.uid  # never restarted
@@ -319,9 +324,17 @@ def test_rollback_moves_everything_back_to_ec2(env, aws, k8s):
     assert all_on(pods_of(k8s, "kube-system", "k8s-app=kube-dns"), fargate=False)
     assert all_on(pods_of(k8s, "team-x", "app=team-web"), fargate=False)
     assert all_on(pods_of(k8s, "default", "app.kubernetes.io/name=iagent-sample"), fargate=False)
-    # The order that avoids downtime: CoreDNS leaves Fargate before any profile is deleted.
+    # The order that avoids downtime: CoreDNS leaves Fargate before any profile is deleted, and the
+    # workloads roll back to EC2 before their profile goes.
     out = result.output
     assert out.index("Updated the CoreDNS add-on") < out.index("Fargate profile fp-default deletion requested")
+    assert out.index("Deployment team-x/team-web: pod template changed") < out.index(
+        "Fargate profile fp-team-x deletion requested")
+    # The measured result: no workload with two or more replicas was ever without a ready replica.
+    gaps = {m[0]: (float(m[1]), int(m[2])) for m in re.findall(
+        r"(\S+): ([\d.]+) s without a ready replica \((\d+) replica", out)}
+    assert {"Deployment/team-x/team-web", "Deployment/prod/iagent-api", "Deployment/kube-system/aws-load-balancer-controller"} <= set(gaps)
+    assert {key: seconds for key, (seconds, replicas) in gaps.items() if replicas >= 2 and seconds > 0} == {}
 
 
 def test_journals_record_who_plan_steps_result_and_no_secrets(env, sandbox):
