@@ -519,9 +519,10 @@ class StandardActions:
     name is typed) run through its ActionRunner (journal, read-only enforced in one place), with
     their ActionContext opened on the App's loop when the App starts and closed when it stops."""
 
-    def __init__(self, settings: Any, connection: Any) -> None:
+    def __init__(self, settings: Any, connection: Any, sandbox: bool = False) -> None:
         self.settings = settings
         self.connection = connection
+        self.sandbox = sandbox
         self._context: Any = None
         self._ctx: Any = None
 
@@ -532,7 +533,9 @@ class StandardActions:
 
         self._context = open_context(self.settings, self.connection)
         ctx = self._ctx = await self._context.__aenter__()
-        runner = ActionRunner(self.settings.journal_dir, ctx.read_only, self.settings.cluster)
+        # No take-over hook: a lock left by a dead run is refused here with the message naming
+        # --take-over-lock (a deliberate act, done from a shell where the holder can be checked).
+        runner = ActionRunner.for_context(ctx, sandbox=self.sandbox)
         return list(dashboard_actions(ctx)), runner.run
 
     def namespace_actions(self) -> NamespaceActions:
@@ -551,7 +554,7 @@ class StandardActions:
 
 def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None = None,
               actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
-              keymap: Mapping[str, str] | None = None) -> IagentApp:
+              keymap: Mapping[str, str] | None = None, sandbox: bool = False) -> IagentApp:
     """The dashboard for a Connection: a ClusterMonitor as the source unless one is given, and
     the standard actions unless the caller offers its own (no actions and no runner offered =
     the standard ones)."""
@@ -559,7 +562,7 @@ def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None =
         from .services.monitor import ClusterMonitor
         source = ClusterMonitor(connection, settings)
     offered = list(actions or ())
-    provider = StandardActions(settings, connection) \
+    provider = StandardActions(settings, connection, sandbox) \
         if not offered and run_action is None and connection is not None else None
     logs = PodLogs(connection)
     app = IagentApp(source, actions=offered, run_action=run_action, fetch_logs=logs,
@@ -573,7 +576,7 @@ def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None =
 def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,
                   actions: Iterable[Action] | None = None, run_action: RunAction | None = None) -> int:
     """Open the dashboard and block until the user quits. Returns the process exit code."""
-    app = build_app(settings, connection, actions=actions, run_action=run_action)
+    app = build_app(settings, connection, actions=actions, run_action=run_action, sandbox=sandbox_info is not None)
     if sandbox_info is not None:
         app.badge = "SANDBOX"  # never mistake the local twin for a real cluster
     app.run()
