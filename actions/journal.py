@@ -10,6 +10,7 @@ import json
 import os
 import re
 import socket
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,16 @@ def scrub(value: Any, known: tuple[str, ...] = ()) -> Any:
     return value
 
 
+@dataclass(frozen=True)
+class RunTarget:
+    """Where a run acted: the kubeconfig context, the Kubernetes API endpoint, and whether that
+    is the sandbox (told by whoever built the connection, never guessed from the URL)."""
+
+    context: str
+    server: str
+    sandbox: bool
+
+
 def who() -> str:
     try:
         user = getpass.getuser()
@@ -93,8 +104,13 @@ class Journal:
         self._fh.write(json.dumps(scrub(record, self._known), default=str, sort_keys=False) + "\n")
         self._fh.flush()
 
-    def start(self, plan: Plan, read_only: bool) -> None:
-        self.write({"type": "start", "who": who(), "read_only": read_only, "plan": dataclasses.asdict(plan)})
+    def start(self, plan: Plan, read_only: bool, target: RunTarget | None = None) -> None:
+        self.write({"type": "start", "who": who(), "read_only": read_only,
+                    "target": dataclasses.asdict(target) if target else None, "plan": dataclasses.asdict(plan)})
+
+    def lock(self, outcome: str, message: str = "", holder: str = "", previous: str = "") -> None:
+        """acquired | taken-over | refused | released | lost: who held the cluster, and when."""
+        self.write({"type": "lock", "outcome": outcome, "holder": holder, "previous": previous, "message": message})
 
     def event(self, event: ProgressEvent) -> None:
         self.write({"type": "event", **dataclasses.asdict(event)})
@@ -107,4 +123,18 @@ class Journal:
 
 
 def read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """Every record; a last line cut short (the process was killed mid-write) is skipped."""
+    records = []
+    lines = [line for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    for number, line in enumerate(lines, 1):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            if number == len(lines):
+                break
+            raise
+        if isinstance(record, dict):
+            records.append(record)
+        elif number != len(lines):  # a cut line can still parse (a bare number): only at the end
+            raise ValueError(f"{path}: line {number} is not a journal record")
+    return records

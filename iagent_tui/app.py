@@ -424,17 +424,17 @@ class IagentApp(App):
 # -- the factory shared by the command line and the tests (what it wires: iagent_tui/wiring.py) --
 def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None = None,
               actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
-              keymap: Mapping[str, str] | None = None) -> IagentApp:
+              keymap: Mapping[str, str] | None = None, sandbox: bool = False) -> IagentApp:
     """The dashboard for a Connection, wired by iagent_tui.wiring.wire_dashboard."""
     wiring = wire_dashboard(settings, connection, source=source, actions=actions, run_action=run_action,
-                            keymap=keymap)
+                            keymap=keymap, sandbox=sandbox)
     return IagentApp(**wiring.app_options())
 
 
 def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,
                   actions: Iterable[Action] | None = None, run_action: RunAction | None = None) -> int:
     """Open the dashboard and block until the user quits. Returns the process exit code."""
-    app = build_app(settings, connection, actions=actions, run_action=run_action)
+    app = build_app(settings, connection, actions=actions, run_action=run_action, sandbox=sandbox_info is not None)
     if sandbox_info is not None:
         app.badge = "SANDBOX"  # never mistake the local twin for a real cluster
     app.run()

@@ -118,9 +118,10 @@ class StandardActions:
     name is typed) run through its ActionRunner (journal, read-only enforced in one place), with
     their ActionContext opened on the App's loop when the App starts and closed when it stops."""
 
-    def __init__(self, settings: Any, connection: Any) -> None:
+    def __init__(self, settings: Any, connection: Any, sandbox: bool = False) -> None:
         self.settings = settings
         self.connection = connection
+        self.sandbox = sandbox  # journaled with every run: was the target the local twin?
         self._context: Any = None
         self._ctx: Any = None
 
@@ -131,7 +132,9 @@ class StandardActions:
 
         self._context = open_context(self.settings, self.connection)
         ctx = self._ctx = await self._context.__aenter__()
-        runner = ActionRunner(self.settings.journal_dir, ctx.read_only, self.settings.cluster)
+        # No take-over hook: a lock left by a dead run is refused here with the message naming
+        # --take-over-lock (a deliberate act, done from a shell where the holder can be checked).
+        runner = ActionRunner.for_context(ctx, sandbox=self.sandbox)
         return list(dashboard_actions(ctx)), runner.run
 
     def namespace_actions(self) -> NamespaceActions:
@@ -169,7 +172,7 @@ class DashboardWiring:
 
 def wire_dashboard(settings: Any, connection: Any, *, source: SnapshotSource | None = None,
                    actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
-                   keymap: Mapping[str, str] | None = None) -> DashboardWiring:
+                   keymap: Mapping[str, str] | None = None, sandbox: bool = False) -> DashboardWiring:
     """The dashboard for a Connection: a ClusterMonitor as the source unless one is given, the
     standard actions unless the caller offers its own (no actions and no runner offered = the
     standard ones), pod logs through the Kubernetes service, and the keys of settings.keymap
@@ -178,7 +181,7 @@ def wire_dashboard(settings: Any, connection: Any, *, source: SnapshotSource | N
         from .services.monitor import ClusterMonitor
         source = ClusterMonitor(connection, settings)
     offered = tuple(actions or ())
-    provider = StandardActions(settings, connection) \
+    provider = StandardActions(settings, connection, sandbox) \
         if not offered and run_action is None and connection is not None else None
     return DashboardWiring(
         source, offered, run_action, provider, PodLogs(connection),

@@ -85,6 +85,9 @@ RESOURCES: tuple[ResourceType, ...] = (
                  STANDARD_VERBS, (), ("status",)),
     ResourceType("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False,
                  "ingressclass", (), STANDARD_VERBS, (), ()),
+    # Leases: kube-system holds the control plane's leader locks; clients (iagent-tui's action lock
+    # among them) keep their own there.
+    ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True, "lease", (), STANDARD_VERBS, (), ()),
     ResourceType("elbv2.k8s.aws", "v1beta1", "targetgroupbindings", "TargetGroupBinding", True,
                  "targetgroupbinding", (), STANDARD_VERBS, (), ("status",)),
 )

@@ -641,6 +641,14 @@ TARGETGROUPBINDING_COLUMNS = (
     Column("Age", "date", _age, description="CreationTimestamp is a timestamp representing the server time when this object was created."),
 )
 
+# printers.go printLease: the holder is spec.holderIdentity, empty while nobody holds it.
+LEASE_COLUMNS = (
+    NAME,
+    Column("Holder", "string", _path("spec", "holderIdentity"),
+           description="HolderIdentity contains the identity of the holder of a current lease."),
+    AGE,
+)
+
 GENERIC_COLUMNS = (NAME, AGE)
 
 COLUMNS_BY_PLURAL: dict[str, tuple[Column, ...]] = {
@@ -662,6 +670,7 @@ COLUMNS_BY_PLURAL: dict[str, tuple[Column, ...]] = {
     "targetgroupbindings": TARGETGROUPBINDING_COLUMNS,
     "persistentvolumeclaims": PVC_COLUMNS,
     "persistentvolumes": PV_COLUMNS,
+    "leases": LEASE_COLUMNS,
 }
 
 

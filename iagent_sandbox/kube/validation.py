@@ -211,6 +211,22 @@ def object_errors(plural: str, obj: dict) -> list[FieldError]:
         if isinstance(replicas, int) and replicas < 0:
             errs.append(FieldError("FieldValueInvalid", "spec.replicas",
                                    f"Invalid value: {replicas}: must be greater than or equal to 0"))
+    elif plural == "leases":
+        errs += _lease_spec_errors(spec if isinstance(spec, dict) else {})
+    return errs
+
+
+def _lease_spec_errors(spec: dict) -> list[FieldError]:
+    """What the API server's ValidateLeaseSpec refuses (pkg/apis/coordination/validation)."""
+    errs = []
+    duration = spec.get("leaseDurationSeconds")
+    if isinstance(duration, int) and duration <= 0:
+        errs.append(FieldError("FieldValueInvalid", "spec.leaseDurationSeconds",
+                               f"Invalid value: {duration}: must be greater than 0"))
+    transitions = spec.get("leaseTransitions")
+    if isinstance(transitions, int) and transitions < 0:
+        errs.append(FieldError("FieldValueInvalid", "spec.leaseTransitions",
+                               f"Invalid value: {transitions}: must be greater than or equal to 0"))
     return errs
 
 

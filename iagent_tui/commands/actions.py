@@ -1,9 +1,12 @@
 """Headless actions: `iagent-tui deploy | smoke | add-namespace NAME | rollback [--yes] [--dry-run]`.
 
 Each prints the plan; --dry-run stops there; without --yes it asks (rollback asks for the cluster
-name to be typed); then the progress prints line by line as events arrive. Exit codes: 0 done or
-nothing to do, 1 failed or refused (read-only), 2 bad input (nothing was called), 130 interrupted
-(the journal says where; run again to continue).
+name to be typed); then the progress prints line by line as events arrive. One action at a time
+per cluster: a run that finds another one holding the cluster's lock is refused before any change;
+a lock left by a run that died is taken over only with --take-over-lock (or a yes at the prompt;
+--yes alone never takes it). Exit codes: 0 done or nothing to do, 1 failed or refused (read-only,
+or the cluster busy), 2 bad input (nothing was called), 130 interrupted (the journal says where;
+run again to continue).
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import click
 
 from actions.base import InvalidInput, Plan, ProgressEvent, StepAction, StepFailed
 from actions.context import ActionContext, PollPolicy, open_context
+from actions.lock import Holder
 from actions.runner import ActionRunner
 
 from .options import CONNECTION_OPTIONS, command_aws, command_settings
+from .sandbox_option import sandbox_link
 from ..config import ConfigError, Settings
 from ..services.connection import AwsTarget, Connection, build_connection
 from ..services.errors import ServiceError
@@ -34,6 +39,9 @@ def _common(fn):
         click.option("--yes", "-y", is_flag=True, help="Do it without asking (for scripts and CI)."),
         click.option("--dry-run", is_flag=True, help="Only print the plan; change nothing."),
         click.option("--read-only", is_flag=True, default=None, help="Refuse every change (still shows the plan)."),
+        click.option("--take-over-lock", is_flag=True,
+                     help="Take over the cluster's action lock when the run holding it stopped renewing it "
+                          "(it died); never needed otherwise, and --yes does not imply it."),
         *CONNECTION_OPTIONS,
         click.option("--journal-dir", default=None, type=click.Path(file_okay=False),
                      help="Where the run's journal goes (default ~/.local/state/iagent-tui/journal)."),
@@ -81,9 +89,24 @@ def _confirm(plan: Plan) -> bool:
     return click.confirm("Apply this plan?", default=False)
 
 
+def _take_over(yes: bool, take_over_lock: bool) -> Callable[[Holder], bool] | None:
+    """Consent to take over a dead run's lock: the explicit flag, else a question when a person is
+    there to answer (without --yes); a script's --yes alone refuses."""
+    if take_over_lock:
+        return lambda holder: True
+    if yes:
+        return None
+
+    def ask(holder: Holder) -> bool:
+        click.echo(f"The cluster's action lock was left by {holder.action or 'a run'} of {holder.describe()}, "
+                   f"which stopped renewing it: that run is probably gone.")
+        return click.confirm(f"Take over the lock held by {holder.describe()} since {holder.since()}?", default=False)
+    return ask
+
+
 async def _run_action(settings: Settings, connection: Connection | None, factory: ActionFactory, *, yes: bool,
                       dry_run: bool, poll: PollPolicy, before_confirm: Callable[[StepAction, Plan], Any] | None = None,
-                      aws: AwsTarget | None = None) -> int:
+                      aws: AwsTarget | None = None, sandbox: bool = False, take_over_lock: bool = False) -> int:
     connection = connection or await build_connection(settings, aws)
     async with open_context(settings, connection, poll) as actx:
         action = factory(actx)
@@ -91,14 +114,17 @@ async def _run_action(settings: Settings, connection: Connection | None, factory
         click.echo(render_plan(plan))
         if dry_run:
             return EXIT_OK
-        if before_confirm is not None and not yes and not plan.nothing_to_do:
-            plan = await before_confirm(action, plan) or plan
-        if not yes and not plan.nothing_to_do and not actx.read_only and not _confirm(plan):
-            click.echo("Not confirmed: nothing was changed.")
-            return EXIT_FAILED
         # Explicit keys (the sandbox's) are secrets too, not only the ones in the environment.
         keys = tuple(k for k in (connection.aws.secret_access_key, connection.aws.session_token) if k)
-        runner = ActionRunner(settings.journal_dir, actx.read_only, settings.cluster, extra_secrets=keys)
+        runner = ActionRunner.for_context(actx, sandbox=sandbox, extra_secrets=keys,
+                                          take_over=_take_over(yes, take_over_lock))
+        # Another run holds the cluster: no questions, the runner refuses (and journals it) at once.
+        asking = not yes and not plan.nothing_to_do and not await runner.busy()
+        if asking and before_confirm is not None:
+            plan = await before_confirm(action, plan) or plan
+        if asking and not actx.read_only and not _confirm(plan):
+            click.echo("Not confirmed: nothing was changed.")
+            return EXIT_FAILED
         async for event in runner.run(action, plan):
             click.echo(render_event(event))
         if runner.last.journal_path:
@@ -122,7 +148,8 @@ def run_headless(ctx: click.Context, opts: dict[str, Any], name: str, factory: A
     try:
         code = asyncio.run(_run_action(settings, obj.get("connection"), factory, yes=opts["yes"],
                                        dry_run=opts["dry_run"], poll=poll, before_confirm=before_confirm,
-                                       aws=command_aws(ctx, settings)))
+                                       aws=command_aws(ctx, settings), sandbox=sandbox_link(ctx) is not None,
+                                       take_over_lock=opts["take_over_lock"]))
     except InvalidInput as err:
         click.echo(f"iagent-tui {name}: {err}", err=True)
         sys.exit(EXIT_INPUT)

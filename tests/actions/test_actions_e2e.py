@@ -417,8 +417,9 @@ def test_an_aws_failure_is_reported_with_what_failed_and_the_fix(env):
     assert "Check the name and region" in result.output
 
 
-def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resumes(env, aws):
-    """A real SIGINT to `deploy --yes` (the cluster is rolled back at this point)."""
+def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resumes(env, aws, k8s):
+    """A real SIGINT to `deploy --yes` (the cluster is rolled back at this point); the cluster's
+    action lock is given back on the way out, so the next run is not refused."""
     import signal
     import subprocess
     import sys
@@ -438,6 +439,9 @@ def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resum
     assert "interrupted" in err and "iagent-tui deploy" in err
     last = journals(env, "deploy")[-1][-1]
     assert last["result"] == "cancelled" and last["stopped_at"].startswith("profile:")
+    leases = k8s_client.CoordinationV1Api(k8s).list_namespaced_lease("kube-system").items
+    assert "iagent-tui-action" not in {item.metadata.name for item in leases}
+    assert [r["outcome"] for r in journals(env, "deploy")[-1] if r["type"] == "lock"] == ["acquired", "released"]
 
     resumed = subprocess.Popen([sys.executable, "-m", "iagent_tui.commands.actions", "deploy", "--yes"],
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

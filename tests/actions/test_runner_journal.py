@@ -5,6 +5,7 @@ and never a credential; input checks refuse bad names."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -144,3 +145,16 @@ def test_profile_names_follow_the_eks_rule():
     for bad in ("-fp", "fp.x", "f" * 101):
         with pytest.raises(InvalidInput):
             profile_name(bad)
+
+
+def test_a_torn_last_line_is_skipped_by_the_journal_reader(tmp_path):
+    """A process killed mid-write leaves half a record at the end: readers keep what is whole."""
+    path = tmp_path / "20260101T000000.000000Z-iagent-cluster-deploy.jsonl"
+    whole = [{"type": "start", "who": "a@b"}, {"type": "event", "kind": "step_started", "step_id": "one"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in whole) + '{"type": "event", "kind": "wai')
+    assert read(path) == whole
+    path.write_text("".join(json.dumps(r) + "\n" for r in whole) + "12")  # cut inside a record, still JSON
+    assert read(path) == whole
+    path.write_text('{"type": "start"\n' + json.dumps(whole[1]) + "\n")  # damage mid-file is not hidden
+    with pytest.raises(ValueError):
+        read(path)

@@ -49,6 +49,7 @@ def test_group_lists(c):
     assert client.CoreApi(c).get_api_versions().versions == ["v1"]
     groups = {g.name: g.preferred_version.group_version for g in client.ApisApi(c).get_api_versions().groups}
     assert groups == {"apps": "apps/v1", "networking.k8s.io": "networking.k8s.io/v1",
+                      "coordination.k8s.io": "coordination.k8s.io/v1",
                       "elbv2.k8s.aws": "elbv2.k8s.aws/v1beta1", "metrics.k8s.io": "metrics.k8s.io/v1beta1"}
 
 
@@ -87,7 +88,7 @@ def test_openapi_v3_index_and_group_documents(c):
     status, index, _ = _get(c, "/openapi/v3")
     assert status == 200
     assert set(index["paths"]) == {"api/v1", "apis/apps/v1", "apis/networking.k8s.io/v1",
-                                   "apis/elbv2.k8s.aws/v1beta1"}
+                                   "apis/coordination.k8s.io/v1", "apis/elbv2.k8s.aws/v1beta1"}
     url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
     status, doc, _ = _get(c, url)
