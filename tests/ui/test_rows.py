@@ -74,7 +74,10 @@ def test_costs_billed_from_capacity_provisioned_and_projected_otherwise():
 
 
 def test_findings_are_worst_first_and_the_compatibility_scan_reruns_only_when_inputs_change(monkeypatch):
-    import iagent_tui.insights.assess as assess_module
+    import importlib
+
+    # the package re-exports the function assess, which shadows the submodule's attribute
+    assess_module = importlib.import_module("iagent_tui.insights.assess")
     scans = []
     real = assess_module.compatibility_findings
     monkeypatch.setattr(assess_module, "compatibility_findings", lambda *a: scans.append(1) or real(*a))
