@@ -145,15 +145,17 @@ def pod_from_raw(raw: Mapping[str, Any], node_types: Mapping[str, ComputeType] |
         compute = (node_types or {}).get(node) or ("fargate" if node.startswith("fargate-") else "ec2")
     owner_kind, owner_name = _owner(raw)
     annotations = meta.get("annotations") or {}
+    conditions = tuple(condition_from_raw(c) for c in status.get("conditions") or ())
+    container_statuses = tuple(container_status_from_raw(c) for c in status.get("containerStatuses") or ())
     return Pod(
         namespace=meta.get("namespace", ""),
         name=meta.get("name", ""),
         node=node,
         compute_type=compute,
         phase=status.get("phase", "") or "",
-        ready=_condition(raw, "Ready").get("status") == "True",
+        ready=any(c.type == "Ready" and c.status == "True" for c in conditions),
         reason=pod_status_reason(raw),
-        restarts=sum(int(cs.get("restartCount", 0) or 0) for cs in status.get("containerStatuses") or ()),
+        restarts=sum(cs.restart_count for cs in container_statuses),
         ip=status.get("podIP", "") or "",
         owner_kind=owner_kind,
         owner_name=owner_name,
@@ -168,9 +170,9 @@ def pod_from_raw(raw: Mapping[str, Any], node_types: Mapping[str, ComputeType] |
         deleting=bool(meta.get("deletionTimestamp")),
         started=parse_time(status.get("startTime")),
         spec=pod_spec_from_raw(spec),
-        conditions=tuple(condition_from_raw(c) for c in status.get("conditions") or ()),
+        conditions=conditions,
         init_container_statuses=tuple(container_status_from_raw(c) for c in status.get("initContainerStatuses") or ()),
-        container_statuses=tuple(container_status_from_raw(c) for c in status.get("containerStatuses") or ()),
+        container_statuses=container_statuses,
     )
 
 
