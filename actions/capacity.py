@@ -8,6 +8,7 @@ import math
 
 from iagent_tui.insights.quantities import cpu_millicores, memory_bytes
 from iagent_tui.insights.sizing import pod_request_exact
+from iagent_tui.services.convert import pod_spec_from_raw
 
 from .cluster_state import on_fargate
 
@@ -43,12 +44,12 @@ def nodes_needed(nodes: list[dict], pods: list[dict], nodegroup: str) -> tuple[i
     used_cpu = used_mem = 0
     for pod in pods:
         if _running(pod) and (pod.get("spec") or {}).get("nodeName") in names:
-            request = pod_request_exact(pod.get("spec") or {})
+            request = pod_request_exact(pod_spec_from_raw(pod.get("spec")))
             used_cpu += request.millicores
             used_mem += request.memory_bytes
     need_cpu = need_mem = 0
     for pod in moving:
-        request = pod_request_exact(pod.get("spec") or {})
+        request = pod_request_exact(pod_spec_from_raw(pod.get("spec")))
         need_cpu += request.millicores
         need_mem += request.memory_bytes
     free_cpu = max(0, alloc_cpu * len(group) - used_cpu) * PACKING_EFFICIENCY

@@ -13,12 +13,13 @@ import yaml
 
 from iagent_tui.insights.profiles import match_profile
 from iagent_tui.insights.startup import pod_start_phases
+from iagent_tui.services.convert import event_from_raw, pod_from_raw
 from iagent_tui.services.errors import ServiceError
 from iagent_tui.services.kube import DEPLOYMENTS, EVENTS, INGRESSES, SERVICES, TARGETGROUPBINDINGS
 from iagent_tui.services.kube_changes import describe, resource_for
 
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
-from .cluster_state import is_ready, on_fargate, placement, pod_name, pods, profiles, rollout_complete, selector_string
+from .cluster_state import is_ready, on_fargate, placement, pod_name, pods, rollout_complete, selector_string
 from .context import ActionContext
 from .waits import wait_until
 
@@ -60,7 +61,7 @@ class SmokeAction(StepAction):
         ctx = self.ctx
         warnings = []
         labels = self.deployment["spec"]["template"]["metadata"].get("labels") or {}
-        if match_profile(self.namespace, labels, list((await profiles(ctx)).values())) is None:
+        if match_profile(self.namespace, labels, await ctx.aws.fargate_profiles(ctx.cluster_name)) is None:
             warnings.append(f"No ACTIVE Fargate profile selects namespace {self.namespace}: the sample pods will not "
                             "run on Fargate and the smoke test will fail. Run `iagent-tui deploy` first.")
         kinds = ", ".join(describe(o) for o in self.objects)
@@ -103,11 +104,12 @@ class SmokeAction(StepAction):
 
         async for event in wait_until(check, f"pods of {self.namespace}/{name} ready on Fargate", step.id, ctx.poll):
             yield event
-        events, _ = await ctx.kube.list(EVENTS, self.namespace)
+        raw_events, _ = await ctx.kube.list(EVENTS, self.namespace)
+        events = [event_from_raw(e) for e in raw_events]
         target = ctx.settings.startup_target_seconds
         starts = {}
         for pod in await pods(ctx, self.namespace, selector):
-            took = pod_start_phases(pod, events).to_ready
+            took = pod_start_phases(pod_from_raw(pod), events).to_ready
             starts[pod_name(pod)] = took
             if took is None:
                 yield ProgressEvent("warning", f"{pod_name(pod)}: start time not recorded", step.id)

@@ -4,9 +4,9 @@ Everything here is a frozen dataclass holding tuples and read-only mappings, so 
 handed to any number of panels, insights and tasks without copying and without anyone changing it
 under someone else's feet. Timestamps are timezone-aware UTC datetimes (or None when unknown).
 
-``raw`` fields keep the object's Kubernetes JSON (a dict as the API returned it) because insights
-(Fargate sizing, compatibility findings, start times) and YAML views need fields this vocabulary
-does not name. Treat them as read-only.
+``raw`` fields keep the object's Kubernetes or AWS JSON (a dict as the API returned it) for the
+YAML detail views only: insights read the typed fields (``PodSpec``, ``PodTemplate``, conditions,
+container statuses), parsed once in ``services/convert.py``. Treat ``raw`` as read-only.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 ComputeType = Literal["fargate", "ec2", ""]  # "" = not (yet) on a node
 AuthKind = Literal["token", "eks"]
@@ -149,6 +149,123 @@ class TargetGroup:
 
 
 # --------------------------------------------------------------------------------------------
+# Kubernetes side: what insights read from a pod spec
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ContainerPort:
+    container_port: int | str
+    host_port: int = 0
+    host_ip: str = ""
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    image: str = ""
+    # Quantities as the API wrote them ("250m", "1Gi"); a missing request defaults to the limit
+    # (DOMAIN.md 1.2), which the sizing rules apply, not the converter, so FG015/FG016 still see
+    # what was written.
+    requests: Mapping[str, Any] = field(default_factory=_empty_map)
+    limits: Mapping[str, Any] = field(default_factory=_empty_map)
+    ports: tuple[ContainerPort, ...] = ()
+    privileged: bool = False
+    capabilities_added: tuple[str, ...] = ()
+    allow_privilege_escalation: bool = False
+    has_volume_devices: bool = False
+    restart_policy: str = ""  # on an init container, "Always" makes it a native sidecar
+
+    @property
+    def is_sidecar(self) -> bool:
+        return self.restart_policy == "Always"
+
+    @property
+    def uses_host_port(self) -> bool:
+        return any(p.host_port > 0 or p.host_ip for p in self.ports)
+
+
+@dataclass(frozen=True)
+class PodVolume:
+    name: str
+    type: str  # the volume source key: emptyDir, hostPath, persistentVolumeClaim, csi, nfs... ("unknown": none)
+    claim_name: str = ""  # persistentVolumeClaim.claimName
+
+
+@dataclass(frozen=True)
+class NodeSelectorRequirement:
+    key: str
+    operator: str  # In | NotIn | Exists | DoesNotExist | Gt | Lt
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodeSelectorTerm:
+    """One term of required node affinity: its match expressions are ANDed, terms are ORed."""
+    expressions: tuple[NodeSelectorRequirement, ...] = ()
+
+
+@dataclass(frozen=True)
+class PodSpec:
+    containers: tuple[Container, ...] = ()
+    init_containers: tuple[Container, ...] = ()
+    volumes: tuple[PodVolume, ...] = ()
+    host_network: bool = False
+    host_pid: bool = False
+    host_ipc: bool = False
+    node_selector: Mapping[str, str] = field(default_factory=_empty_map)
+    required_node_terms: tuple[NodeSelectorTerm, ...] = ()
+    service_account_name: str = ""  # "" = the namespace's "default" account
+    scheduler_name: str = ""  # "" = default-scheduler
+
+    @property
+    def all_containers(self) -> tuple[Container, ...]:
+        """Init containers first: the order fargate-scheduler reports them in."""
+        return self.init_containers + self.containers
+
+
+EMPTY_POD_SPEC = PodSpec()
+
+
+@dataclass(frozen=True)
+class PodTemplate:
+    labels: Mapping[str, str] = field(default_factory=_empty_map)
+    annotations: Mapping[str, str] = field(default_factory=_empty_map)
+    spec: PodSpec = EMPTY_POD_SPEC
+
+
+EMPTY_POD_TEMPLATE = PodTemplate()
+
+
+@dataclass(frozen=True)
+class ClaimTemplate:
+    """A StatefulSet volumeClaimTemplate: its claims are named ``<name>-<statefulset>-<ordinal>``."""
+    name: str
+    storage_class: str = ""  # "" = the cluster's default storage class
+
+
+@dataclass(frozen=True)
+class PodCondition:
+    type: str  # PodScheduled | Initialized | ContainersReady | Ready ...
+    status: str  # True | False | Unknown
+    reason: str = ""
+    message: str = ""
+    last_transition: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    name: str
+    image: str = ""
+    ready: bool = False
+    restart_count: int = 0
+    waiting_reason: str = ""
+    waiting_message: str = ""
+    running_since: datetime | None = None  # state.running.startedAt
+    terminated_reason: str = ""
+    last_terminated_reason: str = ""  # lastState.terminated: why the previous run ended
+    last_exit_code: int | None = None  # None: no previous run recorded
+
+
+# --------------------------------------------------------------------------------------------
 # Kubernetes side
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -179,11 +296,29 @@ class Pod:
     capacity_provisioned: str  # the CapacityProvisioned annotation ("0.25vCPU 0.5GB") or ""
     fargate_profile: str  # the eks.amazonaws.com/fargate-profile label or ""
     created: datetime | None
-    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # YAML view only
+    uid: str = ""
+    resource_version: str = ""
+    annotations: Mapping[str, str] = field(default_factory=_empty_map)
+    deleting: bool = False  # metadata.deletionTimestamp set
+    started: datetime | None = None  # status.startTime: when the kubelet picked the pod up
+    spec: PodSpec = EMPTY_POD_SPEC
+    conditions: tuple[PodCondition, ...] = ()
+    init_container_statuses: tuple[ContainerStatus, ...] = ()
+    container_statuses: tuple[ContainerStatus, ...] = ()
+
+    kind: ClassVar[str] = "Pod"  # so a bare pod is checked like a workload
 
     @property
     def key(self) -> str:
         return f"{self.namespace}/{self.name}"
+
+    @property
+    def template(self) -> PodTemplate:
+        return PodTemplate(self.labels, self.annotations, self.spec)
+
+    def condition(self, kind: str) -> PodCondition | None:
+        return next((c for c in self.conditions if c.type == kind), None)
 
 
 @dataclass(frozen=True)
@@ -193,7 +328,10 @@ class Workload:
     name: str
     replicas: int  # desired (DaemonSet: desiredNumberScheduled)
     ready: int
-    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # YAML view only
+    template: PodTemplate = EMPTY_POD_TEMPLATE
+    claim_templates: tuple[ClaimTemplate, ...] = ()  # StatefulSet volumeClaimTemplates
+    resource_version: str = ""
 
     @property
     def key(self) -> str:
@@ -211,7 +349,9 @@ class Event:
     component: str
     count: int
     last_seen: datetime | None
-    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # YAML view only
+    first_seen: datetime | None = None  # None: only last_seen is known
+    object_uid: str = ""  # the involved object's uid, when the event names it
 
 
 @dataclass(frozen=True)
@@ -219,7 +359,11 @@ class Service:
     namespace: str
     name: str
     type: str  # ClusterIP | NodePort | LoadBalancer | ExternalName
-    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # YAML view only
+    selector: Mapping[str, str] = field(default_factory=_empty_map)
+    annotations: Mapping[str, str] = field(default_factory=_empty_map)
+    load_balancer_class: str = ""
+    resource_version: str = ""
 
     @property
     def key(self) -> str:
@@ -233,7 +377,11 @@ class Ingress:
     hostname: str  # status.loadBalancer.ingress[0].hostname or ""
     class_name: str  # spec.ingressClassName or the legacy kubernetes.io/ingress.class annotation
     target_type: str  # alb.ingress.kubernetes.io/target-type ("instance" when absent: the LBC default)
-    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # YAML view only
+    annotations: Mapping[str, str] = field(default_factory=_empty_map)
+    backend_services: tuple[str, ...] = ()  # Service names it routes to, in order, without repeats
+    created: datetime | None = None
+    resource_version: str = ""
 
 
 @dataclass(frozen=True)
@@ -244,7 +392,8 @@ class VolumeClaim:
     phase: str  # Pending | Bound | Lost
     volume_name: str  # the bound PersistentVolume, "" while unbound
     storage_class: str
-    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)
+    raw: Mapping[str, Any] = field(default_factory=_empty_map, repr=False, compare=False)  # YAML view only
+    resource_version: str = ""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from ..model import EMPTY_MAP, Event, FargateProfile, Pod, Snapshot
+from ..model import EMPTY_MAP, EMPTY_POD_TEMPLATE, Event, Pod, Snapshot
 from .codes import CODES
 from .compatibility import check_workloads
 from .cost import PodCost, pod_hourly_cost, rollup
@@ -84,24 +84,6 @@ def _frozen(data: dict) -> Mapping:
     return MappingProxyType(data)
 
 
-def profile_as_api(p: FargateProfile) -> Mapping[str, Any]:
-    """The EKS API shape the compatibility checks take."""
-    if p.raw:
-        return p.raw
-    return {"fargateProfileName": p.name, "status": p.status, "subnets": list(p.subnets),
-            "podExecutionRoleArn": p.pod_execution_role_arn,
-            "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in p.selectors]}
-
-
-def event_as_api(e: Event) -> Mapping[str, Any]:
-    if e.raw:
-        return e.raw
-    stamp = e.last_seen.strftime("%Y-%m-%dT%H:%M:%SZ") if e.last_seen else None
-    return {"involvedObject": {"kind": e.kind, "namespace": e.namespace, "name": e.name},
-            "reason": e.reason, "message": e.message, "type": e.type, "count": e.count,
-            "firstTimestamp": stamp, "lastTimestamp": stamp}
-
-
 def _profiles_known(snap: Snapshot) -> bool:
     """Whether "no profile selects it" can be judged: profiles were read (or at least the cluster)."""
     state = snap.sources.get("fargate_profiles")
@@ -117,16 +99,21 @@ def _read(snap: Snapshot, source: str) -> bool:
     return state is None or state.ok
 
 
+def _bare_pods(snap: Snapshot) -> list[Pod]:
+    """Pods no controller owns: nothing else carries their template, so they are checked themselves."""
+    return [p for p in snap.pods if not p.owner_kind]
+
+
 def compatibility_findings(snap: Snapshot, rates: RateCard | None) -> list[Finding]:
-    # List responses carry no kind on their items: the typed object knows it.
-    bare_pods = [{"kind": "Pod", **p.raw} for p in snap.pods if p.raw and not p.owner_kind]
+    # A workload whose template is unknown (a hand-built record) has nothing to judge.
+    templated = [w for w in snap.workloads if w.template is not EMPTY_POD_TEMPLATE]
     return check_workloads(
-        [{"kind": w.kind, **w.raw} for w in snap.workloads if w.raw] + bare_pods,
-        profiles=[profile_as_api(p) for p in snap.profiles] if _profiles_known(snap) else None,
-        pvcs=[c.raw for c in snap.volume_claims] if _read(snap, "persistentvolumeclaims") else None,
-        pvs=[v.raw for v in snap.volumes] if _read(snap, "persistentvolumes") else None,
-        services=[s.raw for s in snap.services if s.raw],
-        ingresses=[i.raw for i in snap.ingresses if i.raw],
+        [*templated, *_bare_pods(snap)],
+        profiles=snap.profiles if _profiles_known(snap) else None,
+        pvcs=snap.volume_claims if _read(snap, "persistentvolumeclaims") else None,
+        pvs=snap.volumes if _read(snap, "persistentvolumes") else None,
+        services=snap.services,
+        ingresses=snap.ingresses,
         pod_execution_roles=list(snap.pod_execution_roles),
         rates=rates)
 
@@ -140,14 +127,15 @@ class _PodFacts:
 
 
 def _derive_pod(pod: Pod, pulls: tuple[Event, ...], rates: RateCard | None) -> _PodFacts:
-    cost = pod_hourly_cost(pod.raw, rates) if rates is not None and pod.phase not in ("Succeeded", "Failed") else None
-    phases = pod_start_phases(pod.raw, [event_as_api(e) for e in pulls])
+    cost = pod_hourly_cost(pod, rates) if rates is not None and pod.phase not in ("Succeeded", "Failed") else None
+    phases = pod_start_phases(pod, pulls)
     return _PodFacts(pod, pulls, cost, StartTimes(phases.to_scheduled, phases.to_ready, phases.image_pull))
 
 
-def _version(raw: Mapping[str, Any]) -> str:
-    meta = raw.get("metadata") or {}
-    return str(meta.get("resourceVersion") or meta.get("uid") or id(raw))
+def _version(obj: Any) -> str:
+    """What changes when the object does: its resourceVersion; a hand-built record (none) is
+    judged by identity, as the monitor hands over the same record while nothing changed."""
+    return obj.resource_version or str(id(obj))
 
 
 class Assessor:
@@ -211,8 +199,6 @@ class Assessor:
                 pulls.setdefault((e.namespace, e.name), []).append(e)
         facts: dict[str, _PodFacts] = {}
         for pod in snap.pods:
-            if not pod.raw:
-                continue
             mine = tuple(pulls.get((pod.namespace, pod.name), ()))
             known = self._pods.get(pod.key)
             if known is None or known.pod is not pod or known.pulls != mine:
@@ -222,15 +208,14 @@ class Assessor:
         return facts
 
     def _compatibility(self, snap: Snapshot, rates: RateCard | None) -> list[Finding]:
-        bare_pods = [p for p in snap.pods if p.raw and not p.owner_kind]
-        key = (tuple((w.key, _version(w.raw)) for w in snap.workloads),
-               tuple((p.key, _version(p.raw)) for p in bare_pods),
+        key = (tuple((w.key, _version(w)) for w in snap.workloads),
+               tuple((p.key, _version(p)) for p in _bare_pods(snap)),
                tuple((p.name, p.status) for p in snap.profiles), _profiles_known(snap),
-               tuple((s.key, _version(s.raw)) for s in snap.services),
-               tuple((c.namespace, c.name, _version(c.raw)) for c in snap.volume_claims),
+               tuple((s.key, _version(s)) for s in snap.services),
+               tuple((c.namespace, c.name, _version(c)) for c in snap.volume_claims),
                tuple(v.name for v in snap.volumes),
                _read(snap, "persistentvolumeclaims"), _read(snap, "persistentvolumes"),
-               tuple((i.namespace, i.name, _version(i.raw)) for i in snap.ingresses),
+               tuple((i.namespace, i.name, _version(i)) for i in snap.ingresses),
                tuple(str(r) for r in snap.pod_execution_roles),
                rates.region if rates else "")
         if key != self._compat_key:

@@ -13,8 +13,8 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 import yaml
 
 from ..iam_policy import ANY, Principal, allows, named_principals, parse_policy
+from ..model import Ingress, Service
 from .findings import Finding, finding
-from .profiles import match_profile, matching_profiles, profile_name
 
 FARGATE_POD_PRINCIPAL = "eks-fargate-pods.amazonaws.com"
 POD_IDENTITY_PRINCIPAL = "pods.eks.amazonaws.com"
@@ -26,50 +26,31 @@ LBC_NLB_CLASS = "service.k8s.aws/nlb"
 COREDNS_POD_LABELS = {"k8s-app": "kube-dns", "eks.amazonaws.com/component": "coredns"}
 
 
-def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    return obj.get("metadata") or {}
-
-
-def _name(kind: str, obj: Mapping[str, Any]) -> str:
-    meta = _meta(obj)
-    return f"{kind}/{meta.get('namespace', 'default')}/{meta.get('name', '?')}"
-
-
-def _is_alb_ingress(ingress: Mapping[str, Any], alb_classes: frozenset[str]) -> bool:
-    spec_class = (ingress.get("spec") or {}).get("ingressClassName")
-    legacy_class = (_meta(ingress).get("annotations") or {}).get(INGRESS_CLASS_ANNOTATION)
-    return (spec_class or legacy_class) in alb_classes
-
-
-def ingress_backend_services(ingress: Mapping[str, Any]) -> list[str]:
-    """Service names an Ingress (networking.k8s.io/v1) routes to, in order, without repeats."""
-    spec = ingress.get("spec") or {}
-    backends = [spec.get("defaultBackend") or {}]
-    for rule in spec.get("rules") or []:
-        backends += [path.get("backend") or {} for path in (rule.get("http") or {}).get("paths") or []]
-    names = [(b.get("service") or {}).get("name") for b in backends]
-    return list(dict.fromkeys(n for n in names if n))
+def _name(kind: str, obj: Ingress | Service) -> str:
+    return f"{kind}/{obj.namespace or 'default'}/{obj.name or '?'}"
 
 
 def check_ingresses(
-    ingresses: Iterable[Mapping[str, Any]],
-    services: Mapping[tuple[str, str], Mapping[str, Any]],
-    on_fargate: Callable[[Mapping[str, Any]], bool],
+    ingresses: Iterable[Ingress],
+    services: Mapping[tuple[str, str], Service],
+    on_fargate: Callable[[Service], bool],
     alb_classes: frozenset[str] = frozenset({"alb"}),
 ) -> Iterator[Finding]:
     """FG019. ``on_fargate(service) -> bool`` says whether the service's pods would run on Fargate.
     A Service's own target-type annotation overrides the Ingress's, as in the LBC."""
     for ingress in ingresses:
-        if not _is_alb_ingress(ingress, alb_classes):
+        # class_name is spec.ingressClassName, else the legacy kubernetes.io/ingress.class annotation
+        if ingress.class_name not in alb_classes:
             continue
-        namespace = _meta(ingress).get("namespace", "default")
-        ingress_type = (_meta(ingress).get("annotations") or {}).get(ALB_TARGET_TYPE)
-        for service_name in ingress_backend_services(ingress):
-            service = services.get((namespace, service_name)) or {}
-            target_type = (_meta(service).get("annotations") or {}).get(ALB_TARGET_TYPE) or ingress_type
+        namespace = ingress.namespace or "default"
+        ingress_type = ingress.annotations.get(ALB_TARGET_TYPE)
+        for service_name in ingress.backend_services:
+            service = services.get((namespace, service_name))
+            own_type = service.annotations.get(ALB_TARGET_TYPE) if service is not None else None
+            target_type = own_type or ingress_type
             if target_type == "ip":
                 continue
-            fargate = bool(service) and on_fargate(service)
+            fargate = service is not None and on_fargate(service)
             yield finding(
                 "FG019",
                 _name("Ingress", ingress),
@@ -79,18 +60,15 @@ def check_ingresses(
             )
 
 
-def check_load_balancer_services(
-    services: Iterable[Mapping[str, Any]], on_fargate: Callable[[Mapping[str, Any]], bool]
-) -> Iterator[Finding]:
+def check_load_balancer_services(services: Iterable[Service], on_fargate: Callable[[Service], bool]) -> Iterator[Finding]:
     """FG020: Services of type LoadBalancer that would not register pod IPs."""
     for service in services:
-        spec = service.get("spec") or {}
-        if spec.get("type") != "LoadBalancer":
+        if service.type != "LoadBalancer":
             continue
-        annotations = _meta(service).get("annotations") or {}
+        annotations = service.annotations
         lb_type = annotations.get(NLB_TYPE)
         if lb_type == "nlb-ip" or (
-            (lb_type == "external" or spec.get("loadBalancerClass") == LBC_NLB_CLASS)
+            (lb_type == "external" or service.load_balancer_class == LBC_NLB_CLASS)
             and annotations.get(NLB_TARGET_TYPE) == "ip"
         ):
             continue

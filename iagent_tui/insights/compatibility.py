@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping
 
+from ..model import FargateProfile, Ingress, Pod, Service, Volume, VolumeClaim, Workload
 from .cluster_checks import (
     check_ingresses,
     check_load_balancer_services,
@@ -19,46 +20,36 @@ from .cluster_checks import (
 from .findings import Finding, finding, sort_findings
 from .pod_checks import check_pod_spec
 from .pricing import RateCard, rate_card
-from .profiles import match_profile, matching_profiles, profile_name
+from .profiles import match_profile, matching_profiles
 from .rejection import fargate_rejection_reasons, pvc_problem, rejection_message
-from .workloads import pod_template, workload_ref
+from .workloads import workload_ref
 
 __all__ = ["Finding", "check_workloads", "fargate_rejection_reasons", "placement", "rejection_message"]
 
 DEFAULT_WASTE_THRESHOLD = 0.25  # share of the pod's price paid for unrequested capacity
 
 
-def _namespace(obj: Mapping[str, Any]) -> str:
-    return (obj.get("metadata") or {}).get("namespace", "default")
-
-
-def placement(workload: Mapping[str, Any], profiles: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def placement(workload: Workload | Pod, profiles: Iterable[FargateProfile]) -> FargateProfile | None:
     """The ACTIVE profile a workload's new pods would be scheduled with, or None: they would stay
     with the default-scheduler (Pending when the cluster has no EC2 capacity for them)."""
-    if workload.get("kind") == "DaemonSet":
+    if workload.kind == "DaemonSet":
         return None  # DaemonSet pods target every node and are never given to fargate-scheduler
-    template_meta, _ = pod_template(workload)
-    return match_profile(
-        _namespace(workload),
-        template_meta.get("labels") or {},
-        profiles,
-        annotations=template_meta.get("annotations") or {},
-    )
+    template = workload.template
+    return match_profile(workload.namespace or "default", template.labels, profiles, annotations=template.annotations)
 
 
-def _is_controlled_pod(obj: Mapping[str, Any]) -> bool:
-    owners = (obj.get("metadata") or {}).get("ownerReferences") or []
-    return obj.get("kind") == "Pod" and any(o.get("controller") for o in owners)
+def _is_controlled_pod(obj: Workload | Pod) -> bool:
+    return isinstance(obj, Pod) and bool(obj.owner_kind)
 
 
 def check_workloads(
-    workloads: Iterable[Mapping[str, Any]],
+    workloads: Iterable[Workload | Pod],
     *,
-    profiles: Iterable[Mapping[str, Any]] | None = None,
-    pvcs: Iterable[Mapping[str, Any]] | None = (),
-    pvs: Iterable[Mapping[str, Any]] | None = (),
-    services: Iterable[Mapping[str, Any]] = (),
-    ingresses: Iterable[Mapping[str, Any]] = (),
+    profiles: Iterable[FargateProfile] | None = None,
+    pvcs: Iterable[VolumeClaim] | None = (),
+    pvs: Iterable[Volume] | None = (),
+    services: Iterable[Service] = (),
+    ingresses: Iterable[Ingress] = (),
     pod_execution_roles: Iterable[Mapping[str, Any]] = (),
     pod_identity_associations: Iterable[Mapping[str, Any]] = (),
     rates: RateCard | None = None,
@@ -66,56 +57,55 @@ def check_workloads(
 ) -> list[Finding]:
     """Every finding for the given objects, worst first.
 
-    ``workloads``: Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs and Pods
-    (each with ``kind``); pods owned by a controller are skipped because their controller is
-    checked. ``profiles``: EKS FargateProfile dicts; None skips the placement check (FG018).
+    ``workloads``: Deployments, StatefulSets, DaemonSets (``Workload`` records, each with its pod
+    template) and bare ``Pod``s; pods owned by a controller are skipped because their controller is
+    checked. ``profiles``: None skips the placement check (FG018).
     ``pvcs``/``pvs``: the cluster's PersistentVolumeClaims and PersistentVolumes; None when they
     could not be read (claims are then not judged rather than reported missing).
-    ``pod_execution_roles``: IAM Role dicts of the profiles' pod execution roles.
+    ``pod_execution_roles``: IAM Role dicts (AWS documents) of the profiles' pod execution roles.
     ``rates`` (default us-east-1) only weighs rounding waste (FG017)."""
     workloads = [w for w in workloads if not _is_controlled_pod(w)]
     profile_list = list(profiles) if profiles is not None else []
     rates = rates or rate_card("us-east-1")
     claims_known = pvcs is not None and pvs is not None
-    pvc_index = {(_namespace(p), (p.get("metadata") or {}).get("name")): p for p in pvcs or ()}
-    pv_index = {(p.get("metadata") or {}).get("name"): p for p in pvs or ()}
+    pvc_index = {(c.namespace or "default", c.name): c for c in pvcs or ()}
+    pv_index = {v.name: v for v in pvs or ()}
     service_list = list(services)
     findings: list[Finding] = []
     fargate_bound: list[tuple[str, str, str]] = []
     templates = []
     for workload in workloads:
-        obj, kind, namespace = str(workload_ref(workload)), workload.get("kind", "?"), _namespace(workload)
+        obj, kind, namespace = str(workload_ref(workload)), workload.kind or "?", workload.namespace or "default"
         if is_eks_node_agent(workload):
             findings.append(finding("FG027", obj, "EKS-managed DaemonSet in kube-system"))
             continue
-        template_meta, spec = pod_template(workload)
-        labels = template_meta.get("labels") or {}
+        template = workload.template
         findings += check_pod_spec(
             obj,
             kind,
-            spec,
+            template.spec,
             pvc_lookup=(lambda claim, ns=namespace: pvc_index.get((ns, claim))) if claims_known else None,
             pvs=pv_index,
             rates=rates,
             waste_threshold=waste_threshold,
         )
-        if kind == "StatefulSet":
+        if isinstance(workload, Workload) and workload.claim_templates:
             findings += _claim_template_findings(obj, workload, pvc_index, pv_index, claims_known)
         profile = placement(workload, profile_list)
-        templates.append((namespace, labels, profile is not None))
+        templates.append((namespace, template.labels, profile is not None))
         if profile is not None:
-            fargate_bound.append((obj, namespace, spec.get("serviceAccountName") or "default"))
+            fargate_bound.append((obj, namespace, template.spec.service_account_name or "default"))
         elif profiles is not None and kind != "DaemonSet":
-            findings.append(_unplaced(obj, namespace, labels, profile_list))
+            findings.append(_unplaced(obj, namespace, template.labels, profile_list))
 
-    def on_fargate(service: Mapping[str, Any]) -> bool:
-        selector = (service.get("spec") or {}).get("selector") or {}
+    def on_fargate(service: Service) -> bool:
+        selector = service.selector
         return bool(selector) and any(
-            ns == _namespace(service) and fargate and all(labels.get(k) == v for k, v in selector.items())
+            ns == (service.namespace or "default") and fargate and all(labels.get(k) == v for k, v in selector.items())
             for ns, labels, fargate in templates
         )
 
-    service_index = {(_namespace(s), (s.get("metadata") or {}).get("name")): s for s in service_list}
+    service_index = {(s.namespace or "default", s.name): s for s in service_list}
     findings += check_ingresses(ingresses, service_index, on_fargate)
     findings += check_load_balancer_services(service_list, on_fargate)
     findings += check_pod_execution_roles(pod_execution_roles)
@@ -130,22 +120,19 @@ EKS_NODE_AGENTS = frozenset({"aws-node", "kube-proxy", "eks-pod-identity-agent",
                              "efs-csi-node", "aws-node-termination-handler"})
 
 
-def is_eks_node_agent(workload: Mapping[str, Any]) -> bool:
-    meta = workload.get("metadata") or {}
-    return (workload.get("kind") == "DaemonSet" and meta.get("namespace") == "kube-system"
-            and meta.get("name") in EKS_NODE_AGENTS)
+def is_eks_node_agent(workload: Workload | Pod) -> bool:
+    return workload.kind == "DaemonSet" and workload.namespace == "kube-system" and workload.name in EKS_NODE_AGENTS
 
 
-def _claim_template_findings(obj: str, sts: Mapping[str, Any], pvcs: Mapping[tuple[str, str], Mapping[str, Any]],
-                             pvs: Mapping[str, Mapping[str, Any]], claims_known: bool) -> list[Finding]:
+def _claim_template_findings(obj: str, sts: Workload, pvcs: Mapping[tuple[str, str], VolumeClaim],
+                             pvs: Mapping[str, Volume], claims_known: bool) -> list[Finding]:
     """FG008 for a StatefulSet's volumeClaimTemplates: their claims (``<template>-<name>-<n>``)
     are provisioned dynamically unless pre-bound to a static EFS volume, and Fargate mounts only
     the latter. Without the claims at hand, the template alone still says dynamic provisioning."""
-    meta, spec = sts.get("metadata") or {}, sts.get("spec") or {}
-    namespace, name = meta.get("namespace", "default"), meta.get("name", "?")
+    namespace, name = sts.namespace or "default", sts.name or "?"
     found = []
-    for template in spec.get("volumeClaimTemplates") or []:
-        claim_prefix = f"{(template.get('metadata') or {}).get('name', '?')}-{name}-"
+    for template in sts.claim_templates:
+        claim_prefix = f"{template.name}-{name}-"
         claims = sorted(key[1] for key in pvcs if key[0] == namespace and key[1].startswith(claim_prefix))
         problems = [p for c in claims if (p := pvc_problem(c, {c: pvcs[(namespace, c)]}, pvs))]
         if problems:
@@ -153,18 +140,17 @@ def _claim_template_findings(obj: str, sts: Mapping[str, Any], pvcs: Mapping[tup
         elif claims:
             continue  # every claim bound to a static EFS volume: Fargate mounts it
         else:
-            storage_class = (template.get("spec") or {}).get("storageClassName") or "the default storage class"
-            evidence = (f"volumeClaimTemplate {claim_prefix[:-len(name) - 2]}: claims provisioned dynamically by "
+            storage_class = template.storage_class or "the default storage class"
+            evidence = (f"volumeClaimTemplate {template.name}: claims provisioned dynamically by "
                         f"{storage_class}" + ("" if claims_known else " (claims not readable)"))
-        volume = (template.get("metadata") or {}).get("name", "?")
-        found.append(finding("FG008", obj, evidence, volume=volume))
+        found.append(finding("FG008", obj, evidence, volume=template.name))
     return found
 
 
-def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: list[Mapping[str, Any]]) -> Finding:
+def _unplaced(obj: str, namespace: str, labels: Mapping[str, str], profiles: list[FargateProfile]) -> Finding:
     inactive = matching_profiles(namespace, labels, profiles, active_only=False)
     if inactive:
-        states = ", ".join(f"{profile_name(p)} is {p.get('status')}" for p in inactive)
+        states = ", ".join(f"{p.name} is {p.status}" for p in inactive)
         evidence = f"namespace {namespace}: {states}"
     else:
         evidence = f"namespace {namespace}, labels {dict(labels)}: no profile selector matches"

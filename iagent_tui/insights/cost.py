@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal, Mapping
+from typing import Iterable, Literal
 
+from ..model import Pod
 from .pricing import HOURS_PER_MONTH, RateCard
-from .profiles import PROFILE_LABEL
 from .quantities import GIB
 from .sizing import (
-    CAPACITY_PROVISIONED_ANNOTATION,
     KUBERNETES_COMPONENTS_MIB,
     ExactRequest,
     FargateSize,
@@ -86,15 +85,13 @@ def rounding_waste_hourly(cost: PodCost, rates: RateCard) -> float:
     return _waste_dollars(cost, rates, RESERVED_GB)
 
 
-def pod_hourly_cost(pod: Mapping[str, Any], rates: RateCard) -> PodCost:
+def pod_hourly_cost(pod: Pod, rates: RateCard) -> PodCost:
     """Cost of one pod, from its CapacityProvisioned annotation when present, else projected."""
-    meta = pod.get("metadata") or {}
-    spec = pod.get("spec") or {}
-    annotation = (meta.get("annotations") or {}).get(CAPACITY_PROVISIONED_ANNOTATION)
+    annotation = pod.capacity_provisioned or None
     basis: Basis = "projected"
     note = ""
     try:
-        exact = pod_request_exact(spec)
+        exact = pod_request_exact(pod.spec)
     except ValueError as exc:
         # Only reachable with objects the API server would have refused; keep the bill if known.
         exact, note = ExactRequest(0, 0, 0), f"requests unreadable: {exc}"
@@ -117,10 +114,10 @@ def pod_hourly_cost(pod: Mapping[str, Any], rates: RateCard) -> PodCost:
     else:
         ephemeral_hourly = ephemeral_gib * rates.ephemeral_gb_hour
     return PodCost(
-        namespace=meta.get("namespace", "default"),
-        name=meta.get("name", "?"),
+        namespace=pod.namespace or "default",
+        name=pod.name or "?",
         workload=str(workload_of(pod)),
-        profile=(meta.get("labels") or {}).get(PROFILE_LABEL),
+        profile=pod.fargate_profile or None,
         basis=basis,
         size=size,
         requested_vcpu=exact.millicores / 1000,

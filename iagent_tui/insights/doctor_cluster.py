@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..model import Ingress, Pod, Service
-from .cluster_checks import ALB_TARGET_TYPE, COREDNS_POD_LABELS, ingress_backend_services
-from .doctor_model import Context, diagnosis, condition, describe_selectors, seconds
+from .cluster_checks import ALB_TARGET_TYPE, COREDNS_POD_LABELS
+from .doctor_model import Context, diagnosis, describe_selectors, failed_condition, seconds
 from .profiles import match_profile, matching_profiles
-from .startup import parse_time
 
 LBC_NAMESPACE, LBC_NAME = "kube-system", "aws-load-balancer-controller"
 FAILED_ADDON_STATES = ("DEGRADED", "CREATE_FAILED", "UPDATE_FAILED")
@@ -75,12 +74,12 @@ def coredns_addon(ctx: Context) -> Iterator[Finding]:
             (f"aws eks describe-addon --cluster-name {ctx.cluster} --addon-name coredns --query addon.health",
              "kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide",
              "kubectl describe pods -n kube-system -l k8s-app=kube-dns"))
-    if addon.compute_type.lower() != "fargate" or match_profile("kube-system", COREDNS_POD_LABELS, ctx.profile_dicts):
+    if addon.compute_type.lower() != "fargate" or match_profile("kube-system", COREDNS_POD_LABELS, ctx.snap.profiles):
         return
-    waiting = matching_profiles("kube-system", COREDNS_POD_LABELS, ctx.profile_dicts, active_only=False)
+    waiting = matching_profiles("kube-system", COREDNS_POD_LABELS, ctx.snap.profiles, active_only=False)
     steps: tuple[str, ...]
     if waiting:
-        name = waiting[0]["fargateProfileName"]
+        name = waiting[0].name
         steps = (ctx.wait_profile_command(name), "kubectl rollout restart -n kube-system deployment coredns")
     else:
         steps = (ctx.create_profile_command("coredns", "kube-system", {"k8s-app": "kube-dns"}),
@@ -89,7 +88,7 @@ def coredns_addon(ctx: Context) -> Iterator[Finding]:
         "FG023", "error", "CoreDNS set to Fargate but no profile selects it", "Addon/coredns",
         ('configurationValues computeType: "Fargate"',
          "profiles selecting kube-system k8s-app=kube-dns: "
-         + (", ".join(f"{p['fargateProfileName']} ({p['status']})" for p in waiting) or "none"),
+         + (", ".join(f"{p.name} ({p.status})" for p in waiting) or "none"),
          f"CoreDNS pods: {placement}"),
         "DNS is at risk for everything: new CoreDNS pods get no Fargate capacity, so they run only while an EC2 "
         "node has room and stay Pending once the node group is gone.",
@@ -107,8 +106,8 @@ def coredns_pods(ctx: Context) -> Iterator[Finding]:
     evidence = [f"{len(ready)} of {wanted if wanted is not None else len(pods)} CoreDNS pods Ready"]
     for p in pods:
         if not p.ready:
-            scheduled = condition(p.raw, "PodScheduled")
-            detail = f" ({scheduled.get('reason')}: {scheduled.get('message', '')})" if scheduled.get("status") == "False" else ""
+            scheduled = failed_condition(p, "PodScheduled")
+            detail = f" ({scheduled.reason or None}: {scheduled.message})" if scheduled is not None else ""
             evidence.append(f"pod {p.name}: {p.reason} on {p.node or 'no node'}{detail}")
     yield diagnosis(
         "DR032", "error" if not ready else "warning",
@@ -123,22 +122,22 @@ def coredns_pods(ctx: Context) -> Iterator[Finding]:
 
 # -- DR040 / FG019: the ALB path -----------------------------------------------------------------------------
 def _selects(service: Service, pod: Pod) -> bool:
-    selector = (service.raw.get("spec") or {}).get("selector") or {}
+    selector = service.selector
     return bool(selector) and pod.namespace == service.namespace and all(pod.labels.get(k) == v for k, v in selector.items())
 
 
 def _backend_pods(ctx: Context, ingress: Ingress) -> list[Pod]:
-    names = set(ingress_backend_services(ingress.raw))
+    names = set(ingress.backend_services)
     services = [s for s in ctx.snap.services if s.namespace == ingress.namespace and s.name in names]
     return [p for p in ctx.snap.pods if any(_selects(s, p) for s in services)]
 
 
 def _service_target_type(ctx: Context, ingress: Ingress) -> str:
     """The LBC lets a Service's own annotation override the Ingress's."""
-    names = set(ingress_backend_services(ingress.raw))
+    names = set(ingress.backend_services)
     for s in ctx.snap.services:
         if s.namespace == ingress.namespace and s.name in names:
-            own = ((s.raw.get("metadata") or {}).get("annotations") or {}).get(ALB_TARGET_TYPE)
+            own = s.annotations.get(ALB_TARGET_TYPE)
             if own:
                 return own
     return ingress.target_type
@@ -215,7 +214,7 @@ def ingress_problems(ctx: Context) -> Iterator[Finding]:
             cause, why = "controller reports an error", "The controller tried and failed; its event says why."
             steps = (f"kubectl describe ingress {ing.name} {where}", f"kubectl logs -n {LBC_NAMESPACE} deployment/{LBC_NAME}")
         else:
-            created = parse_time((ing.raw.get("metadata") or {}).get("creationTimestamp"))
+            created = ing.created
             age = (ctx.now - created).total_seconds() if created else None
             if age is not None and age < 300:
                 continue  # an ALB takes 2-3 minutes to appear; nothing to say yet

@@ -1,5 +1,5 @@
 """The running-state rules' vocabulary: ``diagnosis()`` (a Finding), and the context every rule reads (one Snapshot plus what
-is derived from it once: profiles as EKS dicts, pod events, the cluster's name for commands).
+is derived from it once: pod events, the cluster's name for commands).
 
 Kept apart from the rules so rule modules and ``doctor.py`` import it without a cycle.
 """
@@ -10,9 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
 
-from ..model import Event, FargateProfile, Pod, Snapshot
+from ..model import Event, FargateProfile, Pod, PodCondition, Snapshot
 from .codes import CODES
 from .finding import SEVERITY_RANK, Category, Finding, Severity
 
@@ -54,11 +53,6 @@ class Context:
         return self.snap.taken_at
 
     @cached_property
-    def profile_dicts(self) -> list[dict[str, Any]]:
-        """Profiles in the EKS API's shape, as insights.profiles matches them."""
-        return [profile_dict(p) for p in self.snap.profiles]
-
-    @cached_property
     def events_by_pod(self) -> Mapping[tuple[str, str], list[Event]]:
         grouped: dict[tuple[str, str], list[Event]] = {}
         for event in self.snap.events:
@@ -88,11 +82,6 @@ class Context:
 
     def wait_profile_command(self, name: str) -> str:
         return f"aws eks wait fargate-profile-active --cluster-name {self.cluster} --fargate-profile-name {name}"
-
-
-def profile_dict(profile: FargateProfile) -> dict[str, Any]:
-    return {"fargateProfileName": profile.name, "status": profile.status,
-            "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in profile.selectors]}
 
 
 def describe_selectors(profile: FargateProfile) -> str:
@@ -126,8 +115,10 @@ def owner_label(pod: Pod) -> str:
     return f"{pod.owner_kind}/{pod.namespace}/{pod.owner_name}" if pod.owner_kind else f"Pod/{pod.key}"
 
 
-def condition(raw: Mapping[str, Any], kind: str) -> Mapping[str, Any]:
-    return next((c for c in (raw.get("status") or {}).get("conditions") or () if c.get("type") == kind), {})
+def failed_condition(pod: Pod, kind: str) -> PodCondition | None:
+    """The pod's condition of this type when it is False (PodScheduled=False: not placed, and why)."""
+    found = pod.condition(kind)
+    return found if found is not None and found.status == "False" else None
 
 
 def seconds(value: float) -> str:

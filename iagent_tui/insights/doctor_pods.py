@@ -8,21 +8,19 @@ Facts: DOMAIN.md 3.5 (matching at creation only), 3.8 (exact event and condition
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from ..model import COREDNS_LABEL, Pod
+from ..model import COREDNS_LABEL, Pod, PodSpec
 from .cluster_checks import trusted_services
-from .doctor_model import Context, diagnosis, condition, describe_selectors, edit_command, owner_label, restart_command, seconds
+from .doctor_model import Context, diagnosis, describe_selectors, failed_condition, edit_command, owner_label, restart_command, seconds
 from .profiles import COMPUTE_TYPE_ANNOTATION, match_profile, matching_profiles
 from .rejection import (
     MESSAGE_PREFIX,
     SUPPORTED_VOLUME_TYPES,
     UNSUPPORTED_REASON,
-    fargate_rejection_reasons,
     host_fields,
     rejected_capabilities,
-    volume_type,
 )
 from .sizing import TOO_LARGE_REASON, pod_request
 from .startup import pod_start_phases
@@ -35,22 +33,22 @@ IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImag
 
 
 def _unscheduled(pod: Pod) -> bool:
-    return pod.phase == "Pending" and not pod.node and not (pod.raw.get("metadata") or {}).get("deletionTimestamp")
+    return pod.phase == "Pending" and not pod.node and not pod.deleting
 
 
 def _scheduler(pod: Pod) -> str:
-    return (pod.raw.get("spec") or {}).get("schedulerName") or "default-scheduler"
+    return pod.spec.scheduler_name or "default-scheduler"
 
 
 def _scheduling_messages(ctx: Context, pod: Pod) -> list[tuple[str, str]]:
     """(evidence line, message) from the PodScheduled condition and FailedScheduling events, newest
     event first. The condition alone still works when events could not be read."""
     found = []
-    scheduled = condition(pod.raw, "PodScheduled")
-    if scheduled.get("status") == "False":
-        found.append((f"condition PodScheduled=False reason {scheduled.get('reason', '?')}: {scheduled.get('message', '')}",
-                      str(scheduled.get("message") or scheduled.get("reason") or "")))
-        if scheduled.get("reason") == TOO_LARGE_REASON:
+    scheduled = failed_condition(pod, "PodScheduled")
+    if scheduled is not None:
+        found.append((f"condition PodScheduled=False reason {scheduled.reason or '?'}: {scheduled.message}",
+                      scheduled.message or scheduled.reason))
+        if scheduled.reason == TOO_LARGE_REASON:
             found.append(("", TOO_LARGE_REASON))
     for event in ctx.pod_events(pod, "FailedScheduling"):
         found.append((f"event Warning FailedScheduling from {event.component or '?'} (x{event.count}): {event.message}", event.message))
@@ -58,29 +56,28 @@ def _scheduling_messages(ctx: Context, pod: Pod) -> list[tuple[str, str]]:
 
 
 # -- DR011: refused by fargate-scheduler ------------------------------------------------------------
-def offending_fields(spec: Mapping[str, Any], message: str = "") -> list[str]:
+def offending_fields(spec: PodSpec, message: str = "") -> list[str]:
     """The pod spec fields behind fargate-scheduler's rejection clauses, as paths with values."""
     fields = [f"spec.{name[0].lower()}{name[1:]}: true" for name in host_fields(spec)]
-    containers = [("initContainers", c) for c in spec.get("initContainers") or []]
-    containers += [("containers", c) for c in spec.get("containers") or []]
+    containers = [("initContainers", c) for c in spec.init_containers]
+    containers += [("containers", c) for c in spec.containers]
     for group, c in containers:
-        where = f"spec.{group}[{c.get('name', '?')}]"
-        context = c.get("securityContext") or {}
-        if context.get("privileged") is True:
+        where = f"spec.{group}[{c.name}]"
+        if c.privileged:
             fields.append(f"{where}.securityContext.privileged: true")
         if rejected_capabilities(c):
             fields.append(f"{where}.securityContext.capabilities.add: {', '.join(rejected_capabilities(c))}")
-        if "AllowPrivilegeEscalation" in message and context.get("allowPrivilegeEscalation") is True:
+        if "AllowPrivilegeEscalation" in message and c.allow_privilege_escalation:
             fields.append(f"{where}.securityContext.allowPrivilegeEscalation: true")
-        for port in c.get("ports") or []:
-            if (port.get("hostPort") or 0) > 0 or port.get("hostIP"):
-                fields.append(f"{where}.ports[{port.get('containerPort', '?')}] hostPort/hostIP")
-        if c.get("volumeDevices"):
+        for port in c.ports:
+            if port.host_port > 0 or port.host_ip:
+                fields.append(f"{where}.ports[{port.container_port}] hostPort/hostIP")
+        if c.has_volume_devices:
             fields.append(f"{where}.volumeDevices")
-    for volume in spec.get("volumes") or []:
-        kind, name = volume_type(volume), volume.get("name", "?")
+    for volume in spec.volumes:
+        kind, name = volume.type, volume.name
         if kind == "persistentVolumeClaim" and f"{name} not supported" in message:
-            fields.append(f"spec.volumes[{name}].persistentVolumeClaim.claimName: {volume[kind].get('claimName', '?')}")
+            fields.append(f"spec.volumes[{name}].persistentVolumeClaim.claimName: {volume.claim_name or '?'}")
         elif kind not in SUPPORTED_VOLUME_TYPES and kind != "persistentVolumeClaim":
             fields.append(f"spec.volumes[{name}].{kind}")
     return fields
@@ -92,9 +89,10 @@ def pending_rejected(ctx: Context) -> Iterator[Finding]:
         messages = _scheduling_messages(ctx, pod)
         too_large = any(m == TOO_LARGE_REASON for _, m in messages)
         refusal = next((m for _, m in messages if m.startswith(MESSAGE_PREFIX)), "")
-        if not refusal and not too_large and condition(pod.raw, "PodScheduled").get("reason") != UNSUPPORTED_REASON:
+        scheduled = failed_condition(pod, "PodScheduled")
+        if not refusal and not too_large and (scheduled.reason if scheduled else "") != UNSUPPORTED_REASON:
             continue
-        spec = pod.raw.get("spec") or {}
+        spec = pod.spec
         fields = offending_fields(spec, refusal)
         if too_large:
             request = pod_request(spec)
@@ -123,12 +121,12 @@ def pending_unplaced(ctx: Context) -> Iterator[Finding]:
         messages = [(line, m) for line, m in _scheduling_messages(ctx, pod) if line]
         if not messages or any(m.startswith((MESSAGE_PREFIX, MISCONFIGURED_PREFIX)) for _, m in messages):
             continue  # not tried yet, or another rule's case
-        annotations = (pod.raw.get("metadata") or {}).get("annotations") or {}
-        labels = dict(pod.labels)
+        annotations = pod.annotations
+        labels = pod.labels
         evidence = [f"pod {pod.name}", f"spec.schedulerName: {_scheduler(pod)}", *(line for line, _ in messages)]
-        active = match_profile(pod.namespace, labels, ctx.profile_dicts, annotations=annotations)
+        active = match_profile(pod.namespace, labels, ctx.snap.profiles, annotations=annotations)
         if active is not None:
-            name = active["fargateProfileName"]
+            name = active.name
             yield diagnosis(
                 "DR016", "error", "Pending pod predates the profile that selects it", owner_label(pod),
                 (*evidence, f"Fargate profile {name} (ACTIVE) selects namespace {pod.namespace} now"),
@@ -144,10 +142,10 @@ def pending_unplaced(ctx: Context) -> Iterator[Finding]:
                      f"Or remove the annotation {COMPUTE_TYPE_ANNOTATION}: ec2 from the pod template so a "
                      f"profile can select it: {edit_command(pod)}")
             why = f"The pod is annotated {COMPUTE_TYPE_ANNOTATION}: ec2, so Fargate never takes it, and no EC2 node has room."
-        elif waiting := matching_profiles(pod.namespace, labels, ctx.profile_dicts, active_only=False):
-            name = waiting[0]["fargateProfileName"]
+        elif waiting := matching_profiles(pod.namespace, labels, ctx.snap.profiles, active_only=False):
+            name = waiting[0].name
             steps = (ctx.wait_profile_command(name), restart_command(pod))
-            why = f"Fargate profile {name} selects it but is {waiting[0]['status']}, not ACTIVE; until then it waits for an EC2 node."
+            why = f"Fargate profile {name} selects it but is {waiting[0].status}, not ACTIVE; until then it waits for an EC2 node."
         else:
             steps = (ctx.create_profile_command(f"fp-{pod.namespace}", pod.namespace),
                      ctx.wait_profile_command(f"fp-{pod.namespace}"), restart_command(pod))
@@ -227,17 +225,15 @@ def pending_launch_failures(ctx: Context) -> Iterator[Finding]:
 # -- DR070 / DR071: containers that do not stay up -------------------------------------------------------
 def container_failures(ctx: Context) -> Iterator[Finding]:
     for pod in ctx.snap.pods:
-        status = pod.raw.get("status") or {}
-        for cs in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-            waiting = (cs.get("state") or {}).get("waiting") or {}
-            reason, name = waiting.get("reason", ""), cs.get("name", "?")
-            evidence = [f"pod {pod.name} container {name}: waiting {reason}: {waiting.get('message', '')}".rstrip(": "),
-                        f"restarts: {cs.get('restartCount', 0)}"]
+        for cs in pod.init_container_statuses + pod.container_statuses:
+            reason, name = cs.waiting_reason, cs.name
+            evidence = [f"pod {pod.name} container {name}: waiting {reason}: {cs.waiting_message}".rstrip(": "),
+                        f"restarts: {cs.restart_count}"]
             if reason == "CrashLoopBackOff":
-                last = (cs.get("lastState") or {}).get("terminated") or {}
-                if last:
-                    evidence.append(f"last exit: {last.get('reason', '?')} (exit code {last.get('exitCode', '?')})")
-                oom = last.get("reason") == "OOMKilled"
+                if cs.last_exit_code is not None or cs.last_terminated_reason:
+                    exit_code = "?" if cs.last_exit_code is None else cs.last_exit_code
+                    evidence.append(f"last exit: {cs.last_terminated_reason or '?'} (exit code {exit_code})")
+                oom = cs.last_terminated_reason == "OOMKilled"
                 yield diagnosis(
                     "DR070", "error", "Container crash-looping", owner_label(pod), tuple(evidence),
                     "The container keeps exiting and the kubelet backs off restarting it."
@@ -250,7 +246,7 @@ def container_failures(ctx: Context) -> Iterator[Finding]:
             elif reason in IMAGE_PULL_REASONS:
                 yield diagnosis(
                     "DR071", "error", "Image cannot be pulled", owner_label(pod),
-                    (*evidence, f"image: {cs.get('image', '?')}"),
+                    (*evidence, f"image: {cs.image or '?'}"),
                     "The kubelet cannot pull the image. On Fargate every pod pulls from scratch from the profile's "
                     "private subnets: the registry must be reachable (NAT gateway or VPC endpoints) and, for ECR, the "
                     "pod execution role needs the ECR read permissions.",
@@ -275,8 +271,7 @@ def slow_starts(ctx: Context) -> Iterator[Finding]:
     """DR060: Fargate pods slower than the start target, per workload, with the dominant phase."""
     by_owner: dict[str, list[tuple[float, Pod, Any]]] = {}
     for pod in ctx.snap.fargate_pods():
-        events = [dict(e.raw) for e in ctx.events_by_pod.get((pod.namespace, pod.name), ()) if e.raw]
-        phases = pod_start_phases(pod.raw, events)
+        phases = pod_start_phases(pod, ctx.events_by_pod.get((pod.namespace, pod.name), ()))
         if phases.to_ready is not None and phases.to_ready > ctx.start_target_seconds:
             by_owner.setdefault(owner_label(pod), []).append((phases.to_ready, pod, phases))
     for owner, slow in sorted(by_owner.items()):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
+from ..model import Container, NodeSelectorRequirement, PodSpec, PodVolume, Volume, VolumeClaim
 from .findings import Finding, finding
 from .pricing import RateCard
 from .quantities import GIB, cpu_millicores, memory_bytes
@@ -13,7 +14,6 @@ from .rejection import (
     has_host_port,
     host_fields,
     pvc_problem,
-    volume_type,
 )
 from .sizing import (
     KUBERNETES_COMPONENTS_MIB,
@@ -44,13 +44,8 @@ VARIABLE_NODE_LABELS = frozenset(
 ACCELERATOR_PREFIXES = ("nvidia.com/", "amd.com/gpu", "aws.amazon.com/neuron", "habana.ai/", "gpu.intel.com/")
 
 
-def _containers(spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
-
-
-def _requirement_satisfiable(expression: Mapping[str, Any]) -> bool:
-    key, operator = expression.get("key", ""), expression.get("operator", "")
-    values = [str(v) for v in expression.get("values") or []]
+def _requirement_satisfiable(requirement: NodeSelectorRequirement) -> bool:
+    key, operator, values = requirement.key, requirement.operator, requirement.values
     if key in VARIABLE_NODE_LABELS:
         return True
     value = FARGATE_NODE_LABELS.get(key)
@@ -65,24 +60,17 @@ def _requirement_satisfiable(expression: Mapping[str, Any]) -> bool:
     return False  # Gt/Lt: no Fargate node label is numeric
 
 
-def unsatisfiable_node_constraints(spec: Mapping[str, Any]) -> list[str]:
+def unsatisfiable_node_constraints(spec: PodSpec) -> list[str]:
     """nodeSelector entries and required node-affinity terms no Fargate node satisfies."""
     problems = [
         f"nodeSelector {key}={value}"
-        for key, value in (spec.get("nodeSelector") or {}).items()
-        if key not in VARIABLE_NODE_LABELS and FARGATE_NODE_LABELS.get(key) != str(value)
+        for key, value in spec.node_selector.items()
+        if key not in VARIABLE_NODE_LABELS and FARGATE_NODE_LABELS.get(key) != value
     ]
-    required = (((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
-        "requiredDuringSchedulingIgnoredDuringExecution"
-    ) or {})
-    terms = required.get("nodeSelectorTerms") or []
+    terms = spec.required_node_terms
     # Terms are ORed, expressions inside a term ANDed; matchFields (metadata.name) is variable.
-    if terms and not any(all(_requirement_satisfiable(e) for e in t.get("matchExpressions") or []) for t in terms):
-        expressions = [
-            f"{e.get('key')} {e.get('operator')} {e.get('values') or ''}".strip()
-            for t in terms
-            for e in t.get("matchExpressions") or []
-        ]
+    if terms and not any(all(_requirement_satisfiable(e) for e in t.expressions) for t in terms):
+        expressions = [f"{e.key} {e.operator} {list(e.values) or ''}".strip() for t in terms for e in t.expressions]
         problems.append("required node affinity " + "; ".join(expressions))
     return problems
 
@@ -90,10 +78,10 @@ def unsatisfiable_node_constraints(spec: Mapping[str, Any]) -> list[str]:
 def check_pod_spec(
     obj: str,
     kind: str,
-    spec: Mapping[str, Any],
+    spec: PodSpec,
     *,
-    pvc_lookup: Callable[[str], Mapping[str, Any] | None] | None,  # None: claims unknown, not judged
-    pvs: Mapping[str, Mapping[str, Any]],
+    pvc_lookup: Callable[[str], VolumeClaim | None] | None,  # None: claims unknown, not judged
+    pvs: Mapping[str, Volume],
     rates: RateCard,
     waste_threshold: float,
 ) -> Iterator[Finding]:
@@ -106,20 +94,20 @@ def check_pod_spec(
         yield finding("FG001", obj, evidence, fields=", ".join(fields))
     if has_host_port(spec):
         yield finding("FG002", obj, "ports[].hostPort or hostIP set")
-    for container in _containers(spec):
+    for container in spec.all_containers:
         yield from _container_findings(obj, container)
-    for volume in spec.get("volumes") or []:
+    for volume in spec.volumes:
         yield from _volume_findings(obj, volume, pvc_lookup, pvs)
-    if any(c.get("volumeDevices") for c in _containers(spec)):
+    if any(c.has_volume_devices for c in spec.all_containers):
         yield finding("FG009", obj, "volumeDevices set")
     for problem in unsatisfiable_node_constraints(spec):
         yield finding("FG011", obj, problem)
     accelerators = sorted(
         {
             key
-            for c in _containers(spec)
-            for section in ("requests", "limits")
-            for key in ((c.get("resources") or {}).get(section) or {})
+            for c in spec.all_containers
+            for section in (c.requests, c.limits)
+            for key in section
             if key.startswith(ACCELERATOR_PREFIXES)
         }
     )
@@ -128,12 +116,11 @@ def check_pod_spec(
     yield from _sizing_findings(obj, spec, rates, waste_threshold)
 
 
-def _container_findings(obj: str, container: Mapping[str, Any]) -> Iterator[Finding]:
-    name = container.get("name", "?")
-    context = container.get("securityContext") or {}
-    if context.get("privileged") is True:
+def _container_findings(obj: str, container: Container) -> Iterator[Finding]:
+    name = container.name
+    if container.privileged:
         yield finding("FG003", obj, f"container {name}: privileged: true")
-    added = [str(c) for c in (context.get("capabilities") or {}).get("add") or []]
+    added = container.capabilities_added
     rejected = [c for c in added if c not in PERMITTED_CAPABILITIES | ADVANCED_CAPABILITIES]
     advanced = [c for c in added if c in ADVANCED_CAPABILITIES]
     if rejected:
@@ -142,10 +129,9 @@ def _container_findings(obj: str, container: Mapping[str, Any]) -> Iterator[Find
     if advanced:
         listed = ", ".join(advanced)
         yield finding("FG005", obj, f"container {name}: capabilities.add: {listed}", capabilities=listed)
-    if context.get("allowPrivilegeEscalation") is True:
+    if container.allow_privilege_escalation:
         yield finding("FG006", obj, f"container {name}: allowPrivilegeEscalation: true")
-    resources = container.get("resources") or {}
-    requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+    requests, limits = container.requests, container.limits
     try:
         differing = [
             f"{r} {requests[r]} != {limits[r]}"
@@ -161,12 +147,13 @@ def _container_findings(obj: str, container: Mapping[str, Any]) -> Iterator[Find
         yield finding("FG016", obj, f"container {name}: no {' or '.join(missing)} request")
 
 
-def _volume_findings(obj, volume, pvc_lookup, pvs) -> Iterator[Finding]:
-    name, kind = volume.get("name", "?"), volume_type(volume)
+def _volume_findings(obj: str, volume: PodVolume, pvc_lookup: Callable[[str], VolumeClaim | None] | None,
+                     pvs: Mapping[str, Volume]) -> Iterator[Finding]:
+    name, kind = volume.name, volume.type
     if kind == "persistentVolumeClaim":
         if pvc_lookup is None:  # the claims could not be read: unknown is not "fine" but not "wrong" either
             return
-        claim = str(volume[kind].get("claimName", ""))
+        claim = volume.claim_name
         pvc = pvc_lookup(claim)
         problem = pvc_problem(claim, {claim: pvc} if pvc else {}, pvs)
         if problem:
@@ -177,7 +164,7 @@ def _volume_findings(obj, volume, pvc_lookup, pvs) -> Iterator[Finding]:
         yield finding("FG007", obj, f"volume {name}: {kind}", volume=name, type=kind)
 
 
-def _sizing_findings(obj: str, spec: Mapping[str, Any], rates: RateCard, waste_threshold: float) -> Iterator[Finding]:
+def _sizing_findings(obj: str, spec: PodSpec, rates: RateCard, waste_threshold: float) -> Iterator[Finding]:
     try:
         exact = pod_request_exact(spec)
     except ValueError as exc:

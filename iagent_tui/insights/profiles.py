@@ -19,15 +19,17 @@ keeps CoreDNS on EC2 by default, and removing it is the documented first step of
 (DOMAIN.md 4.1). Pass the pod's annotations to honour it.
 
 Only ACTIVE profiles place pods: matching happens in the admission webhook at pod creation, and a
-profile still CREATING (or DELETING, or failed) takes no new pods. Profiles are EKS API dicts
-(``fargateProfileName``, ``status``, ``selectors: [{namespace, labels}]``).
+profile still CREATING (or DELETING, or failed) takes no new pods. Profiles are the model's
+``FargateProfile`` records (``services.aws.profile_from_api`` turns an EKS API dict into one).
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
+
+from ..model import FargateProfile, Selector
 
 PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
 COMPUTE_TYPE_ANNOTATION = "eks.amazonaws.com/compute-type"
@@ -45,11 +47,11 @@ def wildcard_match(pattern: str, value: str) -> bool:
     return _wildcard_regex(pattern).fullmatch(value) is not None
 
 
-def selector_matches(selector: Mapping[str, Any], namespace: str, labels: Mapping[str, str]) -> bool:
+def selector_matches(selector: Selector, namespace: str, labels: Mapping[str, str]) -> bool:
     """Namespace matches and every selector label (key and value patterns) is on the pod."""
-    if not wildcard_match(str(selector.get("namespace", "")), namespace):
+    if not wildcard_match(selector.namespace, namespace):
         return False
-    for key_pattern, value_pattern in (selector.get("labels") or {}).items():
+    for key_pattern, value_pattern in selector.labels.items():
         if not any(
             wildcard_match(key_pattern, key) and wildcard_match(str(value_pattern), str(value))
             for key, value in labels.items()
@@ -58,43 +60,36 @@ def selector_matches(selector: Mapping[str, Any], namespace: str, labels: Mappin
     return True
 
 
-def profile_matches(profile: Mapping[str, Any], namespace: str, labels: Mapping[str, str]) -> bool:
+def profile_matches(profile: FargateProfile, namespace: str, labels: Mapping[str, str]) -> bool:
     """Any selector of the profile matches (status is not considered here)."""
-    return any(selector_matches(s, namespace, labels) for s in profile.get("selectors") or [])
-
-
-def profile_name(profile: Mapping[str, Any]) -> str:
-    name = profile.get("fargateProfileName")
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"Fargate profile without a fargateProfileName: {dict(profile)!r}")
-    return name
+    return any(selector_matches(s, namespace, labels) for s in profile.selectors)
 
 
 def matching_profiles(
     namespace: str,
     labels: Mapping[str, str] | None,
-    profiles: Iterable[Mapping[str, Any]],
+    profiles: Iterable[FargateProfile],
     *,
     active_only: bool = True,
-) -> list[Mapping[str, Any]]:
+) -> list[FargateProfile]:
     """Every profile whose selectors match, in the order Fargate would prefer them (by name)."""
     labels = labels or {}
     found = [
         p
         for p in profiles
-        if (not active_only or p.get("status") == ACTIVE) and profile_matches(p, namespace, labels)
+        if (not active_only or p.status == ACTIVE) and profile_matches(p, namespace, labels)
     ]
-    return sorted(found, key=profile_name)
+    return sorted(found, key=lambda p: p.name)
 
 
 def match_profile(
     namespace: str,
     labels: Mapping[str, str] | None,
-    profiles: Iterable[Mapping[str, Any]],
+    profiles: Iterable[FargateProfile],
     *,
     active_only: bool = True,
     annotations: Mapping[str, str] | None = None,
-) -> Mapping[str, Any] | None:
+) -> FargateProfile | None:
     """The profile a pod created now would be scheduled with, or None (it stays with the
     default-scheduler: Pending on a Fargate-only cluster)."""
     if (annotations or {}).get(COMPUTE_TYPE_ANNOTATION) == "ec2":
@@ -103,5 +98,5 @@ def match_profile(
     candidates = matching_profiles(namespace, labels, profiles, active_only=active_only)
     pinned = labels.get(PROFILE_LABEL)
     if pinned is not None:
-        candidates = [p for p in candidates if profile_name(p) == pinned]
+        candidates = [p for p in candidates if p.name == pinned]
     return candidates[0] if candidates else None

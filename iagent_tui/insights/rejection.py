@@ -26,7 +26,9 @@ Decisions where the sources are thin:
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+
+from ..model import Container, PodSpec, Volume, VolumeClaim
 
 MESSAGE_PREFIX = "Pod not supported on Fargate: "
 UNSUPPORTED_REASON = "POD_UNSUPPORTED_ON_FARGATE"
@@ -44,99 +46,75 @@ PERMITTED_CAPABILITIES = frozenset(
 ADVANCED_CAPABILITIES = frozenset({"IPC_LOCK", "LINUX_IMMUTABLE", "SYS_PTRACE", "SYS_RESOURCE"})
 
 SUPPORTED_VOLUME_TYPES = ("emptyDir", "secret", "configMap", "projected", "downwardAPI", "nfs")
-_VOLUME_NON_SOURCE_KEYS = {"name"}
 
 
-def _containers(pod_spec: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [*(pod_spec.get("initContainers") or []), *(pod_spec.get("containers") or [])]
-
-
-def host_fields(pod_spec: Mapping[str, Any]) -> list[str]:
+def host_fields(pod_spec: PodSpec) -> list[str]:
     """Host namespaces the pod asks for, in the scheduler's order."""
-    fields = (("hostNetwork", "HostNetwork"), ("hostPID", "HostPID"), ("hostIPC", "HostIPC"))
-    return [label for key, label in fields if pod_spec.get(key) is True]
+    fields = ((pod_spec.host_network, "HostNetwork"), (pod_spec.host_pid, "HostPID"), (pod_spec.host_ipc, "HostIPC"))
+    return [label for wanted, label in fields if wanted]
 
 
-def rejected_capabilities(container: Mapping[str, Any]) -> list[str]:
-    added = ((container.get("securityContext") or {}).get("capabilities") or {}).get("add") or []
-    return [str(c) for c in added if c not in PERMITTED_CAPABILITIES | ADVANCED_CAPABILITIES]
+def rejected_capabilities(container: Container) -> list[str]:
+    return [c for c in container.capabilities_added if c not in PERMITTED_CAPABILITIES | ADVANCED_CAPABILITIES]
 
 
-def security_context_fields(container: Mapping[str, Any], *, reject_privilege_escalation: bool) -> list[str]:
-    context = container.get("securityContext") or {}
+def security_context_fields(container: Container, *, reject_privilege_escalation: bool) -> list[str]:
     fields = []
     rejected = rejected_capabilities(container)
     if rejected:
         fields.append("Capabilities added: " + ", ".join(rejected))
-    if reject_privilege_escalation and context.get("allowPrivilegeEscalation") is True:
+    if reject_privilege_escalation and container.allow_privilege_escalation:
         fields.append("AllowPrivilegeEscalation")
-    if context.get("privileged") is True:
+    if container.privileged:
         fields.append("Privileged")
     return fields
 
 
-def has_host_port(pod_spec: Mapping[str, Any]) -> bool:
-    return any(
-        (port.get("hostPort") or 0) > 0 or port.get("hostIP")
-        for container in _containers(pod_spec)
-        for port in container.get("ports") or []
-    )
+def has_host_port(pod_spec: PodSpec) -> bool:
+    return any(container.uses_host_port for container in pod_spec.all_containers)
 
 
-def volume_type(volume: Mapping[str, Any]) -> str:
-    """The volume source key (``hostPath``, ``csi``, ...); ``"unknown"`` if there is none."""
-    sources = [key for key in volume if key not in _VOLUME_NON_SOURCE_KEYS]
-    return sources[0] if sources else "unknown"
-
-
-def pvc_problem(
-    claim_name: str, pvcs: Mapping[str, Mapping[str, Any]], pvs: Mapping[str, Mapping[str, Any]]
-) -> str | None:
+def pvc_problem(claim_name: str, pvcs: Mapping[str, VolumeClaim], pvs: Mapping[str, Volume]) -> str | None:
     """Why a PVC cannot back a Fargate volume (only a bound EFS CSI PV can), or None if it can."""
     pvc = pvcs.get(claim_name)
     if pvc is None:
         return f'persistentvolumeclaim "{claim_name}" not found'
-    pv_name = (pvc.get("spec") or {}).get("volumeName")
-    if (pvc.get("status") or {}).get("phase") != "Bound" or not pv_name:
+    pv_name = pvc.volume_name
+    if pvc.phase != "Bound" or not pv_name:
         return f"PVC {claim_name} not bound"
     pv = pvs.get(pv_name)
     if pv is None:
         return f'persistentvolumes "{pv_name}" not found'
-    csi = (pv.get("spec") or {}).get("csi")
-    if not csi:
+    if not pv.csi_driver:
         return f"PVC {claim_name} bound to invalid PV {pv_name} with nil CSI spec"
-    if csi.get("driver") != EFS_CSI_DRIVER:
-        return f"PVC {claim_name} bound to invalid PV {pv_name} with CSI Driver: {csi.get('driver')}"
+    if pv.csi_driver != EFS_CSI_DRIVER:
+        return f"PVC {claim_name} bound to invalid PV {pv_name} with CSI Driver: {pv.csi_driver}"
     return None
 
 
-def volume_problems(
-    pod_spec: Mapping[str, Any], pvcs: Mapping[str, Mapping[str, Any]], pvs: Mapping[str, Mapping[str, Any]]
-) -> list[str]:
+def volume_problems(pod_spec: PodSpec, pvcs: Mapping[str, VolumeClaim], pvs: Mapping[str, Volume]) -> list[str]:
     """One entry per unsupported volume, in spec order."""
     problems = []
-    for volume in pod_spec.get("volumes") or []:
-        name = volume.get("name", "?")
-        kind = volume_type(volume)
-        if kind == "persistentVolumeClaim":
-            problem = pvc_problem(str(volume[kind].get("claimName", "")), pvcs, pvs)
+    for volume in pod_spec.volumes:
+        if volume.type == "persistentVolumeClaim":
+            problem = pvc_problem(volume.claim_name, pvcs, pvs)
             if problem:
-                problems.append(f"{name} not supported because: {problem}")
-        elif kind not in SUPPORTED_VOLUME_TYPES:
-            problems.append(f"{name} is of an unsupported volume Type")
+                problems.append(f"{volume.name} not supported because: {problem}")
+        elif volume.type not in SUPPORTED_VOLUME_TYPES:
+            problems.append(f"{volume.name} is of an unsupported volume Type")
     return problems
 
 
 def fargate_rejection_reasons(
-    pod_spec: Mapping[str, Any],
+    pod_spec: PodSpec,
     *,
-    pvcs: Mapping[str, Mapping[str, Any]] | None = None,
-    pvs: Mapping[str, Mapping[str, Any]] | None = None,
+    pvcs: Mapping[str, VolumeClaim] | None = None,
+    pvs: Mapping[str, Volume] | None = None,
     reject_privilege_escalation: bool = False,
 ) -> list[str]:
     """The clauses fargate-scheduler puts after ``Pod not supported on Fargate: ``; empty = admitted.
 
-    ``pvcs`` maps claim name -> PVC dict in the pod's namespace, ``pvs`` maps name -> PV dict."""
+    ``pvcs`` maps claim name -> claim in the pod's namespace, ``pvs`` maps name -> volume."""
     clauses = []
     fields = host_fields(pod_spec)
     if fields:
@@ -146,12 +124,12 @@ def fargate_rejection_reasons(
         clauses.append("volumes not supported: " + ", ".join(volumes))
     contexts = [
         ", ".join(fields)
-        for container in _containers(pod_spec)
+        for container in pod_spec.all_containers
         if (fields := security_context_fields(container, reject_privilege_escalation=reject_privilege_escalation))
     ]
     if contexts:
         clauses.append("invalid SecurityContext fields: " + ",".join(contexts))
-    if any(container.get("volumeDevices") for container in _containers(pod_spec)):
+    if any(container.has_volume_devices for container in pod_spec.all_containers):
         clauses.append(VOLUME_DEVICES_CLAUSE)
     if has_host_port(pod_spec):
         clauses.append(HOST_PORT_CLAUSE)

@@ -28,8 +28,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, NamedTuple
+from typing import NamedTuple
 
+from ..model import Container, PodSpec
 from .quantities import GIB, MIB, cpu_millicores, memory_bytes
 
 CAPACITY_PROVISIONED_ANNOTATION = "CapacityProvisioned"
@@ -106,12 +107,9 @@ class ExactRequest(NamedTuple):
     ephemeral_bytes: int
 
 
-def container_request(container: Mapping[str, Any]) -> ExactRequest:
+def container_request(container: Container) -> ExactRequest:
     """One container's requests, each missing request defaulting to its limit."""
-    resources = container.get("resources") or {}
-    requests = resources.get("requests") or {}
-    limits = resources.get("limits") or {}
-    name = container.get("name", "?")
+    requests, limits, name = container.requests, container.limits, container.name
 
     def pick(resource: str, convert) -> int:
         value = requests.get(resource, limits.get(resource))
@@ -127,16 +125,16 @@ def container_request(container: Mapping[str, Any]) -> ExactRequest:
     )
 
 
-def pod_request_exact(pod_spec: Mapping[str, Any]) -> ExactRequest:
+def pod_request_exact(pod_spec: PodSpec) -> ExactRequest:
     """Effective requests by the documented rule (max of init vs sum of app; see module doc)."""
     total = [0, 0, 0]
-    for container in pod_spec.get("containers") or []:
+    for container in pod_spec.containers:
         total = [a + b for a, b in zip(total, container_request(container))]
     sidecars = [0, 0, 0]
     init_peak = [0, 0, 0]
-    for container in pod_spec.get("initContainers") or []:
+    for container in pod_spec.init_containers:
         request = list(container_request(container))
-        if container.get("restartPolicy") == "Always":
+        if container.is_sidecar:
             total = [a + b for a, b in zip(total, request)]
             sidecars = [a + b for a, b in zip(sidecars, request)]
             request = sidecars
@@ -146,7 +144,7 @@ def pod_request_exact(pod_spec: Mapping[str, Any]) -> ExactRequest:
     return ExactRequest(*(max(a, b) for a, b in zip(total, init_peak)))
 
 
-def pod_request(pod_spec: Mapping[str, Any]) -> PodRequest:
+def pod_request(pod_spec: PodSpec) -> PodRequest:
     """(cpu_cores, memory_mib) the pod asks for, before Fargate's rounding and 256 MiB."""
     exact = pod_request_exact(pod_spec)
     return PodRequest(exact.millicores / 1000, exact.memory_bytes / MIB)
@@ -164,19 +162,19 @@ def size_for(millicores: int, memory_bytes_: int) -> FargateSize | None:
     return None
 
 
-def fargate_size(pod_spec: Mapping[str, Any]) -> FargateSize | None:
+def fargate_size(pod_spec: PodSpec) -> FargateSize | None:
     """The CapacityProvisioned size for a pod spec; None = too large for Fargate
     (the pod would stay Pending with reason TOO_LARGE_REASON)."""
     exact = pod_request_exact(pod_spec)
     return size_for(exact.millicores, exact.memory_bytes)
 
 
-def ephemeral_request_gib(pod_spec: Mapping[str, Any]) -> float:
+def ephemeral_request_gib(pod_spec: PodSpec) -> float:
     """Effective ephemeral-storage request of the pod in GiB (0 when none is requested)."""
     return pod_request_exact(pod_spec).ephemeral_bytes / GIB
 
 
-def provisioned_ephemeral_gib(pod_spec: Mapping[str, Any]) -> float:
+def provisioned_ephemeral_gib(pod_spec: PodSpec) -> float:
     """Ephemeral storage Fargate provisions: 20 GiB, or requests + 10% + 5 GiB when larger
     ("a request of 100 GiB will provision a Fargate task with 115 GiB")."""
     requested = ephemeral_request_gib(pod_spec)
@@ -185,7 +183,7 @@ def provisioned_ephemeral_gib(pod_spec: Mapping[str, Any]) -> float:
     return max(float(DEFAULT_EPHEMERAL_GIB), requested * 1.1 + 5)
 
 
-def billable_ephemeral_gib(pod_spec: Mapping[str, Any]) -> int:
+def billable_ephemeral_gib(pod_spec: PodSpec) -> int:
     """GiB billed beyond the free 20 GiB. DOMAIN.md 1.4 leaves requested-vs-provisioned open;
     the default documented there is max(0, ceil(sum of requests in GiB) - 20)."""
     return billable_ephemeral_gib_of(pod_request_exact(pod_spec).ephemeral_bytes)

@@ -9,6 +9,8 @@ Phases of one pod start:
     running    latest containerStatuses[].state.running.startedAt (all app containers running)
     ready      Ready condition True
 
+Read from the typed ``Pod`` (conditions, container statuses) and ``Event`` records.
+
 The kubelet's ``Pulled`` message carries its own measurement (pkg/kubelet/images/image_manager.go):
 ``Successfully pulled image "x" in 9.2s (9.2s including waiting). Image size: 123 bytes.``; before
 Kubernetes 1.25 only ``... in 9.212s``, and 1.25-1.27 without the size. ``Container image "x"
@@ -25,7 +27,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Iterable, Sequence
+
+from ..model import Event, Pod
 
 DEFAULT_TARGET_SECONDS = 120.0  # BRIEF: sub-2-minute pod starts
 
@@ -131,61 +135,47 @@ class StartPhases:
         return sum(sizes) if sizes else None
 
 
-def _condition_time(pod: Mapping[str, Any], kind: str) -> datetime | None:
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == kind and condition.get("status") == "True":
-            return parse_time(condition.get("lastTransitionTime"))
-    return None
+def _condition_time(pod: Pod, kind: str) -> datetime | None:
+    condition = pod.condition(kind)
+    return condition.last_transition if condition is not None and condition.status == "True" else None
 
 
-def _event_time(event: Mapping[str, Any]) -> datetime | None:
-    # core/v1 events carry first/lastTimestamp; events.k8s.io/v1 carry eventTime (and deprecated*).
-    for key in ("firstTimestamp", "eventTime", "deprecatedFirstTimestamp", "lastTimestamp"):
-        if event.get(key):
-            return parse_time(event[key])
-    return parse_time((event.get("metadata") or {}).get("creationTimestamp"))
+def _event_time(event: Event) -> datetime | None:
+    return event.first_seen or event.last_seen
 
 
-def events_for_pod(pod: Mapping[str, Any], events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def events_for_pod(pod: Pod, events: Iterable[Event]) -> list[Event]:
     """Events about this pod (same namespace and name, and same uid when both sides have one,
     so a recreated StatefulSet pod doesn't inherit its predecessor's events), oldest first."""
-    meta = pod.get("metadata") or {}
-    name, namespace, uid = meta.get("name"), meta.get("namespace", "default"), meta.get("uid")
-    mine = []
-    for event in events:
-        target = event.get("involvedObject") or event.get("regarding") or {}
-        if target.get("kind", "Pod") != "Pod" or target.get("name") != name:
-            continue
-        if target.get("namespace", (event.get("metadata") or {}).get("namespace")) != namespace:
-            continue
-        if uid and target.get("uid") and target["uid"] != uid:
-            continue
-        mine.append(event)
-    return sorted(mine, key=lambda e: _event_time(e) or datetime.min.replace(tzinfo=timezone.utc))
+    namespace = pod.namespace or "default"
+    mine = [
+        e for e in events
+        if (e.kind or "Pod") == "Pod" and e.name == pod.name and (e.namespace or "default") == namespace
+        and not (pod.uid and e.object_uid and e.object_uid != pod.uid)
+    ]  # fmt: skip
+    return sorted(mine, key=lambda e: _event_time(e) or _NEVER)
 
 
-def pod_start_phases(pod: Mapping[str, Any], events: Iterable[Mapping[str, Any]] = ()) -> StartPhases:
+def pod_start_phases(pod: Pod, events: Iterable[Event] = ()) -> StartPhases:
     """When each phase of this pod's start happened (None for phases not reached or not recorded)."""
-    meta, status = pod.get("metadata") or {}, pod.get("status") or {}
     mine = events_for_pod(pod, events)
-    pulling = [_event_time(e) for e in mine if e.get("reason") == "Pulling"]
-    pulled_events = [(e, parse_pulled_message(e.get("message") or e.get("note") or "")) for e in mine
-                     if e.get("reason") == "Pulled"]  # fmt: skip
+    pulling = [_event_time(e) for e in mine if e.reason == "Pulling"]
+    pulled_events = [(e, parse_pulled_message(e.message)) for e in mine if e.reason == "Pulled"]
     real_pulls = [(e, p) for e, p in pulled_events if p is not None]
-    running = [
-        parse_time(((s.get("state") or {}).get("running") or {}).get("startedAt"))
-        for s in status.get("containerStatuses") or []
-    ]
+    running = [s.running_since for s in pod.container_statuses]
     all_running = bool(running) and all(t is not None for t in running)
     return StartPhases(
-        namespace=meta.get("namespace", "default"),
-        name=meta.get("name", "?"),
-        created=parse_time(meta.get("creationTimestamp")),
+        namespace=pod.namespace or "default",
+        name=pod.name or "?",
+        created=pod.created,
         scheduled=_condition_time(pod, "PodScheduled"),
-        kubelet_started=parse_time(status.get("startTime")),
+        kubelet_started=pod.started,
         pulling=pulling[0] if pulling else None,
         pulled=_event_time(real_pulls[-1][0]) if real_pulls else None,
-        running=max(running) if all_running else None,
+        running=max(running) if all_running else None,  # type: ignore[type-var]
         ready=_condition_time(pod, "Ready"),
         pulls=tuple(p for _, p in real_pulls),
     )

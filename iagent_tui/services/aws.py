@@ -59,8 +59,11 @@ def cluster_from_api(c: dict, region: str) -> ClusterInfo:
 
 
 def profile_from_api(p: dict, status_since: datetime | None = None) -> FargateProfile:
+    name = p.get("fargateProfileName")
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"Fargate profile without a fargateProfileName: {dict(p)!r}")
     return FargateProfile(
-        name=p["fargateProfileName"],
+        name=name,
         status=p.get("status", ""),
         selectors=tuple(Selector(s.get("namespace", ""), frozen_map(s.get("labels"))) for s in p.get("selectors") or ()),
         subnets=tuple(p.get("subnets") or ()),

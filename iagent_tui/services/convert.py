@@ -1,10 +1,9 @@
-"""Raw Kubernetes JSON -> model records. Pure functions; the raw dict rides along where insights
-need it."""
+"""Raw Kubernetes JSON -> model records. Pure functions; the raw dict rides along only for the YAML
+detail views (insights read the typed fields; pod specs are parsed in ``pod_spec.py``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from ..model import (
@@ -23,18 +22,19 @@ from ..model import (
     Workload,
     frozen_map,
 )
+from .pod_spec import (
+    claim_templates_from_raw,
+    condition_from_raw,
+    container_status_from_raw,
+    parse_time,
+    pod_spec_from_raw,
+    pod_template_from_raw,
+    template_from_raw,
+    workload_template_raw,
+)
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
-
-
-def parse_time(text: Any) -> datetime | None:
-    if not text or not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -129,6 +129,9 @@ def _owner(raw: Mapping[str, Any]) -> tuple[str, str]:
     return kind, name
 
 
+__all__ = ["parse_time", "pod_spec_from_raw", "pod_template_from_raw", "template_from_raw"]  # re-exported
+
+
 def pod_from_raw(raw: Mapping[str, Any], node_types: Mapping[str, ComputeType] | None = None) -> Pod:
     """``node_types`` maps node name -> compute type; without the node (not listed yet) a
     ``fargate-`` node name still says Fargate."""
@@ -141,23 +144,35 @@ def pod_from_raw(raw: Mapping[str, Any], node_types: Mapping[str, ComputeType] |
     if node:
         compute = (node_types or {}).get(node) or ("fargate" if node.startswith("fargate-") else "ec2")
     owner_kind, owner_name = _owner(raw)
+    annotations = meta.get("annotations") or {}
+    conditions = tuple(condition_from_raw(c) for c in status.get("conditions") or ())
+    container_statuses = tuple(container_status_from_raw(c) for c in status.get("containerStatuses") or ())
     return Pod(
         namespace=meta.get("namespace", ""),
         name=meta.get("name", ""),
         node=node,
         compute_type=compute,
         phase=status.get("phase", "") or "",
-        ready=_condition(raw, "Ready").get("status") == "True",
+        ready=any(c.type == "Ready" and c.status == "True" for c in conditions),
         reason=pod_status_reason(raw),
-        restarts=sum(int(cs.get("restartCount", 0) or 0) for cs in status.get("containerStatuses") or ()),
+        restarts=sum(cs.restart_count for cs in container_statuses),
         ip=status.get("podIP", "") or "",
         owner_kind=owner_kind,
         owner_name=owner_name,
         labels=frozen_map(labels),
-        capacity_provisioned=(meta.get("annotations") or {}).get(CAPACITY_ANNOTATION, "") or "",
+        capacity_provisioned=annotations.get(CAPACITY_ANNOTATION, "") or "",
         fargate_profile=labels.get(FARGATE_PROFILE_LABEL, "") or "",
         created=parse_time(meta.get("creationTimestamp")),
         raw=frozen_map(raw),
+        uid=meta.get("uid", "") or "",
+        resource_version=meta.get("resourceVersion", "") or "",
+        annotations=frozen_map(annotations),
+        deleting=bool(meta.get("deletionTimestamp")),
+        started=parse_time(status.get("startTime")),
+        spec=pod_spec_from_raw(spec),
+        conditions=conditions,
+        init_container_statuses=tuple(container_status_from_raw(c) for c in status.get("initContainerStatuses") or ()),
+        container_statuses=container_statuses,
     )
 
 
@@ -169,7 +184,10 @@ def workload_from_raw(raw: Mapping[str, Any]) -> Workload:
     else:
         replicas = spec.get("replicas", 1) if spec.get("replicas") is not None else 1
         ready = status.get("readyReplicas", 0)
-    return Workload(kind, meta.get("namespace", ""), meta.get("name", ""), int(replicas or 0), int(ready or 0), frozen_map(raw))
+    return Workload(kind, meta.get("namespace", ""), meta.get("name", ""), int(replicas or 0), int(ready or 0), frozen_map(raw),
+                    template=template_from_raw(workload_template_raw(raw)),
+                    claim_templates=claim_templates_from_raw(spec) if kind == "StatefulSet" else (),
+                    resource_version=meta.get("resourceVersion", "") or "")
 
 
 def event_from_raw(raw: Mapping[str, Any]) -> Event:
@@ -177,6 +195,9 @@ def event_from_raw(raw: Mapping[str, Any]) -> Event:
     source = raw.get("source") or {}
     series = raw.get("series") or {}
     last = parse_time(raw.get("lastTimestamp")) or parse_time(series.get("lastObservedTime")) or parse_time(raw.get("eventTime")) or parse_time(raw.get("firstTimestamp"))
+    # core/v1 events carry first/lastTimestamp; events.k8s.io/v1 carry eventTime (and deprecated*).
+    first = (parse_time(raw.get("firstTimestamp")) or parse_time(raw.get("eventTime"))
+             or parse_time(raw.get("deprecatedFirstTimestamp")) or last or parse_time(_meta(raw).get("creationTimestamp")))
     return Event(
         namespace=involved.get("namespace") or _meta(raw).get("namespace", ""),
         kind=involved.get("kind", ""),
@@ -188,18 +209,24 @@ def event_from_raw(raw: Mapping[str, Any]) -> Event:
         count=int(raw.get("count") or series.get("count") or 1),
         last_seen=last,
         raw=frozen_map(raw),
+        first_seen=first,
+        object_uid=involved.get("uid", "") or "",
     )
 
 
 def service_from_raw(raw: Mapping[str, Any]) -> Service:
-    meta = _meta(raw)
-    return Service(meta.get("namespace", ""), meta.get("name", ""), (raw.get("spec") or {}).get("type", "ClusterIP"), frozen_map(raw))
+    meta, spec = _meta(raw), raw.get("spec") or {}
+    return Service(meta.get("namespace", ""), meta.get("name", ""), spec.get("type", "ClusterIP"), frozen_map(raw),
+                   selector=frozen_map(spec.get("selector")), annotations=frozen_map(meta.get("annotations")),
+                   load_balancer_class=spec.get("loadBalancerClass") or "",
+                   resource_version=meta.get("resourceVersion", "") or "")
 
 
 def volume_claim_from_raw(raw: Mapping[str, Any]) -> VolumeClaim:
     meta, spec = _meta(raw), raw.get("spec") or {}
     return VolumeClaim(meta.get("namespace", ""), meta.get("name", ""), (raw.get("status") or {}).get("phase", ""),
-                       spec.get("volumeName") or "", spec.get("storageClassName") or "", frozen_map(raw))
+                       spec.get("volumeName") or "", spec.get("storageClassName") or "", frozen_map(raw),
+                       resource_version=meta.get("resourceVersion", "") or "")
 
 
 def volume_from_raw(raw: Mapping[str, Any]) -> Volume:
@@ -218,7 +245,20 @@ def ingress_from_raw(raw: Mapping[str, Any]) -> Ingress:
         class_name=spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class", "") or "",
         target_type=annotations.get("alb.ingress.kubernetes.io/target-type", "instance"),
         raw=frozen_map(raw),
+        annotations=frozen_map(annotations),
+        backend_services=ingress_backend_services(spec),
+        created=parse_time(meta.get("creationTimestamp")),
+        resource_version=meta.get("resourceVersion", "") or "",
     )
+
+
+def ingress_backend_services(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """Service names an Ingress (networking.k8s.io/v1) routes to, in order, without repeats."""
+    backends = [spec.get("defaultBackend") or {}]
+    for rule in spec.get("rules") or ():
+        backends += [path.get("backend") or {} for path in (rule.get("http") or {}).get("paths") or ()]
+    names = [(b.get("service") or {}).get("name") for b in backends]
+    return tuple(dict.fromkeys(n for n in names if n))
 
 
 def tgb_from_raw(raw: Mapping[str, Any]) -> TargetGroupBinding:

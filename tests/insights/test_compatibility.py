@@ -4,8 +4,18 @@ import json
 
 import pytest
 
-from iagent_tui.insights.compatibility import check_workloads, placement
+from iagent_tui.insights import compatibility
 from iagent_tui.insights.findings import Finding, count_by_severity
+from iagent_tui.services.aws import profile_from_api
+from iagent_tui.services.convert import (
+    ingress_from_raw,
+    pod_from_raw,
+    pod_template_from_raw,
+    service_from_raw,
+    volume_claim_from_raw,
+    volume_from_raw,
+    workload_from_raw,
+)
 
 PROFILES = [
     {"fargateProfileName": "fp-prod", "status": "ACTIVE", "selectors": [{"namespace": "prod"}]},
@@ -22,6 +32,31 @@ def deployment(name="api", namespace="prod", *, labels=None, resources=None, con
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"template": {"metadata": {"labels": labels or {"app": name}}, "spec": {"containers": [c], **spec}}},
     }
+
+
+# The objects below are written as the APIs return them; the adapters run them through the
+# converters the monitor uses, so the checks see the same typed records as in the dashboard.
+def typed(obj):
+    return pod_from_raw(obj) if obj.get("kind") == "Pod" else workload_from_raw(obj)
+
+
+def typed_profiles(profiles):
+    return None if profiles is None else [profile_from_api(p) for p in profiles]
+
+
+def check_workloads(workloads, *, profiles=None, pvcs=(), pvs=(), services=(), ingresses=(), **options):
+    return compatibility.check_workloads(
+        [typed(w) for w in workloads],
+        profiles=typed_profiles(profiles),
+        pvcs=None if pvcs is None else [volume_claim_from_raw(c) for c in pvcs],
+        pvs=None if pvs is None else [volume_from_raw(v) for v in pvs],
+        services=[service_from_raw(s) for s in services],
+        ingresses=[ingress_from_raw(i) for i in ingresses],
+        **options)
+
+
+def placement(workload, profiles):
+    return compatibility.placement(typed(workload), typed_profiles(profiles))
 
 
 def codes(findings):
@@ -165,11 +200,11 @@ def test_unplaced_workload_and_inactive_profile():
 
 
 def test_placement_follows_profile_rules():
-    assert placement(deployment(), PROFILES)["fargateProfileName"] == "fp-prod"
+    assert placement(deployment(), PROFILES).name == "fp-prod"
     assert placement(deployment(namespace="staging"), PROFILES) is None
     cron = {"kind": "CronJob", "metadata": {"name": "c", "namespace": "prod"},
             "spec": {"jobTemplate": {"spec": {"template": {"metadata": {}, "spec": {"containers": []}}}}}}
-    assert placement(cron, PROFILES)["fargateProfileName"] == "fp-prod"
+    assert placement(cron, PROFILES).name == "fp-prod"
 
 
 def test_pods_owned_by_controllers_are_left_to_their_controller():
@@ -279,7 +314,7 @@ def test_finding_rejects_unknown_severity():
 
 def test_workload_without_template_is_a_clear_error():
     with pytest.raises(ValueError, match="no pod template"):
-        check_workloads([{"kind": "Service", "metadata": {"name": "s"}}])
+        pod_template_from_raw({"kind": "Service", "metadata": {"name": "s"}})
 
 
 def test_coredns_deployment_pinned_to_ec2_is_not_placed():
@@ -289,12 +324,10 @@ def test_coredns_deployment_pinned_to_ec2_is_not_placed():
                  "selectors": [{"namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}}]}]
     assert placement(coredns, profiles) is None
     del coredns["spec"]["template"]["metadata"]["annotations"]
-    assert placement(coredns, profiles)["fargateProfileName"] == "coredns"
+    assert placement(coredns, profiles).name == "coredns"
 
 
 def test_eks_node_agents_are_not_migration_errors():
-    from iagent_tui.insights.compatibility import check_workloads
-
     def daemonset(namespace, name):
         return {"kind": "DaemonSet", "metadata": {"namespace": namespace, "name": name},
                 "spec": {"template": {"metadata": {"labels": {"k8s-app": name}}, "spec": {

@@ -4,6 +4,7 @@ import pytest
 
 from iagent_tui.insights.cost import pod_hourly_cost, rollup, rounding_waste_hourly, waste_hourly
 from iagent_tui.insights.pricing import HOURS_PER_MONTH, rate_card
+from iagent_tui.services.convert import pod_from_raw
 
 US = rate_card("us-east-1")
 EU = rate_card("eu-central-1")
@@ -22,7 +23,7 @@ def pod(name, namespace="prod", *, cpu="250m", memory="256Mi", capacity=None, pr
         meta["labels"]["pod-template-hash"] = hash_
     if owner:
         meta["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "controller": True}]
-    return {"metadata": meta, "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]}}
+    return pod_from_raw({"metadata": meta, "spec": {"containers": [{"name": "c", "resources": {"requests": requests}}]}})
 
 
 def test_annotation_decides_the_bill():

@@ -3,14 +3,15 @@
 import pytest
 
 from iagent_tui.insights.profiles import match_profile, matching_profiles, wildcard_match
+from iagent_tui.services.aws import profile_from_api
 
 
 def profile(name, *selectors, status="ACTIVE"):
-    return {
+    return profile_from_api({
         "fargateProfileName": name,
         "status": status,
         "selectors": [{"namespace": ns, **({"labels": labels} if labels else {})} for ns, labels in selectors],
-    }
+    })
 
 
 @pytest.mark.parametrize(
@@ -59,8 +60,8 @@ def test_wildcards_in_label_keys_and_values():
 def test_alphabetical_tie_break():
     prod = profile("prod-workload", ("prod*", None))
     beta = profile("beta-workload", ("prod", None))
-    assert match_profile("prod", {}, [prod, beta])["fargateProfileName"] == "beta-workload"
-    assert [p["fargateProfileName"] for p in matching_profiles("prod", {}, [prod, beta])] == [
+    assert match_profile("prod", {}, [prod, beta]).name == "beta-workload"
+    assert [p.name for p in matching_profiles("prod", {}, [prod, beta])] == [
         "beta-workload",
         "prod-workload",
     ]
@@ -88,7 +89,7 @@ def test_pin_to_a_profile_that_does_not_match_places_nowhere():
 
 def test_profile_without_name_is_a_clear_error():
     with pytest.raises(ValueError, match="fargateProfileName"):
-        match_profile("prod", {}, [{"status": "ACTIVE", "selectors": [{"namespace": "prod"}]}])
+        profile_from_api({"status": "ACTIVE", "selectors": [{"namespace": "prod"}]})
 
 
 def test_ec2_compute_type_annotation_keeps_the_pod_off_fargate():

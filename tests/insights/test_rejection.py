@@ -2,7 +2,18 @@
 
 import pytest
 
-from iagent_tui.insights.rejection import fargate_rejection_reasons, rejection_message
+from iagent_tui.insights import rejection
+from iagent_tui.insights.rejection import rejection_message
+from iagent_tui.services.convert import pod_spec_from_raw, volume_claim_from_raw, volume_from_raw
+
+
+def fargate_rejection_reasons(spec, *, pvcs=None, pvs=None, **options):
+    """The rule on the typed records the converters make of these API-shaped dicts."""
+    return rejection.fargate_rejection_reasons(
+        pod_spec_from_raw(spec),
+        pvcs=None if pvcs is None else {name: volume_claim_from_raw(c) for name, c in pvcs.items()},
+        pvs=None if pvs is None else {name: volume_from_raw(v) for name, v in pvs.items()},
+        **options)
 
 
 def pod(*containers, init=(), **spec):

@@ -5,15 +5,27 @@ from pathlib import Path
 
 import pytest
 
-from iagent_tui.insights.sizing import (
-    SUPPORTED_SIZES,
-    FargateSize,
-    billable_ephemeral_gib,
-    fargate_size,
-    parse_capacity_provisioned,
-    pod_request,
-    provisioned_ephemeral_gib,
-)
+from iagent_tui.insights import sizing
+from iagent_tui.insights.sizing import SUPPORTED_SIZES, FargateSize, parse_capacity_provisioned
+from iagent_tui.services.convert import pod_spec_from_raw
+
+
+# The cases are written as the API writes pod specs; each goes through the converter the monitor
+# uses, so the converter is tested with the rule.
+def fargate_size(raw):
+    return sizing.fargate_size(pod_spec_from_raw(raw))
+
+
+def pod_request(raw):
+    return sizing.pod_request(pod_spec_from_raw(raw))
+
+
+def provisioned_ephemeral_gib(raw):
+    return sizing.provisioned_ephemeral_gib(pod_spec_from_raw(raw))
+
+
+def billable_ephemeral_gib(raw):
+    return sizing.billable_ephemeral_gib(pod_spec_from_raw(raw))
 
 LOCAL_FIXTURE = Path(__file__).parent / "fixtures" / "fargate_sizing_cases.json"
 SHARED_FIXTURE = Path(__file__).parents[2].parent / "shared" / "fixtures" / "fargate_sizing_cases.json"

@@ -10,9 +10,15 @@ from iagent_tui.insights.startup import (
     parse_go_duration,
     parse_pulled_message,
     parse_time,
-    pod_start_phases,
     start_time_stats,
 )
+from iagent_tui.insights import startup
+from iagent_tui.services.convert import event_from_raw, pod_from_raw
+
+
+def pod_start_phases(raw_pod, raw_events=()):
+    """The rule on the typed Pod and Events the monitor's converters make of these API dicts."""
+    return startup.pod_start_phases(pod_from_raw(raw_pod), [event_from_raw(e) for e in raw_events])
 
 
 def nginx_pod(uid="u1", ready="2023-09-05T10:12:28Z", running="2023-09-05T10:12:28Z"):

@@ -1,19 +1,21 @@
-"""Workload attribution and pod templates."""
+"""Workload attribution and pod templates (parsed by the converters, read by the insights)."""
 
 import pytest
 
-from iagent_tui.insights.workloads import WorkloadRef, pod_template, workload_of
+from iagent_tui.insights.workloads import WorkloadRef, workload_of
+from iagent_tui.model import PodTemplate
+from iagent_tui.services.convert import pod_from_raw, pod_spec_from_raw, pod_template_from_raw
 
 
 def pod_owned_by(kind, name, labels=None):
-    return {
+    return pod_from_raw({
         "metadata": {
             "name": "p",
             "namespace": "prod",
             "labels": labels or {},
             "ownerReferences": [{"kind": kind, "name": name, "controller": True}],
         }
-    }
+    })
 
 
 def test_deployment_recovered_from_replicaset_hash():
@@ -32,15 +34,16 @@ def test_other_controllers(kind):
 
 
 def test_bare_pod():
-    assert workload_of({"metadata": {"name": "solo", "namespace": "default"}}) == WorkloadRef("Pod", "default", "solo")
+    assert workload_of(pod_from_raw({"metadata": {"name": "solo", "namespace": "default"}})) == WorkloadRef("Pod", "default", "solo")
 
 
 def test_pod_templates():
     template = {"metadata": {"labels": {"app": "a"}}, "spec": {"containers": [{"name": "c"}]}}
-    assert pod_template({"kind": "Deployment", "spec": {"template": template}}) == ({"labels": {"app": "a"}}, template["spec"])
+    spec = pod_spec_from_raw(template["spec"])
+    assert pod_template_from_raw({"kind": "Deployment", "spec": {"template": template}}) == PodTemplate({"app": "a"}, {}, spec)
     cron = {"kind": "CronJob", "spec": {"jobTemplate": {"spec": {"template": template}}}}
-    assert pod_template(cron)[1] == template["spec"]
+    assert pod_template_from_raw(cron).spec == spec
     pod = {"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": []}}
-    assert pod_template(pod) == ({"name": "p"}, {"containers": []})
+    assert pod_template_from_raw(pod) == PodTemplate()
     with pytest.raises(ValueError, match="ConfigMap has no pod template"):
-        pod_template({"kind": "ConfigMap"})
+        pod_template_from_raw({"kind": "ConfigMap"})

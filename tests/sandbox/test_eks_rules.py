@@ -32,8 +32,9 @@ def test_sandbox_sizing_matches_the_fixture(case):
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_product_and_sandbox_sizing_agree(case):
     from iagent_tui.insights.sizing import fargate_size as product_fargate_size
+    from iagent_tui.services.convert import pod_spec_from_raw
 
-    assert _text(product_fargate_size(case["pod_spec"])) == _text(fargate_size(case["pod_spec"])) \
+    assert _text(product_fargate_size(pod_spec_from_raw(case["pod_spec"]))) == _text(fargate_size(case["pod_spec"])) \
         == case["capacity_provisioned"]
 
 

@@ -55,7 +55,8 @@ def test_unknown_field_lists_allowed_ones(cfg):
     path = cfg("fargate:\n  namspaces: [prod]\n")
     with pytest.raises(ConfigError) as err:
         load_settings(path, env={})
-    assert "fargate.namspaces: unknown setting; allowed: namespaces, pod_execution_role_name, profile_prefix, subnets" in str(err.value)
+    assert ("fargate.namspaces: unknown setting; allowed: move_label, namespaces, pod_execution_role_name, "
+            "profile_prefix, profile_scope, subnets") in str(err.value)
 
 
 def test_env_and_flag_errors_name_their_origin(cfg):
@@ -146,3 +147,19 @@ def test_a_bad_keymap_exits_2_before_connecting(cfg, args):
     assert result.exit_code == 2, result.output
     assert "unknown command id 'open-hlep'" in result.stderr and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_profile_scope_and_move_label_are_validated(tmp_path):
+    from iagent_tui.config import ConfigError, load_settings
+    good = tmp_path / "good.yaml"
+    good.write_text("fargate: {profile_scope: namespace, move_label: team.example.com/compute=fargate}\n")
+    settings = load_settings(str(good), env={})
+    assert settings.fargate.profile_scope == "namespace"
+    assert settings.fargate.move_label_pair == ("team.example.com/compute", "fargate")
+    for bad, field in (("fargate: {profile_scope: cluster}", "fargate.profile_scope"),
+                       ("fargate: {move_label: 'no equals sign'}", "fargate.move_label"),
+                       ("fargate: {move_label: 'a/b/c=x'}", "fargate.move_label")):
+        path = tmp_path / "bad.yaml"
+        path.write_text(bad + "\n")
+        with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
+            load_settings(str(path), env={})

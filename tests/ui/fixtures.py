@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from iagent_tui.model import (Addon, ClusterInfo, ConnectionState, Event, FargateProfile, HealthIssue,
                               LoadBalancer, Node, NodeGroup, Pod, Selector, Snapshot, SourceState,
                               Target, TargetGroup, Workload, frozen_map)
+from iagent_tui.services.convert import pod_from_raw, workload_from_raw
 
 T0 = datetime(2026, 11, 26, 10, 0, 0, tzinfo=timezone.utc)
 NOW = T0 + timedelta(minutes=30)
@@ -59,11 +60,11 @@ def make_pod(namespace: str, name: str, node: str, compute: str, *, fargate_prof
              created: datetime = T0, ready_after: float | None = 50.0, ip: str = "") -> Pod:
     raw = pod_raw(namespace, name, node, fargate_profile=fargate_profile, capacity=capacity, labels=labels,
                   created=created, ready_after=ready_after if ready else None)
-    return Pod(namespace=namespace, name=name, node=node, compute_type=compute,
-               phase="Running" if node else "Pending", ready=ready, reason=reason, restarts=0, ip=ip,
-               owner_kind="ReplicaSet", owner_name=name.rsplit("-", 2)[0], labels=frozen_map(raw["metadata"]["labels"]),
-               capacity_provisioned=capacity, fargate_profile=fargate_profile, created=created,
-               raw=frozen_map(raw))
+    # The converter parses spec and status; the fields a panel shows are pinned here.
+    return replace(pod_from_raw(raw), node=node, compute_type=compute,
+                   phase="Running" if node else "Pending", ready=ready, reason=reason, restarts=0, ip=ip,
+                   owner_kind="ReplicaSet", owner_name=name.rsplit("-", 2)[0],
+                   capacity_provisioned=capacity, fargate_profile=fargate_profile, created=created)
 
 
 FARGATE_NODE_1 = "fargate-ip-10-0-1-17.eu-central-1.compute.internal"
@@ -78,7 +79,7 @@ def workload(kind: str, namespace: str, name: str, container: dict, replicas: in
            "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
                     "template": {"metadata": {"labels": {"app": name}},
                                  "spec": {"containers": [container]}}}}
-    return Workload(kind, namespace, name, replicas, replicas, raw=frozen_map(raw))
+    return replace(workload_from_raw(raw), replicas=replicas, ready=replicas)
 
 
 SIZED = {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "250m", "memory": "256Mi"}}
