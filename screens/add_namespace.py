@@ -85,10 +85,11 @@ def restart_text(namespace: str, steps: Sequence[PlanStep]) -> Text:
     text = Text(end="")
     text.append(f"Namespace {namespace} runs workloads whose pods are not on Fargate.\n", style="bold")
     text.append("A new profile only applies to pods created after it: existing pods move when their "
-                "workloads are restarted (a rolling restart, as kubectl rollout restart does).\n")
+                "workloads roll out new pods (a rolling update: replicas keep serving unless a workload is "
+                "marked interrupted below). Workloads that cannot run on Fargate are not in the list.\n")
     for step in steps:
         if step.detail:
-            text.append(f"\n  restart  {step.detail}")
+            text.append(f"\n  move  {step.detail}")
         if step.reschedules:
             text.append(f"\n  moves {len(step.reschedules)} pod(s): {', '.join(step.reschedules)}")
     return text
@@ -114,7 +115,7 @@ class RestartChoiceDialog(ModalScreen[bool | None]):
             with Horizontal(id="restart-choice-buttons"):
                 yield Button("Cancel", id="restart-choice-abort", variant="default")
                 yield Button("Leave them on EC2", id="restart-choice-leave", variant="default")
-                yield Button("Restart them", id="restart-choice-restart", variant="warning")
+                yield Button("Move them", id="restart-choice-restart", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#restart-choice-leave", Button).focus()

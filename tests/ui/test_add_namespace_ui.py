@@ -141,7 +141,7 @@ async def test_restart_question_lists_workloads_and_pods_and_leaving_them_plans_
         choice = await until(pilot, lambda: isinstance(app.screen, RestartChoiceDialog) and app.screen,
                              what="restart question")
         listed = str(choice.query_one("#restart-choice-list Static").render())
-        assert "restart  Deployment/web" in listed and "moves 2 pod(s): team-x/web-1, team-x/web-2" in listed
+        assert "move  Deployment/web" in listed and "moves 2 pod(s): team-x/web-1, team-x/web-2" in listed
         await until(pilot, lambda: app.focused is not None, what="focus in the dialog")
         assert app.focused is choice.query_one("#restart-choice-leave", Button)  # the non-disruptive choice
         await pilot.press("enter")
