@@ -124,7 +124,7 @@ def test_a_dead_runs_lock_is_not_taken_over_by_yes_nor_without_consent(env, aws,
 
 
 def test_the_dashboards_runner_refuses_too_and_names_the_flag(env, sandbox_files, aws, leases, monkeypatch):
-    from iagent_tui.app import StandardActions
+    from iagent_tui.wiring import StandardActions
     from iagent_tui.config import load_settings
     from iagent_tui.services.connection import build_connection
 

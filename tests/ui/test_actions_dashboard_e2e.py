@@ -261,7 +261,8 @@ async def test_deploy_smoke_add_namespace_rollback_through_the_dashboard(
         await press_apply(pilot, app, dialog)
         await finished(pilot, app, "add-namespace")
         profile = eks.describe_fargate_profile(clusterName=CLUSTER, fargateProfileName=f"fp-{TEAM}")["fargateProfile"]
-        assert profile["status"] == "ACTIVE" and profile["selectors"] == [{"namespace": TEAM}]
+        assert profile["status"] == "ACTIVE" and profile["selectors"] == [
+            {"namespace": TEAM, "labels": {"iagent.io/compute": "fargate"}}]
         assert running_on(live_pods(k8s, TEAM, "app=team-web"), fargate=True)
 
         # rollback: destructive, the cluster name must be typed before Apply works

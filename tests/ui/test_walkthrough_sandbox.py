@@ -70,7 +70,8 @@ async def test_walkthrough_from_pre_migration_through_deploy(sandbox, sandbox_fi
     assert statement["Principal"] == {"Service": "eks-fargate-pods.amazonaws.com"}
     for namespace, name in PLANNED.items():
         profile = facts["profiles"][name]
-        assert profile["status"] == "ACTIVE" and profile["selectors"] == [{"namespace": namespace}]
+        assert profile["status"] == "ACTIVE" and profile["selectors"] == [
+            {"namespace": namespace, "labels": {"iagent.io/compute": "fargate"}}]  # label-scoped, the default
     assert '"Fargate"' in (facts["addon"].get("configurationValues") or "") and facts["addon"]["status"] == "ACTIVE"
     assert running_on(facts["dns"], fargate=True)
     assert facts["controller"].status.ready_replicas == facts["controller"].spec.replicas >= 1
