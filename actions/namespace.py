@@ -15,6 +15,7 @@ from .cluster_state import (is_ready, namespace_exists, on_fargate, placement, p
                             rollout_complete, selector_string, workloads)
 from .context import ActionContext, AssessmentUnavailable
 from .deploy import DeployAction
+from .preflight import preflight
 from .profile_steps import create_profile, profile_selectors
 from .validate import namespace_name, profile_name
 from .waits import wait_until
@@ -40,6 +41,7 @@ class AddNamespaceAction(StepAction):
 
     async def plan(self) -> Plan:
         ctx = self.ctx
+        await preflight(ctx)  # the right cluster, the configured subnets: before any other read
         exists = await namespace_exists(ctx, self.namespace)
         steps = [PlanStep("namespace", f"Create namespace {self.namespace}", "create", f"Namespace {self.namespace}",
                           done=exists)]

@@ -18,6 +18,7 @@ from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_confi
 from .context import ActionContext
 from .deploy import set_coredns_compute_type
 from .namespace import restart_workloads
+from .preflight import preflight
 from .profile_steps import delete_profile
 from .waits import wait_until
 
@@ -40,6 +41,7 @@ class RollbackAction(StepAction):
 
     async def plan(self) -> Plan:
         ctx = self.ctx
+        await preflight(ctx)  # the right cluster, the configured subnets: before any other read
         groups = await ctx.aws.nodegroups(ctx.cluster_name)
         if not groups:
             raise StepFailed(f"Cluster {ctx.cluster_name} has no managed node group: rolling back would leave the pods "
