@@ -17,6 +17,7 @@ from .cluster_state import (COREDNS, COREDNS_SELECTOR, addon_config, coredns_add
 from .context import ActionContext
 from .iam_steps import pod_role_trust_problem, profile_source_arn
 from .profile_steps import create_profile, namespace_selectors, profile_selectors
+from .preflight import preflight
 from .validate import profile_name
 from .waits import wait_until
 
@@ -52,6 +53,7 @@ class DeployAction(StepAction):
 
     async def plan(self) -> Plan:
         ctx = self.ctx
+        await preflight(ctx)  # the right cluster, the configured subnets: before any other read
         specs = self.profile_specs()  # names checked before any call
         account = await ctx.account()
         role_name = ctx.settings.fargate.pod_execution_role_name

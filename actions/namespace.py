@@ -17,6 +17,7 @@ from .context import ActionContext, AssessmentUnavailable
 from .deploy import DeployAction
 from .moves import COMPUTE_TYPE_ANNOTATION, PIN_LABEL, interruption, roll
 from .profile_steps import create_profile, delete_profile, is_label_scoped, namespace_selectors
+from .preflight import preflight
 from .validate import namespace_name, profile_name
 from .waits import wait_until
 
@@ -51,6 +52,7 @@ class AddNamespaceAction(StepAction):
 
     async def plan(self) -> Plan:
         ctx = self.ctx
+        await preflight(ctx)  # the right cluster, the configured subnets: before any other read
         exists = await namespace_exists(ctx, self.namespace)
         steps = [PlanStep("namespace", f"Create namespace {self.namespace}", "create", f"Namespace {self.namespace}",
                           done=exists)]

@@ -24,6 +24,7 @@ from .deploy import set_coredns_compute_type
 from .namespace import restart_workloads
 from .moves import COMPUTE_TYPE_ANNOTATION, RESOURCES, ReadinessWatch, interruption, roll
 from .profile_steps import delete_profile, is_label_scoped
+from .preflight import preflight
 from .waits import wait_until
 
 REPLICASETS = Resource("replicasets", "ReplicaSet", "apps")
@@ -49,6 +50,7 @@ class RollbackAction(StepAction):
 
     async def plan(self) -> Plan:
         ctx = self.ctx
+        await preflight(ctx)  # the right cluster, the configured subnets: before any other read
         groups = await ctx.aws.nodegroups(ctx.cluster_name)
         if not groups:
             raise StepFailed(f"Cluster {ctx.cluster_name} has no managed node group: rolling back would leave the pods "

@@ -21,6 +21,7 @@ from iagent_tui.services.kube_changes import describe, resource_for
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .cluster_state import is_ready, on_fargate, placement, pod_name, pods, rollout_complete, selector_string
 from .context import ActionContext
+from .preflight import preflight
 from .waits import wait_until
 
 PROXY_ENV = "IAGENT_ALB_PROXY"  # the sandbox's ALB front: requests go through it as a forward proxy
@@ -59,6 +60,7 @@ class SmokeAction(StepAction):
 
     async def plan(self) -> Plan:
         ctx = self.ctx
+        await preflight(ctx)  # the right cluster, the configured subnets: before any other read
         warnings = []
         labels = self.deployment["spec"]["template"]["metadata"].get("labels") or {}
         if match_profile(self.namespace, labels, await ctx.aws.fargate_profiles(ctx.cluster_name)) is None:

@@ -23,6 +23,7 @@ from pydantic_settings.sources.utils import parse_env_vars
 
 from .names import is_dns1123_label, is_label_key, is_label_value
 from .keymap import check_keymap
+from .regions import HOW_TO_LIST, is_known_region
 
 DEFAULT_CONFIG_FILE = "iagent.yaml"
 ENV_PREFIX = "IAGENT_"
@@ -35,7 +36,7 @@ _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 # What each constrained field allows, said the way a person would read it in an error.
 _ALLOWED: dict[str, str] = {
     "cluster": "an EKS cluster name: letters, digits, '-' and '_', starting with a letter or digit, at most 100 characters",
-    "region": "an AWS region code such as eu-central-1",
+    "region": f"an AWS region code such as eu-central-1 that botocore knows ({HOW_TO_LIST})",
     "namespaces": "a list of Kubernetes namespace names (lowercase letters, digits and '-', at most 63 characters)",
     "fargate.namespaces": "a non-empty list of Kubernetes namespace names (lowercase letters, digits and '-', at most 63 characters)",
     "fargate.profile_prefix": "lowercase letters, digits and '-' (profile names are <prefix><namespace>)",
@@ -170,7 +171,7 @@ class Settings(BaseSettings):
     @field_validator("region")
     @classmethod
     def _region(cls, v: str) -> str:
-        if not _REGION.match(v):
+        if not _REGION.match(v) or not is_known_region(v):
             raise ValueError(f"{v!r} is not an AWS region")
         return v
 
@@ -241,9 +242,12 @@ def config_file_path(config_path: str | os.PathLike[str] | None, env: Mapping[st
 
 def _read_file(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text()
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"Cannot read config file {path}: {exc.strerror or exc}.") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not UTF-8 text (byte {exc.start} is 0x{exc.object[exc.start]:02x}); "
+                          "save it as UTF-8.") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -251,11 +255,16 @@ def _read_file(path: Path) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         if mark is not None:
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        raise ConfigError(f"Config file {path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}.") from None
+        # One line: a YAMLError's str() spans several lines (the snippet and a caret).
+        why = " ".join(str(getattr(exc, "problem", None) or getattr(exc, "reason", None) or exc).split())
+        raise ConfigError(f"Config file {path} is not valid YAML{where}: {why}.") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
         raise ConfigError(f"Config file {path} must be a mapping of settings (cluster: ..., region: ...), not {type(data).__name__}.")
+    odd = [key for key in data if not isinstance(key, str)]
+    if odd:  # `1: x` or `[a]: x` parse, but a setting is always named by a string
+        raise ConfigError(f"Config file {path}: {odd[0]!r} is not a setting name; allowed: {', '.join(_field_names(Settings))}.")
     return data
 
 

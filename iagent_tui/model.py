@@ -52,6 +52,7 @@ class ClusterInfo:
     endpoint: str
     oidc_issuer: str
     arn: str
+    ca_data: str = ""  # certificateAuthority.data (base64 PEM): compared with the kubeconfig's CA
 
 
 @dataclass(frozen=True)
@@ -436,6 +437,10 @@ class ConnectionState:
     auth_kind: AuthKind
     token_expires_at: datetime | None = None
     read_only: bool = False
+    # Whether this API server is the EKS cluster's (None: not compared yet, the cluster unread);
+    # mismatch says which context points where, for the header and `status`.
+    matches_cluster: bool | None = None
+    mismatch: str = ""
 
 
 # --------------------------------------------------------------------------------------------

@@ -66,6 +66,7 @@ def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
         "connection": {
             "context": snap.connection.context, "server": snap.connection.server, "auth": snap.connection.auth_kind,
             "read_only": snap.connection.read_only,
+            "matches_cluster": snap.connection.matches_cluster, "mismatch": snap.connection.mismatch or None,
         } if snap.connection else None,
         "fargate_profiles": [
             {"name": p.name, "status": p.status, "selectors": [{"namespace": s.namespace, "labels": dict(s.labels)} for s in p.selectors],
@@ -129,6 +130,8 @@ def render_status(doc: Mapping[str, Any]) -> str:
     if doc.get("connection"):
         conn = doc["connection"]
         lines.append(f"  API {conn['server']} via {conn['context']} ({conn['auth']} auth{', read-only' if conn['read_only'] else ''})")
+        if conn.get("mismatch"):
+            lines.append(f"  WRONG CLUSTER: {conn['mismatch']}")
 
     lines.append("")
     lines.append(f"Fargate profiles ({len(doc['fargate_profiles'])})")

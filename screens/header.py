@@ -51,6 +51,11 @@ def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: s
     if conn is None:
         text.append("connection: unknown")
         return text
+    if conn.mismatch:
+        # The panels show one cluster's pods under another's name. The header has two lines, so
+        # the warning takes the connection line's place (it names the context and both servers).
+        text.append(f"WRONG CLUSTER: {conn.mismatch}", style=styles.get("bad", ""))
+        return text
     text.append(f"context {conn.context}  {conn.server}  auth {conn.auth_kind}")
     if conn.token_expires_at is not None:
         left = conn.token_expires_at - snap.taken_at

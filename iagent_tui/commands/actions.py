@@ -135,12 +135,20 @@ async def _run_action(settings: Settings, connection: Connection | None, factory
 def run_headless(ctx: click.Context, opts: dict[str, Any], name: str, factory: ActionFactory,
                  validate: Callable[[Settings], None] | None = None,
                  before_confirm: Callable[[StepAction, Plan], Any] | None = None) -> None:
-    """Settings and input checks (exit 2 before any call), then plan, confirm, run."""
+    """Settings and input checks (exit 2 before any call: names, the journal directory), then the
+    plan, whose preflight (actions/preflight.py) refuses the wrong cluster or bad subnets with
+    InvalidInput (exit 2) before anything changes, then confirm, run."""
     try:
         settings = _settings(ctx, opts)
         poll = PollPolicy.from_env()
         if validate is not None:
             validate(settings)
+        if not opts["dry_run"]:  # a dry run writes no journal
+            from actions.preflight import journal_dir_problem
+
+            problem = journal_dir_problem(settings.journal_dir)
+            if problem:
+                raise InvalidInput(problem)
     except (ConfigError, InvalidInput, ValueError) as err:
         click.echo(f"iagent-tui {name}: {err}", err=True)
         sys.exit(EXIT_INPUT)

@@ -16,6 +16,8 @@ from typing import Any
 
 import click
 
+from .sandbox_checks import check_output_paths, check_rates
+
 # The sandbox's scenarios, spelled here so that building the command line needs no sandbox import
 # (a test checks them against iagent_sandbox.runtime.SCENARIOS).
 SCENARIOS = ("pre-migration", "migrated", "broken")
@@ -66,8 +68,8 @@ def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, aws_thrott
                     aws_error_rate, aws_latency):
     """Start a local twin of an EKS cluster mid-migration, served over the real AWS and
     Kubernetes APIs, and keep it running until Ctrl-C."""
-    if speed <= 0:
-        raise click.BadParameter("must be greater than 0", param_hint="--speed")
+    check_rates(speed, aws_throttle_rate, aws_error_rate, aws_latency)
+    check_output_paths(kubeconfig_path, env_path)
     sandbox = load_runtime()
     try:
         asyncio.run(_serve(sandbox.SandboxRuntime(speed=speed, seed=seed, scenario=scenario),

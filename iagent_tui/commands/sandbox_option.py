@@ -5,6 +5,7 @@ the process environment stays as it was (an embedding program or a test keeps it
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -93,7 +94,7 @@ def _sandbox_callback(ctx: click.Context, param: click.Parameter, value: bool) -
             speed = float(raw_speed)
         except ValueError:
             speed = 0.0
-        if not speed > 0:
+        if not (math.isfinite(speed) and speed > 0):  # inf: every simulated wait would end at once
             raise click.BadParameter(f"IAGENT_SANDBOX_SPEED must be a number greater than 0, got {raw_speed!r}",
                                      param_hint="--sandbox")
         start_sandbox(ctx, scenario=scenario, speed=speed)

@@ -55,6 +55,7 @@ def cluster_from_api(c: dict, region: str) -> ClusterInfo:
         endpoint=c.get("endpoint", ""),
         oidc_issuer=((c.get("identity") or {}).get("oidc") or {}).get("issuer", ""),
         arn=c.get("arn", ""),
+        ca_data=(c.get("certificateAuthority") or {}).get("data") or "",
     )
 
 
@@ -299,6 +300,18 @@ class AwsServices:
             "ec2", "describe_subnets", "Subnets", "list subnets", vpc_id, Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
         )
         return tuple(sorted(items, key=lambda s: s["SubnetId"]))
+
+    async def subnets_by_id(self, subnet_ids: list[str]) -> tuple[dict, ...]:
+        """The subnets that exist among ``subnet_ids`` (a filter, not SubnetIds=: a missing id is
+        simply absent instead of failing the whole call, so the caller can name every missing one)."""
+        items = await self._paginate("ec2", "describe_subnets", "Subnets", "read subnets", ", ".join(subnet_ids),
+                                     Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}])
+        return tuple(sorted(items, key=lambda s: s["SubnetId"]))
+
+    async def route_tables(self, vpc_ids: list[str]) -> tuple[dict, ...]:
+        items = await self._paginate("ec2", "describe_route_tables", "RouteTables", "list route tables",
+                                     ", ".join(vpc_ids), Filters=[{"Name": "vpc-id", "Values": list(vpc_ids)}])
+        return tuple(items)
 
     async def private_subnets(self, vpc_id: str) -> tuple[str, ...]:
         """Subnets tagged for internal load balancers (kubernetes.io/role/internal-elb=1): the subnets

@@ -24,6 +24,7 @@ from ..config import Settings
 from ..model import (
     Addon,
     ClusterInfo,
+    ConnectionState,
     FargateProfile,
     LoadBalancer,
     NodeGroup,
@@ -35,6 +36,7 @@ from ..model import (
 )
 from . import convert
 from .aws import AwsServices
+from .cluster_match import cluster_mismatch
 from .connection import Connection
 from .errors import ServiceError
 from .kube import (
@@ -351,6 +353,14 @@ class ClusterMonitor:
             version=self._version, services=services, volume_claims=claims, volumes=volumes,
         )
         conn = snap.connection
+        missing = self._last_errors.get("cluster")
+        if conn is not None and snap.cluster is None and missing is not None and missing.kind == "not_found":
+            # EKS has no such cluster, so the pods listed are some other cluster's: say whose.
+            conn = replace(conn, matches_cluster=False, mismatch=(
+                f"EKS has no cluster {self.cluster_name} in {self.connection.aws.region}, but kubeconfig context "
+                f"{conn.context or '(current)'} points at {conn.server}; these are another cluster's pods "
+                f"(use --cluster and --region for that cluster, or --context for {self.cluster_name})"))
+            snap = replace(snap, connection=conn)
         if conn is not None and conn.token_expires_at is not None and self.server_skew:
             # The token's expiry is on our clock; the snapshot's times are on the server's.
             snap = replace(snap, connection=replace(
@@ -532,7 +542,7 @@ def assemble(
     return Snapshot(
         taken_at=taken_at,
         cluster=cluster,
-        connection=connection.state() if connection is not None else None,
+        connection=connection_state(connection, cluster),
         profiles=profiles,
         nodegroups=nodegroups,
         nodes=nodes,
@@ -551,6 +561,18 @@ def assemble(
         volume_claims=volume_claims,
         volumes=volumes,
     )
+
+
+def connection_state(connection: Connection | None, cluster: ClusterInfo | None) -> ConnectionState | None:
+    """The connection as the snapshot shows it, with whether its API server is the cluster's."""
+    if connection is None:
+        return None
+    state = connection.state()
+    if cluster is None or not cluster.endpoint:
+        return state
+    kube = connection.kube
+    mismatch = cluster_mismatch(kube.context, kube.server, kube.ca_data, cluster.name, cluster.endpoint, cluster.ca_data)
+    return replace(state, matches_cluster=not mismatch, mismatch=mismatch)
 
 
 async def _gather_or_error(*aws_calls: Any) -> Any:

@@ -411,10 +411,11 @@ def test_deploy_without_helm_says_what_to_install(env, sandbox_files, monkeypatc
 
 
 def test_an_aws_failure_is_reported_with_what_failed_and_the_fix(env):
+    # The preflight turns EKS's not-found into an input error (exit 2) before the plan reads more.
     result = invoke(deploy_command, ["--dry-run", "--cluster", "no-such-cluster"], env)
-    assert result.exit_code == EXIT_FAILED
-    assert "Could not describe the EKS cluster (no-such-cluster): not found" in result.output
-    assert "Check the name and region" in result.output
+    assert result.exit_code == EXIT_INPUT
+    assert "No cluster found for name: no-such-cluster." in result.output
+    assert "check cluster and region" in result.output and "aws eks list-clusters" in result.output
 
 
 def test_ctrl_c_during_deploy_exits_130_journals_the_step_and_the_next_run_resumes(env, aws, k8s):

@@ -163,3 +163,28 @@ def test_profile_scope_and_move_label_are_validated(tmp_path):
         path.write_text(bad + "\n")
         with pytest.raises(ConfigError, match=field.replace(".", r"\.")):
             load_settings(str(path), env={})
+@pytest.mark.parametrize("content, says", [
+    (b"\xff\xfecluster: x\n", "is not UTF-8 text"),
+    (b"1: 2\n", "is not a setting name"),
+    (b"- a\n- b\n", "must be a mapping"),
+    (b"a: \"\x00\"\n", "is not valid YAML"),
+    (b"region: us-east-7\n", "'us-east-7' is not an AWS region"),
+])
+def test_unusable_config_files_are_one_line_errors(tmp_path, content, says):
+    path = tmp_path / "iagent.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, env={})
+    assert says in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_config_that_is_a_directory_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="Cannot read config file"):
+        load_settings(tmp_path, env={})
+
+
+def test_region_is_checked_against_botocore_and_says_how_to_list_regions():
+    with pytest.raises(ConfigError) as err:
+        load_settings(None, overrides={"region": "us-east-7"}, env={})
+    assert "region" in str(err.value) and "describe-regions" in str(err.value)
+    assert load_settings(None, overrides={"region": "ap-southeast-2"}, env={}).region == "ap-southeast-2"
