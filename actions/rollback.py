@@ -83,6 +83,11 @@ class RollbackAction(StepAction):
         warnings: list[str] = []
         for name in order:
             affected, moved = await self._affected(existing[name], name)
+            if "Deployment/coredns" in affected.get("kube-system", []):  # the add-on step above moves it
+                affected["kube-system"] = [w for w in affected["kube-system"] if w != "Deployment/coredns"]
+                moved = tuple(p for p in moved if not p.startswith("kube-system/coredns-"))
+                if not affected["kube-system"]:
+                    del affected["kube-system"]
             self.affected[name] = affected
             namespaces = sorted({s.get("namespace", "") for s in existing[name].get("selectors") or ()})
             self.label_scoped[name] = bool(namespaces) and all(

@@ -267,7 +267,7 @@ def move_step(snap: Snapshot, derived: "Assessment", planned: Sequence[str], pro
     else:
         state = "to do"
     if waiting:
-        evidence.append((f"next: add-namespace {waiting[0]} (restarts its workloads onto Fargate)", ""))
+        evidence.append((f"next: add-namespace {waiting[0]} (moves its workloads onto Fargate by a rolling update)", ""))
     evidence += _stale(snap, "pods")
     return Step(6, "move", "Move applications namespace by namespace", state, tuple(evidence), "add-namespace",
                 suggestion=waiting[0] if waiting else "")
