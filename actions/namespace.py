@@ -17,6 +17,7 @@ from .context import ActionContext, AssessmentUnavailable
 from .deploy import DeployAction
 from .profile_steps import create_profile, profile_selectors
 from .validate import namespace_name, profile_name
+from .evidence import PodsEvidence
 from .waits import wait_until
 
 _RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
@@ -147,5 +148,6 @@ async def restart_workloads(ctx: ActionContext, step_id: str, namespace: str, na
         return done, "; ".join(states)
 
     where = "Fargate" if fargate else "EC2"
-    async for event in wait_until(check, f"restarted workloads in {namespace} running on {where}", step_id, ctx.poll):
+    async for event in wait_until(check, f"restarted workloads in {namespace} running on {where}", step_id, ctx, "rollout",
+                                  evidence=PodsEvidence(namespace, workloads=tuple(names))):
         yield event

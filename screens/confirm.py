@@ -34,9 +34,7 @@ def plan_text(plan: Plan, styles: dict) -> Text:
         if step.reschedules:
             text.append(f"\n               reschedules {len(step.reschedules)} pod(s): " + ", ".join(step.reschedules),
                         style=styles.get("warn", ""))
-    moved = sorted({pod for step in plan.pending for pod in step.reschedules})
-    counts = {verb: sum(1 for s in plan.pending if s.verb == verb) for verb in ("create", "change", "delete")}
-    text.append("\n\n" + ", ".join(f"{n} to {verb}" for verb, n in counts.items()) + f"; {len(moved)} pod(s) rescheduled")
+    text.append("\n\n" + plan.summary())
     if plan.nothing_to_do:
         text.append("\nNothing to change: everything is already in place.", style=styles.get("ok", ""))
     for warning in plan.warnings:
