@@ -6,6 +6,7 @@ deadline."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from iagent_tui.services.kube import EVENTS
@@ -47,11 +48,18 @@ def _when(event: dict) -> str:
     return event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp") or ""
 
 
+# The kubelet follows a failure's explanation with a bare "Error: ErrImagePull" / "Error:
+# ImagePullBackOff" that only repeats the container's waiting reason: the explanation is the news.
+_ECHO = re.compile(r"^Error: \w+$")
+
+
 def latest_warning(events: list[dict], names: set[tuple[str, str]]) -> dict | None:
-    """The newest Warning event about one of ``names`` ((kind, name) pairs)."""
+    """The newest Warning event about one of ``names`` ((kind, name) pairs) that says more than
+    a reason's name."""
     mine = [e for e in events if e.get("type") == "Warning"
             and ((e.get("involvedObject") or {}).get("kind"), (e.get("involvedObject") or {}).get("name")) in names]
-    return max(mine, key=_when, default=None)
+    telling = [e for e in mine if not _ECHO.match(e.get("message") or "")]
+    return max(telling or mine, key=_when, default=None)
 
 
 def event_text(event: dict | None) -> str:
