@@ -131,7 +131,8 @@ class DeployAction(StepAction):
         done = (addon is not None and addon_config(addon).get("computeType") == "Fargate"
                 and addon.get("status") == "ACTIVE" and bool(dns_pods)
                 and all(on_fargate(p) and is_ready(p) for p in dns_pods))
-        detail = ("update-addon configurationValues computeType=Fargate, resolveConflicts OVERWRITE; then waits up to "
+        detail = ("after any add-on update in progress, update-addon configurationValues computeType=Fargate, "
+                  "resolveConflicts OVERWRITE; then waits up to "
                   f"{describe_deadline(self.ctx.deadline('coredns-placed'))} for CoreDNS pods Ready on fargate-ip nodes")
         if addon is None:
             detail = "CoreDNS is not an EKS add-on here: this step will stop and say how to create it"
