@@ -41,7 +41,32 @@ class Plan:
 
     @property
     def nothing_to_do(self) -> bool:
-        return not any(s.mutating for s in self.pending)
+        # Only when every step's end state holds: a wait still to finish (a controller installed
+        # but not ready) is work left, even though it changes nothing.
+        return not self.pending
+
+    def counts(self) -> dict[str, int]:
+        """Pending steps by what they do: create, change, delete, restart, then waits and checks
+        (apply counts as create or change: actions give such steps the verb of what they do)."""
+        counts = {verb: 0 for verb in ("create", "change", "delete", "restart")}
+        for step in self.pending:
+            bucket = {"apply": "change", "wait": "wait", "check": "check", "request": "check"}.get(step.verb, step.verb)
+            counts[bucket] = counts.get(bucket, 0) + 1
+        return counts
+
+    def summary(self) -> str:
+        """"1 to create, 2 to change, 0 to delete, 1 to restart; 2 waits; 3 pod(s) rescheduled" — the
+        headless plan and the confirmation dialog say the same."""
+        counts = self.counts()
+        text = ", ".join(f"{counts.pop(verb)} to {verb}" for verb in ("create", "change", "delete", "restart"))
+        waits, checks = counts.pop("wait", 0), counts.pop("check", 0)
+        text += "".join(f", {n} to {verb}" for verb, n in counts.items())
+        if waits:
+            text += f"; {waits} wait(s)"
+        if checks:
+            text += f"; {checks} check(s)"
+        moved = {pod for step in self.pending for pod in step.reschedules}
+        return text + f"; {len(moved)} pod(s) rescheduled"
 
 
 @dataclass(frozen=True)

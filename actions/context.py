@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, AsyncIterator
 
 from iagent_tui.config import Settings
+from iagent_tui.deadlines import deadline_seconds
 from iagent_tui.services.aws import AwsServices
 from iagent_tui.services.aws_changes import AwsChanges, account_of
 from iagent_tui.services.connection import Connection
@@ -25,11 +26,12 @@ POLL_ENV = "IAGENT_ACTION_POLL_SECONDS"
 @dataclass(frozen=True)
 class PollPolicy:
     """Waits poll every ``first`` seconds, growing to ``longest`` (the EKS waiters poll every
-    10-30 s; a shorter start shows progress sooner), and give up after ``timeout``."""
+    10-30 s; a shorter start shows progress sooner). How long each may wait is its kind's deadline
+    (iagent_tui/deadlines.py, ``waits:`` in the settings); ``timeout``, when given, caps them all."""
 
     first: float = 2.0
     longest: float = 10.0
-    timeout: float = 1200.0  # the slowest observed profile creation is ~6 min; CoreDNS adds more
+    timeout: float | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> "PollPolicy":
@@ -43,7 +45,7 @@ class PollPolicy:
             raise ValueError(f"{POLL_ENV} must be a number of seconds, got {raw!r}") from None
         if seconds <= 0:
             raise ValueError(f"{POLL_ENV} must be greater than 0, got {raw!r}")
-        return cls(first=seconds, longest=seconds * 5, timeout=cls.timeout)
+        return cls(first=seconds, longest=seconds * 5)
 
 
 @dataclass
@@ -83,6 +85,12 @@ class ActionContext:
 
     async def vpc_id(self) -> str:
         return ((await self.cluster()).get("resourcesVpcConfig") or {}).get("vpcId", "")
+
+    def deadline(self, kind: str, base: float | None = None) -> float:
+        """Seconds a wait of ``kind`` may take (iagent_tui/deadlines.py; ``base``: a rollout's
+        progressDeadlineSeconds)."""
+        seconds = deadline_seconds(kind, self.settings.waits, base)
+        return min(seconds, self.poll.timeout) if self.poll.timeout else seconds
 
     @property
     def read_only(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from iagent_tui.deadlines import describe as describe_deadline
 from iagent_tui.services.aws_changes import FARGATE_POD_POLICY_ARN, pod_execution_trust
 from iagent_tui.services.kube import DEPLOYMENTS
 
@@ -15,6 +16,7 @@ from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .cluster_state import (COREDNS, COREDNS_SELECTOR, addon_config, coredns_addon, health_text, is_ready,
                             on_fargate, placement, pod_name, pods, profiles)
 from .context import ActionContext
+from .evidence import PodsEvidence
 from .iam_steps import pod_role_trust_problem, profile_source_arn
 from .profile_steps import create_profile, namespace_selectors, profile_selectors
 from .preflight import preflight
@@ -79,6 +81,7 @@ class DeployAction(StepAction):
                               done=FARGATE_POD_POLICY_ARN in attached))
 
         existing = await profiles(ctx)
+        active_within = describe_deadline(ctx.deadline("profile-active"))
         missing = [n for n in specs if existing.get(n, {}).get("status") != "ACTIVE"]
         self._subnets = await self.private_subnets() if missing else []
         for name, selectors in specs.items():
@@ -88,12 +91,13 @@ class DeployAction(StepAction):
             target = f"EKS Fargate profile {ctx.cluster_name}/{name}"
             if current is not None and current.get("status") == "CREATING":
                 steps.append(PlanStep(f"profile:{name}", f"Wait for Fargate profile {name} (CREATING)", "wait", target,
-                                      what, mutating=False))
+                                      f"{what}; up to {active_within}", mutating=False))
                 continue
             if current is not None and current.get("status") in ("CREATE_FAILED", "DELETE_FAILED"):
                 warnings.append(f"Fargate profile {name} is {current['status']}: {health_text(current) or 'no detail'}. "
                                 "Delete it, then run deploy again.")
-            detail = f"{what}; subnets {', '.join(self._subnets) or '(discovered at run time)'}; existing pods stay where they are until restarted"
+            detail = (f"{what}; subnets {', '.join(self._subnets) or '(discovered at run time)'}; then waits up to "
+                      f"{active_within} for ACTIVE; existing pods stay where they are until restarted")
             steps.append(PlanStep(f"profile:{name}", f"Create Fargate profile {name}", "create", target, detail,
                                   done=current is not None and current.get("status") == "ACTIVE"))
             if current is not None and current.get("status") == "ACTIVE":
@@ -129,9 +133,14 @@ class DeployAction(StepAction):
         target = f"EKS add-on {self.ctx.cluster_name}/coredns"
         dns_pods = await pods(self.ctx, "kube-system", COREDNS_SELECTOR)
         moving = tuple(pod_name(p) for p in dns_pods if not on_fargate(p))
+        # Done is the end state, not the API call: every CoreDNS pod Ready on Fargate (a pod that
+        # only carries the Fargate profile label may still be Pending for capacity).
         done = (addon is not None and addon_config(addon).get("computeType") == "Fargate"
-                and addon.get("status") == "ACTIVE" and not moving and bool(dns_pods))
-        detail = "update-addon configurationValues computeType=Fargate, resolveConflicts OVERWRITE; wait for CoreDNS pods on fargate-ip nodes"
+                and addon.get("status") == "ACTIVE" and bool(dns_pods)
+                and all(on_fargate(p) and is_ready(p) for p in dns_pods))
+        detail = ("after any add-on update in progress, update-addon configurationValues computeType=Fargate, "
+                  "resolveConflicts OVERWRITE; then waits up to "
+                  f"{describe_deadline(self.ctx.deadline('coredns-placed'))} for CoreDNS pods Ready on fargate-ip nodes")
         if addon is None:
             detail = "CoreDNS is not an EKS add-on here: this step will stop and say how to create it"
         return PlanStep("coredns", "Move CoreDNS to Fargate (add-on computeType Fargate)", "change", target, detail,
@@ -194,7 +203,9 @@ async def set_coredns_compute_type(ctx: ActionContext, step_id: str, compute_typ
         status = (addon or {}).get("status", "")
         return status not in ("UPDATING", "CREATING"), status
 
-    async for event in wait_until(addon_settled, "the CoreDNS add-on to finish its current update", step_id, ctx.poll):
+    describe_addon = f"aws eks describe-addon --cluster-name {ctx.cluster_name} --addon-name {COREDNS}"
+    async for event in wait_until(addon_settled, "the CoreDNS add-on to finish its current update", step_id, ctx,
+                                  "addon-settled", next_step=describe_addon):
         yield event
     addon = await coredns_addon(ctx)
     config = addon_config(addon)
@@ -220,5 +231,6 @@ async def set_coredns_compute_type(ctx: ActionContext, step_id: str, compute_typ
         return placed and addon.get("status") == "ACTIVE", status
 
     where = "fargate-ip nodes" if fargate else "EC2 nodes"
-    async for event in wait_until(pods_placed, f"CoreDNS pods running on {where}", step_id, ctx.poll):
+    async for event in wait_until(pods_placed, f"CoreDNS pods running on {where}", step_id, ctx, "coredns-placed",
+                                  evidence=PodsEvidence("kube-system", COREDNS_SELECTOR)):
         yield event

@@ -8,17 +8,21 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 
+from iagent_tui.deadlines import describe as describe_deadline
 from iagent_tui.services.aws_changes import irsa_trust
+from iagent_tui.services.errors import ServiceError
 from iagent_tui.services.kube import DEPLOYMENTS, Resource
 
 from .base import PlanStep, ProgressEvent, StepFailed
 from .cluster_state import rollout_complete
 from .context import ActionContext
+from .evidence import PodsEvidence
 from .iam_steps import (LBC_NAMESPACE, LBC_POLICY_NAME, LBC_ROLE_NAME, LBC_SERVICE_ACCOUNT, irsa_trust_problem,
                         issuer_thumbprint, lbc_policy_document)
 from .waits import wait_until
 
 SERVICE_ACCOUNTS = Resource("serviceaccounts", "ServiceAccount")
+SECRETS = Resource("secrets", "Secret")  # where Helm 3 keeps its releases
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"
 RELEASE = "aws-load-balancer-controller"
 CHART = "eks/aws-load-balancer-controller"
@@ -88,14 +92,36 @@ class LbcSteps:
         args = set()
         for container in (((deployment or {}).get("spec") or {}).get("template", {}).get("spec", {}).get("containers") or ()):
             args.update(container.get("args") or ())
-        installed = {f"--cluster-name={ctx.cluster_name}", f"--aws-region={ctx.region}", f"--aws-vpc-id={vpc_id}"} <= args
-        steps.append(PlanStep("lbc-helm", "Install the AWS Load Balancer Controller with Helm", "apply",
-                              f"Helm release {LBC_NAMESPACE}/{RELEASE}", "helm " + " ".join(self.helm_args(vpc_id)),
-                              done=installed))
+        configured = {f"--cluster-name={ctx.cluster_name}", f"--aws-region={ctx.region}", f"--aws-vpc-id={vpc_id}"} <= args
+        # A helm killed mid-install can leave the deployment in place but its release pending-install
+        # or failed: not done until Helm recorded it deployed ("": installed without Helm, by manifest).
+        release = await self.release_status()
+        unfinished = bool(release) and release != "deployed"
+        installed = configured and not unfinished
+        detail = "helm " + " ".join(self.helm_args(vpc_id))
+        if configured and unfinished:
+            detail = f"Helm release is {release}: install again; " + detail
+        steps.append(PlanStep("lbc-helm", "Install the AWS Load Balancer Controller with Helm",
+                              "change" if deployment is not None else "create",
+                              f"Helm release {LBC_NAMESPACE}/{RELEASE}", detail, done=installed))
         ready = deployment is not None and rollout_complete(deployment)
-        steps.append(PlanStep("lbc-ready", "Wait for the load balancer controller to be ready", "wait",
-                              f"Deployment {LBC_NAMESPACE}/{RELEASE}", mutating=False, done=installed and ready))
+        want = ((deployment or {}).get("spec") or {}).get("replicas", 2)
+        steps.append(PlanStep("lbc-ready", f"Wait for the load balancer controller to be ready ({want}/{want} pods)", "wait",
+                              f"Deployment {LBC_NAMESPACE}/{RELEASE}",
+                              f"up to {describe_deadline(ctx.deadline('lbc-ready'))}", mutating=False,
+                              done=installed and ready))
         return steps
+
+    async def release_status(self) -> str | None:
+        """The status Helm recorded for the latest revision of the release ("deployed",
+        "pending-install", ...; "" when there is none), or None when secrets cannot be read."""
+        try:
+            secrets, _ = await self.ctx.kube.list(SECRETS, LBC_NAMESPACE, label_selector=f"owner=helm,name={RELEASE}")
+        except ServiceError:
+            return None
+        labels = [(s.get("metadata") or {}).get("labels") or {} for s in secrets]
+        latest = max(labels, key=lambda lab: int(lab.get("version", 0) or 0), default=None)
+        return (latest or {}).get("status", "")
 
     # -- execution -----------------------------------------------------------------------------
     def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
@@ -185,7 +211,8 @@ class LbcSteps:
             want = (deployment.get("spec") or {}).get("replicas", 1)
             return rollout_complete(deployment), f"{status.get('readyReplicas', 0) or 0}/{want} ready"
 
-        async for event in wait_until(check, f"deployment {LBC_NAMESPACE}/{RELEASE} to be ready", step.id, self.ctx.poll):
+        async for event in wait_until(check, f"deployment {LBC_NAMESPACE}/{RELEASE} to be ready", step.id, self.ctx,
+                                      "lbc-ready", evidence=PodsEvidence(LBC_NAMESPACE, workloads=(f"Deployment/{RELEASE}",))):
             yield event
 
 

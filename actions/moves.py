@@ -24,6 +24,7 @@ from iagent_tui.services.kube_changes import MERGE_PATCH
 from .base import ProgressEvent
 from .cluster_state import FARGATE_PROFILE_LABEL, is_ready, on_fargate, placement, pods, rollout_complete, selector_string
 from .context import ActionContext
+from .evidence import PodsEvidence
 from .waits import wait_until
 
 RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
@@ -115,7 +116,8 @@ async def wait_placed(ctx: ActionContext, step_id: str, namespace: str, names: l
         return done, "; ".join(states)
 
     where = "Fargate" if fargate else "EC2"
-    async for event in wait_until(check, f"workloads in {namespace} rolled onto {where}", step_id, ctx.poll):
+    async for event in wait_until(check, f"workloads in {namespace} rolled onto {where}", step_id, ctx, "rollout",
+                                  evidence=PodsEvidence(namespace, workloads=tuple(names))):
         yield event
 
 

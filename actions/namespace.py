@@ -19,6 +19,7 @@ from .moves import COMPUTE_TYPE_ANNOTATION, PIN_LABEL, interruption, roll
 from .profile_steps import create_profile, delete_profile, is_label_scoped, namespace_selectors
 from .preflight import preflight
 from .validate import namespace_name, profile_name
+from .evidence import PodsEvidence
 from .waits import wait_until
 
 _RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
@@ -221,5 +222,6 @@ async def restart_workloads(ctx: ActionContext, step_id: str, namespace: str, na
         return done, "; ".join(states)
 
     where = "Fargate" if fargate else "EC2"
-    async for event in wait_until(check, f"restarted workloads in {namespace} running on {where}", step_id, ctx.poll):
+    async for event in wait_until(check, f"restarted workloads in {namespace} running on {where}", step_id, ctx, "rollout",
+                                  evidence=PodsEvidence(namespace, workloads=tuple(names))):
         yield event

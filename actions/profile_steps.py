@@ -44,7 +44,8 @@ async def wait_for_quiet_profiles(ctx: ActionContext, step_id: str, own: str) ->
                       if n != own and p.get("status") in TRANSITIONAL)
         return (not busy), (", ".join(busy) or "none in transition")
 
-    async for event in wait_until(check, "other Fargate profiles to finish (one change at a time)", step_id, ctx.poll):
+    async for event in wait_until(check, "other Fargate profiles to finish (one change at a time)", step_id, ctx,
+                                  "profiles-quiet", next_step=f"aws eks list-fargate-profiles --cluster-name {ctx.cluster_name}"):
         yield event
 
 
@@ -87,7 +88,9 @@ async def _wait_active(ctx: ActionContext, step_id: str, name: str) -> AsyncIter
                              f"--fargate-profile-name {name}) and run the action again.")
         return status == "ACTIVE", status
 
-    async for event in wait_until(check, f"Fargate profile {name} to be ACTIVE", step_id, ctx.poll):
+    async for event in wait_until(check, f"Fargate profile {name} to be ACTIVE", step_id, ctx, "profile-active",
+                                  next_step=f"aws eks describe-fargate-profile --cluster-name {ctx.cluster_name} "
+                                            f"--fargate-profile-name {name}"):
         yield event
 
 
@@ -101,7 +104,9 @@ async def _wait_gone(ctx: ActionContext, step_id: str, name: str) -> AsyncIterat
                              "Check it in the EKS console, then run the action again.")
         return False, current.get("status", "")
 
-    async for event in wait_until(check, f"Fargate profile {name} to be deleted", step_id, ctx.poll):
+    async for event in wait_until(check, f"Fargate profile {name} to be deleted", step_id, ctx, "profile-deleted",
+                                  next_step=f"aws eks describe-fargate-profile --cluster-name {ctx.cluster_name} "
+                                            f"--fargate-profile-name {name}"):
         yield event
 
 

@@ -239,7 +239,9 @@ class RollbackAction(StepAction):
             status = (await ctx.aws_changes.describe_nodegroup(ctx.cluster_name, group)).get("status", "")
             return status == "ACTIVE", status
 
-        async for event in wait_until(settled, f"node group {group} to finish its current update", step.id, ctx.poll):
+        async for event in wait_until(settled, f"node group {group} to finish its current update", step.id, ctx,
+                                      "nodegroup-active", next_step=f"aws eks describe-nodegroup --cluster-name "
+                                                                    f"{ctx.cluster_name} --nodegroup-name {group}"):
             yield event
         current = (await ctx.aws_changes.describe_nodegroup(ctx.cluster_name, group)).get("scalingConfig") or {}
         if int(current.get("desiredSize", 0)) < desired:
@@ -251,7 +253,8 @@ class RollbackAction(StepAction):
             ready = await self._ready_nodes(group)
             return status == "ACTIVE" and ready >= desired, f"node group {status}, {ready}/{desired} nodes Ready"
 
-        async for event in wait_until(nodes_ready, f"{desired} Ready nodes in node group {group}", step.id, ctx.poll):
+        async for event in wait_until(nodes_ready, f"{desired} Ready nodes in node group {group}", step.id, ctx,
+                                      "nodes-ready", next_step=f"kubectl get nodes -l {NODEGROUP_LABEL}={group}"):
             yield event
 
     async def _delete(self, step: PlanStep, name: str) -> AsyncIterator[ProgressEvent]:

@@ -22,6 +22,7 @@ from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .cluster_state import is_ready, on_fargate, placement, pod_name, pods, rollout_complete, selector_string
 from .context import ActionContext
 from .preflight import preflight
+from .evidence import PodsEvidence
 from .waits import wait_until
 
 PROXY_ENV = "IAGENT_ALB_PROXY"  # the sandbox's ALB front: requests go through it as a forward proxy
@@ -67,9 +68,15 @@ class SmokeAction(StepAction):
             warnings.append(f"No ACTIVE Fargate profile selects namespace {self.namespace}: the sample pods will not "
                             "run on Fargate and the smoke test will fail. Run `iagent-tui deploy` first.")
         kinds = ", ".join(describe(o) for o in self.objects)
+        present = [describe(o) for o in self.objects
+                   if await ctx.kube.get(resource_for(o), o["metadata"].get("namespace"), o["metadata"]["name"]) is not None]
+        missing = [describe(o) for o in self.objects if describe(o) not in present]
+        # Counted as what it does: a first smoke creates the sample app, a repeated one patches it.
+        apply_detail = "; ".join(part for part in (f"creates {', '.join(missing)}" if missing else "",
+                                                   f"patches {', '.join(present)}" if present else "") if part)
         steps = [
-            PlanStep("apply", "Apply the sample app (manifests/sample-app.yaml)", "apply", kinds,
-                     "create what is missing, patch what exists"),
+            PlanStep("apply", "Apply the sample app (manifests/sample-app.yaml)", "create" if missing else "change",
+                     kinds, apply_detail),
             PlanStep("pods", "Wait for the sample pods on Fargate and report their start times", "wait",
                      describe(self.deployment), f"target {ctx.settings.startup_target_seconds:.0f}s per pod", mutating=False),
             PlanStep("ingress", "Wait for the ALB hostname on the ingress", "wait", describe(self.ingress), mutating=False),
@@ -80,7 +87,8 @@ class SmokeAction(StepAction):
         ]
         if self.cleanup:
             steps.append(PlanStep("cleanup", "Remove the sample app", "delete", kinds,
-                                  "the controller deletes its ALB and target group", reschedules=()))
+                                  "the controller deletes its ALB and target group; waits until they are gone",
+                                  reschedules=()))
         return Plan("smoke", ctx.cluster_name, tuple(steps), destructive=False, warnings=tuple(warnings))
 
     def execute(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
@@ -104,7 +112,8 @@ class SmokeAction(StepAction):
                     and all(on_fargate(p) and is_ready(p) for p in mine))
             return done, placement(mine)
 
-        async for event in wait_until(check, f"pods of {self.namespace}/{name} ready on Fargate", step.id, ctx.poll):
+        async for event in wait_until(check, f"pods of {self.namespace}/{name} ready on Fargate", step.id, ctx, "rollout",
+                                      evidence=PodsEvidence(self.namespace, workloads=(f"Deployment/{name}",))):
             yield event
         raw_events, _ = await ctx.kube.list(EVENTS, self.namespace)
         events = [event_from_raw(e) for e in raw_events]
@@ -131,7 +140,8 @@ class SmokeAction(StepAction):
             self.hostname = next((e.get("hostname") for e in entries if e.get("hostname")), "")
             return bool(self.hostname), self.hostname or "no address yet"
 
-        async for event in wait_until(check, f"an ALB hostname on ingress {self.namespace}/{name}", step.id, self.ctx.poll):
+        async for event in wait_until(check, f"an ALB hostname on ingress {self.namespace}/{name}", step.id, self.ctx,
+                                      "ingress-address", evidence=PodsEvidence(self.namespace, workloads=(f"Ingress/{name}",))):
             yield event
         self.results["hostname"] = self.hostname
 
@@ -158,7 +168,10 @@ class SmokeAction(StepAction):
             states = ", ".join(sorted(f"{t.id} {t.state}{' (' + t.reason + ')' if t.reason else ''}" for t in targets))
             return len(healthy) >= want and len(healthy) == len(targets), states or "no targets registered"
 
-        async for event in wait_until(check, "healthy targets behind the ALB", step.id, self.ctx.poll):
+        targets = (f"kubectl get targetgroupbindings -n {self.namespace} -o wide, then "
+                   "aws elbv2 describe-target-health --target-group-arn <its targetGroupARN>")
+        async for event in wait_until(check, "healthy targets behind the ALB", step.id, self.ctx, "targets-healthy",
+                                      next_step=targets):
             yield event
 
     async def _http(self, step: PlanStep) -> AsyncIterator[ProgressEvent]:
@@ -205,5 +218,5 @@ class SmokeAction(StepAction):
             return not left, ", ".join(describe(o) for o in left) or "all gone"
 
         async for event in wait_until(check, f"the sample app (ingress {name} releases its ALB) to be gone", step.id,
-                                      self.ctx.poll):
+                                      self.ctx, "app-gone", evidence=PodsEvidence(self.namespace, workloads=(f"Ingress/{name}",))):
             yield event

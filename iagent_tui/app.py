@@ -9,6 +9,7 @@ half-finished migration step.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -106,6 +107,7 @@ class IagentApp(App):
         self.badge = ""  # shown in the header, e.g. SANDBOX
         self.feed_error = ""  # why no new snapshots arrive (the source failed)
         self._quit_armed = False
+        self._action_worker: Worker | None = None  # the worker running the confirmed action
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
@@ -328,7 +330,7 @@ class IagentApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
-                      "start_action", "open_walkthrough") and self.screen is not self.dashboard:
+                      "start_action", "open_walkthrough", "cancel_action") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False
@@ -338,7 +340,14 @@ class IagentApp(App):
         if action == "close_progress":
             progress = self.dashboard.query_one(ActionProgress) if self.dashboard.is_mounted else None
             return progress is not None and progress.display and not progress.running
+        if action == "cancel_action":
+            return self._cancellable()
         return True
+
+    def _cancellable(self) -> bool:
+        progress = self.dashboard.query_one(ActionProgress) if self.dashboard.is_mounted else None
+        worker = self._action_worker
+        return bool(progress is not None and progress.running and worker is not None and not worker.is_finished)
 
     # -- actions: plan, confirm, run ----------------------------------------------------------
     def action_start_action(self, name: str, suggested_namespace: str = "") -> None:
@@ -388,17 +397,41 @@ class IagentApp(App):
             return
         self.dashboard.query_one(ActionProgress).begin(plan, tone_styles(self.theme_variables))
         self._progress_changed()
-        self.run_worker(self._run(action, plan), group="actions", exit_on_error=False,
-                        description=f"running {action.name}")
+        self._action_worker = self.run_worker(self._run(action, plan), group="actions", exit_on_error=False,
+                                              description=f"running {action.name}")
+        self.refresh_bindings()  # the cancel key shows while it runs
 
     async def _run(self, action: Action, plan: Plan) -> None:
         progress = self.dashboard.query_one(ActionProgress)
-        async for event in self.run_action_events(action, plan):
-            progress.apply(event)
+        try:
+            async for event in self.run_action_events(action, plan):
+                progress.apply(event)
+                self._progress_changed()
+        except asyncio.CancelledError:
+            # The cancel key (or quitting): the runner journaled where it stopped; say so here.
+            progress.cancel()
             self._progress_changed()
+            raise
+        finally:
+            self.call_later(self.refresh_bindings)
         if progress.running:  # the run ended without a "done" event
             progress.apply(ProgressEvent("done", "", ok=not progress.errors))
             self._progress_changed()
+
+    def action_cancel_action(self) -> None:
+        """Cancel the running action once confirmed. Cancelling its worker is what Ctrl-C does
+        headless: the run stops at its next await (between API calls, a helm it started is
+        killed), the runner journals `cancelled` with the step, and a rerun finishes the job."""
+        if not self._cancellable():
+            return
+        plan = self.dashboard.query_one(ActionProgress).plan
+        name = plan.action if plan else "the action"
+
+        def confirmed(go: bool | None) -> None:
+            if go and self._cancellable() and self._action_worker is not None:
+                self._action_worker.cancel()
+
+        self.push_screen(ConfirmDialog.cancel_run(name, plan.cluster if plan else ""), confirmed)
 
     def _progress_changed(self) -> None:
         # The walkthrough covers the progress panel: it shows a one-line summary of the run.
@@ -410,8 +443,8 @@ class IagentApp(App):
         if self.dashboard.is_mounted and self.dashboard.query_one(ActionProgress).running \
                 and not self._quit_armed:
             self._quit_armed = True
-            self.notify("An action is still running. Press q again to quit anyway; rerunning the "
-                        "action resumes from its journal.", severity="warning", timeout=10, markup=False)
+            self.notify("An action is still running. Press c to cancel it at a safe point, or q again to quit "
+                        "anyway; rerunning the action finishes the job.", severity="warning", timeout=10, markup=False)
             return
         self.exit()
 

@@ -22,6 +22,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, Pydanti
 from pydantic_settings.sources.utils import parse_env_vars
 
 from .names import is_dns1123_label, is_label_key, is_label_value
+from .deadlines import check_waits
 from .keymap import check_keymap
 from .regions import HOW_TO_LIST, is_known_region
 
@@ -47,6 +48,7 @@ _ALLOWED: dict[str, str] = {
     "fargate.profile_scope": "label (profiles select the namespace and fargate.move_label) or namespace",
     "fargate.move_label": "a Kubernetes label as key=value, e.g. iagent.io/compute=fargate",
     "keymap": "",  # its validator says what is allowed, in the keymap's own words
+    "waits": "",  # likewise (iagent_tui/deadlines.py)
 }
 
 
@@ -154,6 +156,7 @@ class Settings(BaseSettings):
     helm: str | None = None  # the helm executable deploy runs; None = `helm` on PATH
     alb_proxy: str | None = None  # HTTP proxy for smoke's requests to the ALB (the sandbox's ALB front)
     keymap: dict[str, str] = Field(default_factory=dict)  # dashboard command id -> key, e.g. {open-help: f1}
+    waits: dict[str, float] = Field(default_factory=dict)  # wait kind -> deadline seconds, and scale (deadlines.py)
 
     _split = field_validator("namespaces", mode="before")(_split_list)
 
@@ -190,6 +193,15 @@ class Settings(BaseSettings):
         if not isinstance(v, Mapping):
             raise ValueError("must be a mapping of command id to key, such as {open-help: f1, deploy: ctrl+d}")
         return check_keymap(v)
+
+    @field_validator("waits", mode="before")
+    @classmethod
+    def _waits(cls, v: Any) -> dict[str, float]:
+        if v is None:
+            return {}
+        if not isinstance(v, Mapping):
+            raise ValueError("must be a mapping of wait kind to seconds, such as {scale: 2, profile-active: 900}")
+        return check_waits(v)
 
     @classmethod
     def settings_customise_sources(
@@ -281,6 +293,8 @@ def _describe(err: dict[str, Any], path: Path | None, file_data: dict, flags: di
         origin = f"command-line option for {dotted}"
     elif env_name in {k.upper() for k in env} or (ENV_PREFIX + top.upper()) in {k.upper() for k in env}:
         origin = f"environment variable {env_name}"
+    elif nested := sorted(k for k in env if k.upper().startswith(f"{ENV_PREFIX}{top.upper()}__")):
+        origin = f"environment variable {', '.join(nested)}"  # a mapping given key by key
     elif path is not None and top in file_data:
         origin = f"{path}: field {dotted}"
     else:

@@ -50,6 +50,8 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("clear-filter", "escape", "clear_filter", "Clear filter and namespace", "View", show=False),
     Command("close-progress", "x", "close_progress", "Hide the finished action's progress", "Actions",
             show=False),
+    # Shown in the footer only while an action runs (the App's check_action).
+    Command("cancel-action", "c", "cancel_action", "Cancel the running action", "Actions"),
     Command("quit", "q", "quit", "Quit", "App"),
     *(
         Command(f"focus-{panel}", str(index), f"focus_panel('{panel}')", f"Go to {title}", "Panels",

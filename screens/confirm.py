@@ -34,9 +34,7 @@ def plan_text(plan: Plan, styles: dict) -> Text:
         if step.reschedules:
             text.append(f"\n               reschedules {len(step.reschedules)} pod(s): " + ", ".join(step.reschedules),
                         style=styles.get("warn", ""))
-    moved = sorted({pod for step in plan.pending for pod in step.reschedules})
-    counts = {verb: sum(1 for s in plan.pending if s.verb == verb) for verb in ("create", "change", "delete")}
-    text.append("\n\n" + ", ".join(f"{n} to {verb}" for verb, n in counts.items()) + f"; {len(moved)} pod(s) rescheduled")
+    text.append("\n\n" + plan.summary())
     if plan.nothing_to_do:
         text.append("\nNothing to change: everything is already in place.", style=styles.get("ok", ""))
     for warning in plan.warnings:
@@ -53,21 +51,37 @@ class ConfirmDialog(ModalScreen[bool]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
-    def __init__(self, plan: Plan, read_only: bool, cluster_name: str, styles: dict | None = None) -> None:
+    def __init__(self, plan: Plan | None, read_only: bool, cluster_name: str, styles: dict | None = None, *,
+                 question: str = "", act_label: str = "Apply", keep_label: str = "Cancel") -> None:
         super().__init__()
         self.plan = plan
+        self.question = question  # instead of a plan: a yes/no about something already running
+        self.act_label, self.keep_label = act_label, keep_label
         self.read_only = read_only
         self.cluster_name = cluster_name
         self.tone_styles = styles or {}
 
+    @classmethod
+    def cancel_run(cls, action: str, cluster_name: str) -> "ConfirmDialog":
+        """Asked before cancelling a running action: keeping it running is the focused choice."""
+        return cls(None, False, cluster_name, question=(
+            f"Cancel {action}? It stops at the next safe point; running it again finishes the job."),
+            act_label=f"Cancel {action}", keep_label="Keep running")
+
     @property
     def needs_typed_name(self) -> bool:
-        return self.plan.destructive and not self.read_only
+        return self.plan is not None and self.plan.destructive and not self.read_only
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-box"):
             with VerticalScroll(id="confirm-plan"):
-                yield Static(plan_text(self.plan, self.tone_styles))
+                yield Static(plan_text(self.plan, self.tone_styles) if self.plan is not None
+                             else Text(self.question, end=""))
+            if self.plan is None:
+                with Horizontal(id="confirm-buttons"):
+                    yield Button(self.keep_label, id="cancel", variant="default")
+                    yield Button(self.act_label, id="apply", variant="error")
+                return
             if self.read_only:
                 yield Static("Read-only mode: this plan is shown, nothing will be changed.", id="confirm-readonly")
             elif self.needs_typed_name:
@@ -75,9 +89,9 @@ class ConfirmDialog(ModalScreen[bool]):
                                   f"({self.cluster_name}) to enable Apply.", end=""), id="confirm-prompt")
                 yield Input(placeholder=self.cluster_name, id="confirm-name")
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="cancel", variant="default")
+                yield Button(self.keep_label, id="cancel", variant="default")
                 if not self.read_only and not self.plan.nothing_to_do:
-                    yield Button("Apply", id="apply", variant="error" if self.plan.destructive else "primary",
+                    yield Button(self.act_label, id="apply", variant="error" if self.plan.destructive else "primary",
                                  disabled=self.needs_typed_name)
 
     def on_mount(self) -> None:

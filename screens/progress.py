@@ -11,8 +11,8 @@ from actions.base import Plan, ProgressEvent
 from .format import duration
 
 MAX_STEP_LINES = 7
-_MARKS = {"pending": "·", "running": "▶", "done": "✔", "failed": "✘", "skipped": "–"}
-_TONES = {"running": "busy", "done": "ok", "failed": "bad", "skipped": "muted", "pending": "muted"}
+_MARKS = {"pending": "·", "running": "▶", "done": "✔", "failed": "✘", "skipped": "–", "cancelled": "■"}
+_TONES = {"running": "busy", "done": "ok", "failed": "bad", "skipped": "muted", "pending": "muted", "cancelled": "warn"}
 
 
 def waiting_line(event: ProgressEvent) -> str:
@@ -44,6 +44,7 @@ class ActionProgress(Static):
         self.warnings: list[str] = []
         self.errors: list[str] = []
         self.finished: bool | None = None  # None while running, then ok / not ok
+        self.cancelled_at: str | None = None  # the step a cancelled run stopped at ("" between steps)
         self.styles_by_tone: dict = {}
 
     @property
@@ -57,6 +58,7 @@ class ActionProgress(Static):
         self.waiting = self.info = self.outcome = ""
         self.warnings, self.errors = [], []
         self.finished = None
+        self.cancelled_at = None
         self.display = True
         self._render_state()
 
@@ -96,6 +98,19 @@ class ActionProgress(Static):
         self.waiting = ""
         self._render_state()
 
+    def cancel(self) -> None:
+        """The run was cancelled by the user: the step it stopped at, and how to finish the job."""
+        running = [step_id for step_id, state in self.step_state.items() if state == "running"]
+        self.cancelled_at = running[0] if running else ""
+        for step_id in running:
+            self.step_state[step_id] = "cancelled"
+        action = self.plan.action if self.plan else "the action"
+        where = f"at step {self.cancelled_at}" if self.cancelled_at else "between steps"
+        self.outcome = f"Cancelled {where}; run {action} again to finish the job."
+        self.finished = False
+        self.waiting = ""
+        self._render_state()
+
     def _visible_steps(self) -> tuple[list, int, int]:
         """A long plan is shown as a window around the current step, so the docked panel stays
         small and the dashboard above it keeps its room."""
@@ -103,7 +118,7 @@ class ActionProgress(Static):
         if len(steps) <= MAX_STEP_LINES:
             return steps, 0, 0
         states = [self.step_state.get(step.id, "pending") for step in steps]
-        active = next((i for i, st in enumerate(states) if st in ("running", "failed")), None)
+        active = next((i for i, st in enumerate(states) if st in ("running", "failed", "cancelled")), None)
         if active is None:
             active = next((i for i, st in enumerate(states) if st == "pending"), len(steps) - 1)
         start = max(0, min(active - 2, len(steps) - MAX_STEP_LINES))
@@ -115,9 +130,10 @@ class ActionProgress(Static):
             return
         s = self.styles_by_tone
         text = Text(end="")
-        status = ("running" if self.finished is None else "finished" if self.finished else "failed")
+        status = ("running" if self.finished is None else "cancelled" if self.cancelled_at is not None
+                  else "finished" if self.finished else "failed")
         text.append(f"{self.plan.action} on {self.plan.cluster}: {status}",
-                    style=s.get({"running": "busy", "finished": "ok", "failed": "bad"}[status], ""))
+                    style=s.get({"running": "busy", "finished": "ok", "failed": "bad", "cancelled": "warn"}[status], ""))
         if self.finished is not None:
             text.append("   (x hides this panel)")
         shown, hidden_before, hidden_after = self._visible_steps()
@@ -127,7 +143,7 @@ class ActionProgress(Static):
             state = self.step_state.get(step.id, "pending")
             text.append(f"\n {_MARKS[state]} ", style=s.get(_TONES[state], ""))
             text.append(step.title)
-            if state in ("running", "failed"):
+            if state in ("running", "failed", "cancelled"):
                 text.append(f"  [{state}]", style=s.get(_TONES[state], ""))
         if hidden_after:
             text.append(f"\n · {hidden_after} more step(s)", style=s.get("muted", ""))
@@ -136,7 +152,7 @@ class ActionProgress(Static):
         if self.info:
             text.append(f"\n   {self.info}")
         if self.outcome:
-            text.append(f"\n   {self.outcome}", style=s.get("ok", ""))
+            text.append(f"\n   {self.outcome}", style=s.get("warn" if self.cancelled_at is not None else "ok", ""))
         for warning in self.warnings:
             text.append(f"\n ! {warning}", style=s.get("warn", ""))
         for error in self.errors:

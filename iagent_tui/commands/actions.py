@@ -71,7 +71,7 @@ def render_plan(plan: Plan) -> str:
         lines.append("Nothing to do: the cluster is already in the planned state.")
     else:
         changes = sum(1 for s in plan.pending if s.mutating)
-        lines.append(f"{changes} change(s) to make" + (" — destructive" if plan.destructive else "") + ".")
+        lines.append(f"{changes} change(s) to make ({plan.summary()})" + (" — destructive" if plan.destructive else "") + ".")
     return "\n".join(lines)
 
 

@@ -33,10 +33,13 @@ class SandboxLink:
     secret_access_key: str = field(repr=False)
     helm: str  # the sandbox's helm shim, which installs through its Kubernetes API
     alb_proxy: str  # the sandbox's ALB front, a forward proxy for the smoke test's requests
+    speed: float = 1.0  # the sandbox runs this much faster than real time
 
     def settings_overrides(self) -> dict[str, Any]:
+        # Deadlines are real durations; the sandbox's run `speed` times faster (iagent_tui/deadlines.py).
         return {"cluster": self.cluster, "region": self.region, "kubeconfig": self.kubeconfig,
-                "kube_context": self.context, "helm": self.helm, "alb_proxy": self.alb_proxy}
+                "kube_context": self.context, "helm": self.helm, "alb_proxy": self.alb_proxy,
+                "waits": {"scale": 1 / self.speed}}
 
 
 def sandbox_link(ctx: click.Context) -> SandboxLink | None:
@@ -68,7 +71,7 @@ def start_sandbox(ctx: click.Context, scenario: str = "pre-migration", speed: fl
     root.meta[LINK_KEY] = SandboxLink(
         cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig),
         context=runtime.CONTEXT_NAME, aws_endpoint=info.aws_endpoint, access_key_id=info.access_key_id,
-        secret_access_key=info.secret_access_key, helm=str(bin_dir / "helm"), alb_proxy=info.alb_url)
+        secret_access_key=info.secret_access_key, helm=str(bin_dir / "helm"), alb_proxy=info.alb_url, speed=speed)
 
     def _cleanup() -> None:
         sandbox.stop()
