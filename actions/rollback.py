@@ -17,7 +17,7 @@ from iagent_tui.services.kube import NAMESPACES, NODES, PODS, Resource
 
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
 from .capacity import NODEGROUP_LABEL, node_ready, nodes_needed
-from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon, live,
+from .cluster_state import (COREDNS_SELECTOR, FARGATE_PROFILE_LABEL, addon_config, coredns_addon, is_ready, live,
                             on_fargate, pod_name, pods, profiles, selector_string, workloads)
 from .context import ActionContext
 from .deploy import set_coredns_compute_type
@@ -72,7 +72,9 @@ class RollbackAction(StepAction):
         addon = await coredns_addon(ctx)
         dns = await pods(ctx, "kube-system", COREDNS_SELECTOR)
         moving = tuple(pod_name(p) for p in dns if on_fargate(p))
-        on_ec2 = addon is None or (not addon_config(addon).get("computeType") and not moving and addon.get("status") == "ACTIVE")
+        # Done only when the end state holds: no computeType, and CoreDNS pods Ready off Fargate.
+        on_ec2 = addon is None or (not addon_config(addon).get("computeType") and not moving
+                                   and addon.get("status") == "ACTIVE" and bool(dns) and all(map(is_ready, dns)))
         steps.append(PlanStep("coredns", "Move CoreDNS back to EC2 (remove computeType)", "change",
                               f"EKS add-on {ctx.cluster_name}/coredns", "update-addon without computeType, resolveConflicts "
                               "OVERWRITE; wait for CoreDNS pods on EC2 nodes", reschedules=moving, done=on_ec2))

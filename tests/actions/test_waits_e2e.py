@@ -168,7 +168,7 @@ def test_a_wait_past_its_deadline_says_what_it_waited_for_what_it_saw_and_what_t
                                 env={**env, "IAGENT_WAITS__ROLLOUT": "4"}, catch_exceptions=False)
     assert result.exit_code == EXIT_FAILED, result.output
     out = " ".join(result.output.split())
-    assert "Gave up waiting for restarted workloads in team-z running on Fargate" in out
+    assert "Gave up waiting for workloads in team-z rolled onto Fargate" in out
     assert "(deadline 4 s)" in out
     assert "Latest warning event: Pod team-z/team-z-web-" in out and "registry.invalid/web:1" in out
     assert "kubectl describe -n team-z deployment/team-z-web" in out
