@@ -31,6 +31,7 @@ RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
 # A pod annotated compute-type ec2 is left to the default scheduler even where a profile selects
 # it (DOMAIN.md 4.1: how CoreDNS stays on EC2): the way back from a namespace-wide profile.
 COMPUTE_TYPE_ANNOTATION = "eks.amazonaws.com/compute-type"
+PIN_LABEL = FARGATE_PROFILE_LABEL  # pins a new pod to one of several matching profiles (DOMAIN.md 3.5)
 
 
 def move_label(ctx: ActionContext) -> tuple[str, str]:
@@ -184,8 +185,11 @@ class ReadinessWatch:
     def report(self) -> dict[str, float]:
         return {key: round(gap.total, 1) for key, gap in sorted(self.gaps.items())}
 
+    def unmeasured(self) -> list[str]:
+        """Sources the watch could not follow: their gaps are unknown, never reported as zero."""
+        return [f"{r.name}: {r.error.message if r.error else 'never listed'}" for r in self._reflectors
+                if not r.synced or r.error is not None]
+
     def replicas(self, key: str) -> int:
         return self.gaps[key].replicas if key in self.gaps else 0
 
-
-PIN_LABEL = FARGATE_PROFILE_LABEL

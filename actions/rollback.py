@@ -222,6 +222,8 @@ class RollbackAction(StepAction):
         if watch is None:
             return
         watch.settle()
+        for source in watch.unmeasured():
+            yield ProgressEvent("warning", f"Readiness not measured for {source}", step.id)
         self.gaps = watch.report()
         for key, seconds in self.gaps.items():
             replicas = watch.replicas(key)
