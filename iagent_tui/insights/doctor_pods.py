@@ -223,13 +223,25 @@ def pending_launch_failures(ctx: Context) -> Iterator[Finding]:
 
 
 # -- DR070 / DR071: containers that do not stay up -------------------------------------------------------
+# The kubelet resets its restart back-off after a container has run 10 minutes; until then a
+# container that keeps failing is crash-looping even in the seconds it happens to be running.
+BACKOFF_RESET_SECONDS = 600
+CRASH_RESTARTS = 3
+
+
+def _between_crashes(ctx: Context, cs) -> bool:
+    if cs.running_since is None or cs.restart_count < CRASH_RESTARTS or not cs.last_exit_code:
+        return False
+    return (ctx.now - cs.running_since).total_seconds() < BACKOFF_RESET_SECONDS
+
+
 def container_failures(ctx: Context) -> Iterator[Finding]:
     for pod in ctx.snap.pods:
         for cs in pod.init_container_statuses + pod.container_statuses:
             reason, name = cs.waiting_reason, cs.name
             evidence = [f"pod {pod.name} container {name}: waiting {reason}: {cs.waiting_message}".rstrip(": "),
                         f"restarts: {cs.restart_count}"]
-            if reason == "CrashLoopBackOff":
+            if reason == "CrashLoopBackOff" or _between_crashes(ctx, cs):
                 if cs.last_exit_code is not None or cs.last_terminated_reason:
                     exit_code = "?" if cs.last_exit_code is None else cs.last_exit_code
                     evidence.append(f"last exit: {cs.last_terminated_reason or '?'} (exit code {exit_code})")

@@ -426,3 +426,15 @@ def test_finding_rejects_unknown_severity_category_and_missing_next_step():
         Finding("DR999", "error", "bad", "o", "t", "e", (), ("x",))
     with pytest.raises(ValueError, match="next step"):
         Finding("DR999", "error", "broken", "o", "t", "e", (), ())
+
+
+def test_a_crash_loop_is_seen_in_the_seconds_the_container_runs_between_crashes():
+    between = pod("prod", "worker-2", node="fargate-ip-4", ready=False, owner=None, container_statuses=[
+        {"name": "w", "restartCount": 4, "state": {"running": {"startedAt": ts(20)}},
+         "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}}])
+    d = only(diagnose(snapshot(pods=(between,))), "DR070")
+    assert "last exit: Error (exit code 1)" in d.evidence
+    settled = pod("prod", "worker-3", node="fargate-ip-5", owner=None, container_statuses=[
+        {"name": "w", "ready": True, "restartCount": 4, "state": {"running": {"startedAt": ts(3600)}},
+         "lastState": {"terminated": {"reason": "Error", "exitCode": 1}}}])
+    assert "DR070" not in codes(diagnose(snapshot(pods=(settled,))))  # ran an hour since: recovered
