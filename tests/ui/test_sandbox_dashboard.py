@@ -83,7 +83,7 @@ async def test_targets_turn_healthy_every_detail_view_opens_and_deploy_plans(das
     await back(pilot, app)
 
     # The real deploy action plans on the App's loop; on a migrated cluster its steps are done.
-    await until(pilot, lambda: "deploy" in app.actions, timeout=15, what="actions ready")
+    await until(pilot, lambda: "deploy" in app.actions, timeout=45, what="actions ready")
     await pilot.press("D")
     dialog = await until(pilot, lambda: isinstance(app.screen, ConfirmDialog) and app.screen,
                          timeout=20, what="deploy plan dialog")
