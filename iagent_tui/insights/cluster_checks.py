@@ -109,17 +109,29 @@ def trusted_services(document: str | Mapping[str, Any]) -> dict[str, bool]:
     return trusted
 
 
-def check_pod_execution_roles(roles: Iterable[Mapping[str, Any]]) -> Iterator[Finding]:
-    """FG021/FG022 over IAM GetRole 'Role' dicts (RoleName, Arn, AssumeRolePolicyDocument)."""
+def check_pod_execution_roles(roles: Iterable[Mapping[str, Any]],
+                              profile_arns: Mapping[str, Iterable[str]] | None = None) -> Iterator[Finding]:
+    """FG021/FG022 over IAM GetRole 'Role' dicts (RoleName, Arn, AssumeRolePolicyDocument).
+    ``profile_arns``: role ARN -> the ARNs of this cluster's profiles that use it; a trust whose
+    aws:SourceArn condition excludes one of them blocks that profile's launches (DOMAIN.md 8.1)."""
     for role in roles:
         obj = f"IAMRole/{role.get('RoleName') or role.get('Arn', '?')}"
-        services = trusted_services(role.get("AssumeRolePolicyDocument") or {})
+        document = role.get("AssumeRolePolicyDocument") or {}
+        services = trusted_services(document)
         if FARGATE_POD_PRINCIPAL not in services:
             wrong = POD_IDENTITY_PRINCIPAL in services
             detail = f"; {POD_IDENTITY_PRINCIPAL} is EKS Pod Identity, which Fargate doesn't use." if wrong else "."
             yield finding("FG021", obj, f"trusted services: {', '.join(sorted(services)) or '(none)'}", detail=detail)
-        elif not services[FARGATE_POD_PRINCIPAL]:
+            continue
+        if not services[FARGATE_POD_PRINCIPAL]:
             yield finding("FG022", obj, f"{FARGATE_POD_PRINCIPAL} trusted without an aws:SourceArn condition")
+        for arn in sorted((profile_arns or {}).get(str(role.get("Arn", "")), ())):
+            decision = allows(document, principal=Principal.service(FARGATE_POD_PRINCIPAL), action="sts:AssumeRole",
+                              context={"aws:SourceArn": arn, "aws:SourceAccount": ANY})
+            if not decision.allowed:
+                yield finding("FG021", obj, f"profile {arn.split('/')[-2] if arn.count('/') >= 3 else arn}: "
+                              f"{decision.reason}", detail=f" for this cluster's profiles ({decision.reason}).")
+                break
 
 
 def addon_configuration(addon: Mapping[str, Any]) -> Mapping[str, Any]:

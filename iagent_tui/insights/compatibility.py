@@ -108,7 +108,11 @@ def check_workloads(
     service_index = {(s.namespace or "default", s.name): s for s in service_list}
     findings += check_ingresses(ingresses, service_index, on_fargate)
     findings += check_load_balancer_services(service_list, on_fargate)
-    findings += check_pod_execution_roles(pod_execution_roles)
+    arns_by_role: dict[str, list[str]] = {}
+    for p in profile_list:
+        if p.arn and p.pod_execution_role_arn:
+            arns_by_role.setdefault(p.pod_execution_role_arn, []).append(p.arn)
+    findings += check_pod_execution_roles(pod_execution_roles, arns_by_role)
     findings += check_pod_identity(fargate_bound, pod_identity_associations)
     return sort_findings(findings)
 

@@ -54,3 +54,22 @@ def test_the_briefs_principal_still_reports_pod_identity_from_url_encoded_json()
     document = quote(json.dumps({"Statement": [allow(service="pods.eks.amazonaws.com")]}))
     (finding,) = check_pod_execution_roles([{"RoleName": "r", "AssumeRolePolicyDocument": document}])
     assert finding.code == "FG021" and "pods.eks.amazonaws.com" in finding.message
+
+
+def test_a_trust_limited_to_another_clusters_profiles_blocks_this_clusters_profiles():
+    from iagent_tui.insights.compatibility import check_workloads
+    from iagent_tui.model import FargateProfile, Selector
+    role_arn = "arn:aws:iam::123456789012:role/AmazonEKSFargatePodExecutionRole"
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "eks-fargate-pods.amazonaws.com"}, "Action": "sts:AssumeRole",
+        "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:eks:eu-central-1:123456789012:fargateprofile/other-cluster/*"}}}]}
+    role = {"RoleName": "AmazonEKSFargatePodExecutionRole", "Arn": role_arn, "AssumeRolePolicyDocument": trust}
+    mine = FargateProfile("fp-prod", "ACTIVE", (Selector("prod"),), ("subnet-1",), role_arn, None,
+                          arn="arn:aws:eks:eu-central-1:123456789012:fargateprofile/iagent-cluster/fp-prod/1a2b")
+    (found,) = [f for f in check_workloads([], profiles=[mine], pod_execution_roles=[role]) if f.code == "FG021"]
+    assert found.object == "IAMRole/AmazonEKSFargatePodExecutionRole" and "fp-prod" in found.evidence[0]
+    assert "other-cluster" in found.evidence[0]  # the evaluator's reason names the condition that fails
+    same_cluster = {**trust, "Statement": [{**trust["Statement"][0], "Condition": {"ArnLike": {
+        "aws:SourceArn": "arn:aws:eks:eu-central-1:123456789012:fargateprofile/iagent-cluster/*"}}}]}
+    assert [f.code for f in check_workloads([], profiles=[mine], pod_execution_roles=[
+        {**role, "AssumeRolePolicyDocument": same_cluster}])] == []
