@@ -16,7 +16,8 @@ from aiohttp import web
 
 from ..clock import SandboxClock
 from . import openapi, tables
-from .errors import ApiError, bad_request, not_found, unsupported_media_type
+from .errors import (ApiError, bad_request, json_response, method_not_allowed, not_found,
+                     unsupported_media_type)
 from .patch import apply_patch
 from .resources import ResourceType
 from .watch_http import Target, WatchStreams
@@ -129,8 +130,7 @@ class ResourceRoutes:
         m = request.method
         if t.legacy_watch:
             if m != "GET" or t.subresource:
-                raise ApiError(405, "MethodNotAllowed",
-                               "the server does not allow this method on the requested resource")
+                raise method_not_allowed()
             return await self.watches.serve(request, t)
         if t.name is None:
             if m == "GET":
@@ -162,8 +162,7 @@ class ResourceRoutes:
                 return await self.patch(request, t)
             if m == "DELETE":
                 return await self.delete(request, t)
-        raise ApiError(405, "MethodNotAllowed",
-                       "the server does not allow this method on the requested resource")
+        raise method_not_allowed()
 
     # -- reads ------------------------------------------------------------------------------------
     def _get(self, t: Target) -> dict:
@@ -173,7 +172,7 @@ class ResourceRoutes:
         return obj
 
     def _json(self, body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
-        return web.json_response(body, status=status, headers=_warning_headers(warnings or []))
+        return json_response(body, status=status, headers=_warning_headers(warnings or []))
 
     def _single(self, request: web.Request, t: Target, obj: dict, status: int = 200,
                 warnings: list[str] | None = None) -> web.Response:
