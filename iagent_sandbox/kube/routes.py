@@ -15,9 +15,10 @@ import yaml
 from aiohttp import web
 
 from ..clock import SandboxClock
-from . import openapi, tables
+from . import openapi, reviews, tables
 from .errors import (ApiError, bad_request, json_response, method_not_allowed, not_found,
                      unsupported_media_type)
+from .eviction import evict
 from .patch import apply_patch
 from .resources import ResourceType
 from .watch_http import Target, WatchStreams
@@ -132,6 +133,12 @@ class ResourceRoutes:
             if m != "GET" or t.subresource:
                 raise method_not_allowed()
             return await self.watches.serve(request, t)
+        if t.rt.is_review:
+            if m == "POST" and t.name is None:
+                body = await read_object(request, t.rt)
+                check_kind(body, t.rt)
+                return self._json(reviews.answer(t.rt, body), 201)
+            raise method_not_allowed()
         if t.name is None:
             if m == "GET":
                 if _true(request.query.get("watch")):
@@ -141,6 +148,12 @@ class ResourceRoutes:
                 return await self.create(request, t)
             if m == "DELETE" and (t.namespace is not None or not t.rt.namespaced):
                 return await self.delete_collection(request, t)
+        elif t.subresource == "eviction":
+            if m == "POST":
+                body = await read_object(request, t.rt)
+                check_kind(body, t.rt, kind="Eviction", api_version="policy/v1")
+                _reject_dry_run(request)
+                return self._json(evict(self.store, self.clock, t.namespace, t.name, body), 201)
         elif t.subresource == "scale":
             if m == "GET":
                 return self._json(self.store.get_scale(t.rt, t.namespace, t.name))
