@@ -15,7 +15,7 @@ import yaml
 from aiohttp import web
 
 from ..clock import SandboxClock
-from . import openapi, reviews, tables
+from . import openapi, protobuf, reviews, tables
 from .errors import (ApiError, bad_request, json_response, method_not_allowed, not_found,
                      unsupported_media_type)
 from .eviction import evict
@@ -43,6 +43,11 @@ def _media_type(request: web.Request) -> str:
 async def read_object(request: web.Request, rt: ResourceType) -> dict:
     """The request body as an object of rt's kind; anything else is a 400 BadRequest."""
     media = _media_type(request)
+    if media == protobuf.CONTENT_TYPE:
+        try:  # kubectl create rolebinding sends protobuf
+            return protobuf.decode(await request.read())
+        except (ValueError, IndexError):
+            raise unsupported_media_type(BODY_TYPES) from None
     if media not in BODY_TYPES:
         raise unsupported_media_type(BODY_TYPES)
     raw = await request.read()
