@@ -116,10 +116,14 @@ def _warning_headers(warnings: list[str]) -> dict[str, str]:
     return {"Warning": ", ".join('299 - "' + w.replace('"', '\\"') + '"' for w in warnings)}
 
 
-def _reject_dry_run(request: web.Request) -> None:
-    if request.query.get("dryRun"):
-        raise bad_request("dryRun is not supported by the sandbox API server: "
-                          "use client-side dry run (kubectl --dry-run=client)")
+def dry_run(request: web.Request) -> bool:
+    """dryRun=All (kubectl --dry-run=server, kubectl diff): answer as the write would, store
+    nothing. All is the only value a real server accepts."""
+    values = request.query.getall("dryRun", [])
+    for value in values:
+        if value != "All":
+            raise bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+    return bool(values)
 
 
 class ResourceRoutes:
@@ -157,8 +161,9 @@ class ResourceRoutes:
             if m == "POST":
                 body = await read_object(request, t.rt)
                 check_kind(body, t.rt, kind="Eviction", api_version="policy/v1")
-                _reject_dry_run(request)
-                return self._json(evict(self.store, self.clock, t.namespace, t.name, body), 201)
+                with self.store.dry_run(dry_run(request)):
+                    answer = evict(self.store, self.clock, t.namespace, t.name, body)
+                return self._json(answer, 201)
         elif t.subresource == "scale":
             if m == "GET":
                 return self._json(self.store.get_scale(t.rt, t.namespace, t.name))
@@ -250,8 +255,8 @@ class ResourceRoutes:
             raise bad_request("the namespace of the provided object does not match the namespace "
                               "sent on the request")
         warnings, _ = field_validation(request, body, t.rt)
-        _reject_dry_run(request)
-        created = self.store.create(t.rt, body, namespace=t.namespace)
+        with self.store.dry_run(dry_run(request)):
+            created = self.store.create(t.rt, body, namespace=t.namespace)
         return self._single(request, t, created, status=201, warnings=warnings)
 
     async def replace(self, request: web.Request, t: Target, status: bool) -> web.Response:
@@ -268,10 +273,10 @@ class ResourceRoutes:
         if t.namespace is not None:
             meta["namespace"] = t.namespace
         warnings, _ = field_validation(request, body, t.rt, self._get(t))
-        _reject_dry_run(request)
         body.setdefault("apiVersion", t.rt.api_version)
         body.setdefault("kind", t.rt.kind)
-        updated = self.store.replace_status(t.rt, body) if status else self.store.replace(t.rt, body)
+        with self.store.dry_run(dry_run(request)):
+            updated = self.store.replace_status(t.rt, body) if status else self.store.replace(t.rt, body)
         return self._single(request, t, updated, warnings=warnings)
 
     async def patch(self, request: web.Request, t: Target) -> web.Response:
@@ -291,7 +296,10 @@ class ResourceRoutes:
             raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
         if media != "application/json-patch+json" and not isinstance(body, dict):
             raise bad_request("error decoding patch: a merge patch must be a JSON object")
-        _reject_dry_run(request)
+        with self.store.dry_run(dry_run(request)):
+            return self._patch(request, t, body, media)
+
+    def _patch(self, request: web.Request, t: Target, body: Any, media: str) -> web.Response:
         current = self._get(t)
         if t.subresource == "scale":
             return self._json(self.store.patch(t.rt, t.namespace, t.name, body, media,
@@ -321,7 +329,8 @@ class ResourceRoutes:
             if (body.get("metadata") or {}).get("name") not in (None, t.name):
                 raise bad_request(f"the name of the object ({body['metadata']['name']}) does not "
                                   f"match the name on the URL ({t.name})")
-            return self._json(self.store.replace_scale(t.rt, t.namespace, t.name, body))
+            with self.store.dry_run(dry_run(request)):
+                return self._json(self.store.replace_scale(t.rt, t.namespace, t.name, body))
         return await self.patch(request, t)
 
     # -- deletes ----------------------------------------------------------------------------------
@@ -352,17 +361,21 @@ class ResourceRoutes:
         opts["propagationPolicy"] = policy
         if opts.get("gracePeriodSeconds") is not None and not isinstance(opts["gracePeriodSeconds"], int):
             raise bad_request("gracePeriodSeconds must be an integer")
-        _reject_dry_run(request)
+        body_dry = opts.get("dryRun") or []  # kubectl delete --dry-run=server sends it in the body
+        if not isinstance(body_dry, list) or any(v != "All" for v in body_dry):
+            raise bad_request(f'dryRun: Unsupported value: {json.dumps(body_dry)}: supported values: "All"')
+        opts["dryRun"] = dry_run(request) or bool(body_dry)
         return opts
 
     async def delete(self, request: web.Request, t: Target) -> web.Response:
         opts = await self._delete_options(request)
         self._get(t)
-        result = self.store.delete(t.rt, t.namespace, t.name,
-                                   grace_period_seconds=opts.get("gracePeriodSeconds"),
-                                   propagation_policy=opts["propagationPolicy"],
-                                   preconditions=opts.get("preconditions"))
-        return self._json(self._delete_answer(t, result))
+        with self.store.dry_run(opts["dryRun"]):
+            result = self.store.delete(t.rt, t.namespace, t.name,
+                                       grace_period_seconds=opts.get("gracePeriodSeconds"),
+                                       propagation_policy=opts["propagationPolicy"],
+                                       preconditions=opts.get("preconditions"))
+            return self._json(self._delete_answer(t, result))
 
     def _delete_answer(self, t: Target, result: dict | None) -> dict:
         """What a real server answers: the object itself for the types whose registry returns
@@ -390,9 +403,10 @@ class ResourceRoutes:
         deleted = []
         for obj in items:
             meta = obj["metadata"]
-            result = self.store.delete(t.rt, meta.get("namespace"), meta["name"],
-                                       grace_period_seconds=opts.get("gracePeriodSeconds"),
-                                       propagation_policy=opts["propagationPolicy"])
+            with self.store.dry_run(opts["dryRun"]):
+                result = self.store.delete(t.rt, meta.get("namespace"), meta["name"],
+                                           grace_period_seconds=opts.get("gracePeriodSeconds"),
+                                           propagation_policy=opts["propagationPolicy"])
             deleted.append(result if result is not None else obj)
         return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                            "metadata": {"resourceVersion": self.store.resource_version},
