@@ -38,6 +38,10 @@ def test_kubectl_create_job_completes(sandbox_env):
     assert pods[1][1:3] == ["0/1", "Completed"]
     assert kubectl(sandbox_env, "wait", "--for=condition=complete", "job/hello", "--timeout=10s").stdout \
         == "job.batch/hello condition met\n"
+    assert kubectl(sandbox_env, "logs", "job/hello").stdout == "hi\n"
+    described = kubectl(sandbox_env, "describe", "job", "hello").stdout
+    assert "Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed" in described
+    assert "Completed" in described.split("Events:")[1]
 
 
 def test_kubectl_create_cronjob_runs_on_schedule(sandbox_env):
