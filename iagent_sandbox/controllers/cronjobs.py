@@ -15,7 +15,7 @@ from ..clock import parse_rfc3339, rfc3339
 from ..kube.errors import ApiError
 from ..kube.resources import rt
 from . import kubeutil as ku
-from .cron import CronError, Schedule
+from ..kube.cron import CronError, Schedule
 from .jobs import JOBS, finished_condition
 
 CRONJOBS = rt("cronjobs")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .cron import CronError, Schedule
 from .errors import FieldError
 
 DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -219,6 +220,11 @@ def object_errors(plural: str, obj: dict) -> list[FieldError]:
         spec = spec if isinstance(spec, dict) else {}
         if not spec.get("schedule"):
             errs.append(required("spec.schedule"))
+        else:
+            try:
+                Schedule(str(spec["schedule"]))
+            except CronError as exc:  # cron.ParseStandard's error, as the API server words it
+                errs.append(invalid_value("spec.schedule", str(spec["schedule"]), str(exc)))
         errs += _job_spec_errors((spec.get("jobTemplate") or {}).get("spec") or {},
                                  "spec.jobTemplate.spec")
     return errs

@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from iagent_sandbox.controllers.cron import CronError, Schedule
+from iagent_sandbox.kube.cron import CronError, Schedule
 
 AT = datetime(2026, 12, 2, 10, 57, 30, tzinfo=timezone.utc)  # a Wednesday
 
@@ -26,3 +26,18 @@ def test_next_activation(text, expected):
 def test_bad_schedules_are_refused(text):
     with pytest.raises(CronError):
         Schedule(text)
+
+
+def test_api_refuses_a_cronjob_with_a_bad_schedule():
+    from iagent_sandbox.clock import SandboxClock
+    from iagent_sandbox.kube.errors import ApiError
+    from iagent_sandbox.kube.resources import rt
+    from iagent_sandbox.kube.store import ObjectStore
+    store = ObjectStore(SandboxClock(speed=1))
+    body = {"metadata": {"name": "bad"}, "spec": {"schedule": "every minute", "jobTemplate": {"spec": {
+        "template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}}}}}}
+    with pytest.raises(ApiError) as err:
+        store.create(rt("cronjobs"), body)
+    assert err.value.status == 422
+    assert err.value.message == ('CronJob.batch "bad" is invalid: spec.schedule: Invalid value: '
+                                 '"every minute": expected exactly 5 fields, found 2: every minute')

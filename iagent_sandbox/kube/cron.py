@@ -1,4 +1,5 @@
-"""Standard five-field cron schedules (robfig/cron's parser as the CronJob controller uses it):
+"""Standard five-field cron schedules (robfig/cron's parser, which the API server validates with
+and the CronJob controller runs on):
 lists, ranges, steps, names of months and weekdays, and the @hourly-style macros."""
 
 from __future__ import annotations
