@@ -6,6 +6,9 @@ A container runs for ever and answers its probes, unless its spec says otherwise
   it starts (``SANDBOX_CRASH_AFTER=<seconds>`` sets when), so the pod goes into CrashLoopBackOff;
 - a command or args that ``exit N`` (``sh -c "exit 3"``) or run ``false``: the process exits with
   that code about a second after starting (exit 0 completes the container);
+- in a pod whose restartPolicy is ``Never`` or ``OnFailure`` (a Job's pod, ``kubectl run
+  --restart=Never``), the command is a batch run: it exits 0 after a short run (one to three
+  simulated seconds; ``SANDBOX_RUN_SECONDS=<seconds>`` sets how long), so the pod ends Succeeded;
 - ``env SANDBOX_UNREADY=1``, or the pod annotation ``sandbox.iagent.dev/unready: "true"``
   (switchable at run time with ``kubectl annotate``): the readiness probe fails with HTTP 503;
 - ``env SANDBOX_LIVENESS_FAIL=1``: the liveness probe fails with HTTP 500 and the kubelet
@@ -32,8 +35,9 @@ class ExitPlan:
     exit_code: int
 
 
-def exit_plan(container: dict, drawn_seconds: float) -> ExitPlan | None:
-    """When and how the container's process ends, or None if it keeps running."""
+def exit_plan(container: dict, drawn_seconds: float, batch: bool = False) -> ExitPlan | None:
+    """When and how the container's process ends, or None if it keeps running. ``batch``: the pod
+    is not restarted on exit (restartPolicy Never/OnFailure), so its command runs to completion."""
     env = _env(container)
     if env.get("SANDBOX_CRASH", "").lower() in _TRUE:
         after = env.get("SANDBOX_CRASH_AFTER")
@@ -51,6 +55,12 @@ def exit_plan(container: dict, drawn_seconds: float) -> ExitPlan | None:
         return ExitPlan(1.0, 1)
     if words and words[0] in ("true", "/bin/true"):
         return ExitPlan(1.0, 0)
+    if batch:
+        try:
+            seconds = float(env.get("SANDBOX_RUN_SECONDS") or drawn_seconds)
+        except ValueError:
+            seconds = drawn_seconds
+        return ExitPlan(max(0.1, seconds), 0)
     return None
 
 

@@ -153,6 +153,13 @@ class FargateScheduler:
                     self.store.delete(ku.NODES, None, node_name)
                 ipam.release_ip(self.world, (pod.get("status") or {}).get("podIP"))
             return
+        node_name = spec.get("nodeName") or ""
+        if ku.is_finished(pod) and node_name.startswith("fargate-"):
+            # A finished pod's microVM stops (a Job's pod, say): its node leaves the cluster
+            # while the pod object stays until the pod garbage collector removes it.
+            if self.store.get(ku.NODES, None, node_name) is not None:
+                self.store.delete(ku.NODES, None, node_name)
+            return
         if spec.get("schedulerName") != SCHEDULER_NAME or spec.get("nodeName") or uid in self.placing:
             return
         judged = ku.get_condition(pod, "PodScheduled")

@@ -16,6 +16,8 @@ from . import kubeutil as ku
 from .images import parse_image
 from .podworker import PodWorker
 
+PODGC_QUARANTINE_S = 40.0  # podgc waits this long before deleting pods of a vanished node
+
 
 class Kubelet:
     def __init__(self, world) -> None:
@@ -65,11 +67,23 @@ class Kubelet:
         self._nodes.discard(name)
         self._images.pop(name, None)
         # podgc: pods on a node that is gone will never be stopped by a kubelet; delete them at
-        # once so their controllers replace them elsewhere.
+        # once so their controllers replace them elsewhere. Finished pods (a Job's, whose
+        # Fargate node went away when it completed) wait out podgc's 40 s quarantine first, so
+        # `kubectl get pods` shows them Completed for a while, as on EKS.
         pods, _ = self.world.store.list(ku.PODS, field_selector=f"spec.nodeName={name}")
         for pod in pods:
             meta = pod["metadata"]
+            if ku.is_finished(pod):
+                asyncio.get_running_loop().call_later(
+                    self.world.clock.wall_seconds(PODGC_QUARANTINE_S), self._collect,
+                    meta["namespace"], meta["name"], meta["uid"])
+                continue
             self.world.store.delete(ku.PODS, meta["namespace"], meta["name"], grace_period_seconds=0)
+
+    def _collect(self, namespace: str, name: str, uid: str) -> None:
+        pod = self.world.store.get(ku.PODS, namespace, name)
+        if pod is not None and pod["metadata"]["uid"] == uid:
+            self.world.store.delete(ku.PODS, namespace, name, grace_period_seconds=0)
 
     async def run(self) -> None:
         try:

@@ -5,7 +5,9 @@ simulated time from the container's start to now, and the same on every read (dr
   ALB health checker;
 - CoreDNS: its start-up banner;
 - iAgent images (…/iagent/*): JSON lines (ts, level, logger, msg, ...);
-- anything else: a start line and periodic heartbeats.
+- anything else: a start line and periodic heartbeats;
+- a batch run (a Job's pod, restartPolicy Never/OnFailure): what its command prints, for the
+  commands a one-off usually runs (``echo ...``, ``date``, also under ``sh -c``), else nothing.
 
 Other controllers can add lines of their own (e.g. the load balancer controller's errors) with
 ``add_log_line``; they are merged in time order.
@@ -14,6 +16,7 @@ Other controllers can add lines of their own (e.g. the load balancer controller'
 from __future__ import annotations
 
 import json
+import shlex
 from datetime import datetime, timedelta
 
 from ..clock import parse_rfc3339
@@ -85,6 +88,26 @@ def periodic_line(kind: str, rng, app: str, pod_ip: str, dt: datetime) -> str:
     return f"{dt.isoformat()} heartbeat ok"
 
 
+def batch_output(container: dict, at: datetime) -> list[str]:
+    """What a one-off command prints: ``echo`` its words, ``date`` the time it ran (busybox's
+    format), each command of an ``sh -c`` script in turn."""
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    if len(words) >= 3 and words[0] in ("sh", "/bin/sh", "bash", "/bin/bash") and words[1] == "-c":
+        try:
+            commands = [shlex.split(part) for part in words[2].split(";")]
+        except ValueError:
+            return []
+    else:
+        commands = [words]
+    out = []
+    for cmd in commands:
+        if cmd and cmd[0] in ("echo", "/bin/echo"):
+            out.append(" ".join(cmd[1:]))
+        elif cmd and cmd[0] in ("date", "/bin/date"):
+            out.append(at.strftime("%a %b ") + f"{at.day:2d}" + at.strftime(" %H:%M:%S UTC %Y"))
+    return out
+
+
 class SandboxLogs:
     def __init__(self, world) -> None:
         self.world = world
@@ -117,6 +140,8 @@ class SandboxLogs:
         return lines[-MAX_LINES:]
 
     def _generated(self, pod: dict, spec: dict, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
+        if (pod["spec"].get("restartPolicy") or "Always") != "Always":
+            return [(start, text) for text in batch_output(spec, start)]
         kind = _kind(spec.get("image", ""))
         app = pod["metadata"].get("labels", {}).get("app.kubernetes.io/name") or spec["name"]
         uid = pod["metadata"]["uid"]

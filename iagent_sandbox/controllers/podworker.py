@@ -338,7 +338,9 @@ class PodWorker:
         (exit code, reason) when it stops by itself or is killed, None if the pod goes away."""
         name = spec["name"]
         started = self.sim_now()
-        plan = behaviour.exit_plan(spec, self.draw(f"crash:{name}:{self.containers[name]['restartCount']}", 1.0, 3.0))
+        batch = (self.pod["spec"].get("restartPolicy") or "Always") != "Always"
+        plan = behaviour.exit_plan(spec, self.draw(f"crash:{name}:{self.containers[name]['restartCount']}", 1.0, 3.0),
+                                   batch=batch)
         exit_at = started + plan.after_seconds if plan else math.inf
         live = spec.get("livenessProbe")
         kill_at = math.inf

@@ -16,12 +16,13 @@ from .resources import ResourceType
 STATUS_RESET_ON_CREATE = {
     "pods", "services", "deployments", "replicasets", "daemonsets", "statefulsets", "ingresses",
     "persistentvolumeclaims", "persistentvolumes", "namespaces", "targetgroupbindings",
+    "jobs", "cronjobs", "poddisruptionbudgets",
 }
 
 # Resources that track metadata.generation (their spec is reconciled by a controller).
 TRACKS_GENERATION = {
     "deployments", "replicasets", "daemonsets", "statefulsets", "ingresses", "ingressclasses",
-    "targetgroupbindings",
+    "targetgroupbindings", "jobs", "cronjobs", "poddisruptionbudgets",
 }
 
 
@@ -194,7 +195,47 @@ def _default_pv(p: dict[str, Any]) -> None:
     p["status"] = {"phase": "Pending"}
 
 
+def _default_job(job: dict[str, Any]) -> None:
+    """SetDefaults_Job plus the Job strategy's generated selector (manualSelector unset): the
+    selector and the template's labels carry the Job's uid and name."""
+    spec = job.setdefault("spec", {})
+    if spec.get("completions") is None and spec.get("parallelism") is None:
+        spec["completions"] = 1
+    spec.setdefault("parallelism", 1)
+    spec.setdefault("backoffLimit", 6)
+    spec.setdefault("completionMode", "NonIndexed")
+    spec.setdefault("suspend", False)
+    spec.setdefault("podReplacementPolicy", "TerminatingOrFailed")
+    _default_template(job)
+    if not spec.get("manualSelector"):
+        meta = job["metadata"]
+        uid, name = meta["uid"], meta["name"]
+        spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        labels = spec["template"]["metadata"].setdefault("labels", {})
+        labels.update({"batch.kubernetes.io/controller-uid": uid,
+                       "batch.kubernetes.io/job-name": name, "controller-uid": uid,
+                       "job-name": name})
+
+
+def _default_cronjob(cj: dict[str, Any]) -> None:
+    spec = cj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    template = spec.setdefault("jobTemplate", {})
+    template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    _default_template(template)
+
+
+def _default_pdb(pdb: dict[str, Any]) -> None:
+    # The status counters are not omitempty: a new budget shows them as zeros.
+    pdb["status"] = {"currentHealthy": 0, "desiredHealthy": 0, "disruptionsAllowed": 0,
+                     "expectedPods": 0}
+
+
 _BY_PLURAL = {
+    "jobs": _default_job, "cronjobs": _default_cronjob, "poddisruptionbudgets": _default_pdb,
     "pods": _default_pod, "deployments": _default_deployment, "replicasets": _default_replicaset,
     "daemonsets": _default_daemonset, "statefulsets": _default_statefulset,
     "services": _default_service, "namespaces": _default_namespace, "secrets": _default_secret,

@@ -57,10 +57,14 @@ def _subresource_kind(r: ResourceType, sub: str) -> tuple[str, str, str]:
     """(group, version, kind) a subresource answers with."""
     if sub == "scale":
         return ("autoscaling", "v1", "Scale")
+    if sub == "eviction":
+        return ("policy", "v1", "Eviction")
     return (r.group, r.version, r.kind)
 
 
 def _subresource_verbs(sub: str) -> tuple[str, ...]:
+    if sub == "eviction":
+        return ("create",)
     return ("get",) if sub == "log" else SUB_VERBS
 
 

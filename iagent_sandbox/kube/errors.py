@@ -6,9 +6,30 @@ It lives in its own module because the store, selectors, validation and patch co
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from aiohttp import web
+
 from .resources import ResourceType
+
+# Go's encoding/json (which the API server's serializer follows) escapes these for HTML safety.
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",
+               "\u2029": "\\u2029"}
+
+
+def go_json(body: Any) -> bytes:
+    """JSON the way the API server writes it: compact, UTF-8, Go's HTML escapes, and the trailing
+    newline json.Encoder adds. Clients that compare bodies byte for byte see the same bytes."""
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    for raw, escaped in _GO_ESCAPES.items():
+        text = text.replace(raw, escaped)
+    return (text + "\n").encode()
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.Response(body=go_json(body), status=status, headers=headers,
+                        content_type="application/json")
 
 
 class ApiError(Exception):
@@ -28,7 +49,9 @@ class ApiError(Exception):
             "message": self.message,
             "reason": self.reason,
         }
-        if self.details:
+        # A nil details is left out; an empty one is sent as {} (kubectl debug dereferences the
+        # details of a 404 without checking, so a missing one crashes it).
+        if self.details is not None:
             status["details"] = self.details
         status["code"] = self.status
         return status
@@ -63,6 +86,16 @@ def conflict(rt: ResourceType, name: str, why: str) -> ApiError:
 def modified_conflict(rt: ResourceType, name: str) -> ApiError:
     return conflict(rt, name, "the object has been modified; please apply your changes to the "
                               "latest version and try again")
+
+
+def not_found_path() -> ApiError:
+    """A path nothing serves (an unknown subresource among them): the real server's empty details."""
+    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
+
+
+def method_not_allowed() -> ApiError:
+    return ApiError(405, "MethodNotAllowed",
+                    "the server does not allow this method on the requested resource", {})
 
 
 def bad_request(message: str) -> ApiError:

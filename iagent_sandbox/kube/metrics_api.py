@@ -9,7 +9,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from ..clock import SandboxClock, rfc3339
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, json_response, method_not_allowed
 from .resources import rt
 from .selectors import parse_label_selector
 from .sources import MetricsSource
@@ -55,8 +55,7 @@ class MetricsApi:
 
     async def handle(self, request: web.Request, segs: list[str]) -> web.Response:
         if request.method != "GET":
-            raise ApiError(405, "MethodNotAllowed",
-                           "the server does not allow this method on the requested resource")
+            raise method_not_allowed()
         namespace = None
         if len(segs) >= 3 and segs[0] == "namespaces" and segs[2] == "pods":
             namespace, segs = segs[1], segs[2:]
@@ -72,12 +71,12 @@ class MetricsApi:
             found = build(obj) if obj is not None else None
             if found is None:
                 raise _not_found(kind.lower(), f"{namespace}/{segs[1]}" if namespace else segs[1])
-            return web.json_response(found)
+            return json_response(found)
         selector = request.query.get("labelSelector") or None
         if request.query.get("fieldSelector"):
             raise bad_request("fieldSelector is not supported by metrics.k8s.io")
         items, rv = self.store.list(source_rt, namespace, label_selector=selector)
         parse_label_selector(selector)  # a bad selector is a 400 even when nothing is listed
         found = [m for m in (build(o) for o in items) if m is not None]
-        return web.json_response({"kind": f"{kind}List", "apiVersion": GROUP_VERSION,
+        return json_response({"kind": f"{kind}List", "apiVersion": GROUP_VERSION,
                                   "metadata": {}, "items": found})

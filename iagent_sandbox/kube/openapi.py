@@ -293,6 +293,8 @@ def _paths_for(r: ResourceType, ref_prefix: str, v3: bool) -> dict[str, dict]:
             "parameters": params(path_params, name_param),
         },
     }
+    if r.is_review:  # asked, never stored: POST is the only operation
+        return {base: {"post": paths[base]["post"], "parameters": paths[base]["parameters"]}}
     if r.namespaced:
         paths[f"{prefix}/{r.plural}"] = {
             "get": _op("list", gvk, f"list{vid}{r.kind}ForAllNamespaces", list_ref,
@@ -300,6 +302,14 @@ def _paths_for(r: ResourceType, ref_prefix: str, v3: bool) -> dict[str, dict]:
     for sub in r.subresources:
         if sub == "log":
             continue  # answered as text/plain; kubectl does not look it up in OpenAPI
+        if sub == "eviction":  # create only, with a policy/v1 Eviction
+            egvk = {"group": "policy", "version": "v1", "kind": "Eviction"}
+            eref = ref_prefix + "io.k8s.api.policy.v1.Eviction"
+            paths[f"{base}/{{name}}/eviction"] = {
+                "post": _op("post", egvk, f"create{vid}{kind_id}Eviction", eref, body_ref=eref,
+                            params=params(_COMMON_WRITE_PARAMS), v3=v3),
+                "parameters": params(path_params, name_param)}
+            continue
         if sub == "scale":
             sgvk = {"group": "autoscaling", "version": "v1", "kind": "Scale"}
             sref = ref_prefix + "io.k8s.api.autoscaling.v1.Scale"

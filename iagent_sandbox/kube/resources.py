@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+CREATE_ONLY = ("create",)
+RBAC = "rbac.authorization.k8s.io"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,11 @@ class ResourceType:
         """Served from a CustomResourceDefinition (no strategic merge patch, like a real server)."""
         return self.group.endswith(".k8s.aws")
 
+    @property
+    def is_review(self) -> bool:
+        """A review (access, rules, self): answered on POST, never stored or listed."""
+        return self.verbs == CREATE_ONLY
+
 
 def _core(plural, kind, singular, namespaced=True, short=(), categories=(), subresources=()):
     return ResourceType("", "v1", plural, kind, namespaced, singular, tuple(short),
@@ -61,7 +68,7 @@ RESOURCES: tuple[ResourceType, ...] = (
           subresources=("status",)),
     _core("nodes", "Node", "node", namespaced=False, short=("no",), subresources=("status",)),
     _core("pods", "Pod", "pod", short=("po",), categories=("all",),
-          subresources=("status", "log")),
+          subresources=("status", "log", "eviction")),
     _core("services", "Service", "service", short=("svc",), categories=("all",),
           subresources=("status",)),
     _core("endpoints", "Endpoints", "endpoints", short=("ep",)),
@@ -88,6 +95,26 @@ RESOURCES: tuple[ResourceType, ...] = (
     # Leases: kube-system holds the control plane's leader locks; clients (iagent-tui's action lock
     # among them) keep their own there.
     ResourceType("coordination.k8s.io", "v1", "leases", "Lease", True, "lease", (), STANDARD_VERBS, (), ()),
+    ResourceType("batch", "v1", "jobs", "Job", True, "job", (), STANDARD_VERBS, ("all",),
+                 ("status",)),
+    ResourceType("batch", "v1", "cronjobs", "CronJob", True, "cronjob", ("cj",), STANDARD_VERBS,
+                 ("all",), ("status",)),
+    ResourceType("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True,
+                 "poddisruptionbudget", ("pdb",), STANDARD_VERBS, (), ("status",)),
+    ResourceType(RBAC, "v1", "clusterrolebindings", "ClusterRoleBinding", False,
+                 "clusterrolebinding"),
+    ResourceType(RBAC, "v1", "clusterroles", "ClusterRole", False, "clusterrole"),
+    ResourceType(RBAC, "v1", "rolebindings", "RoleBinding", True, "rolebinding"),
+    ResourceType(RBAC, "v1", "roles", "Role", True, "role"),
+    # Reviews are asked, never stored: POST answers with the object and its status filled in.
+    ResourceType("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", False,
+                 "selfsubjectreview", (), CREATE_ONLY),
+    ResourceType("authorization.k8s.io", "v1", "selfsubjectaccessreviews",
+                 "SelfSubjectAccessReview", False, "selfsubjectaccessreview", (), CREATE_ONLY),
+    ResourceType("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview",
+                 False, "selfsubjectrulesreview", (), CREATE_ONLY),
+    ResourceType("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview",
+                 False, "subjectaccessreview", (), CREATE_ONLY),
     ResourceType("elbv2.k8s.aws", "v1beta1", "targetgroupbindings", "TargetGroupBinding", True,
                  "targetgroupbinding", (), STANDARD_VERBS, (), ("status",)),
 )

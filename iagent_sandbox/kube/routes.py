@@ -15,8 +15,10 @@ import yaml
 from aiohttp import web
 
 from ..clock import SandboxClock
-from . import openapi, tables
-from .errors import ApiError, bad_request, not_found, unsupported_media_type
+from . import openapi, protobuf, reviews, tables
+from .errors import (ApiError, bad_request, json_response, method_not_allowed, not_found,
+                     unsupported_media_type)
+from .eviction import evict
 from .patch import apply_patch
 from .resources import ResourceType
 from .watch_http import Target, WatchStreams
@@ -41,6 +43,11 @@ def _media_type(request: web.Request) -> str:
 async def read_object(request: web.Request, rt: ResourceType) -> dict:
     """The request body as an object of rt's kind; anything else is a 400 BadRequest."""
     media = _media_type(request)
+    if media == protobuf.CONTENT_TYPE:
+        try:  # kubectl create rolebinding sends protobuf
+            return protobuf.decode(await request.read())
+        except (ValueError, IndexError):
+            raise unsupported_media_type(BODY_TYPES) from None
     if media not in BODY_TYPES:
         raise unsupported_media_type(BODY_TYPES)
     raw = await request.read()
@@ -109,10 +116,14 @@ def _warning_headers(warnings: list[str]) -> dict[str, str]:
     return {"Warning": ", ".join('299 - "' + w.replace('"', '\\"') + '"' for w in warnings)}
 
 
-def _reject_dry_run(request: web.Request) -> None:
-    if request.query.get("dryRun"):
-        raise bad_request("dryRun is not supported by the sandbox API server: "
-                          "use client-side dry run (kubectl --dry-run=client)")
+def dry_run(request: web.Request) -> bool:
+    """dryRun=All (kubectl --dry-run=server, kubectl diff): answer as the write would, store
+    nothing. All is the only value a real server accepts."""
+    values = request.query.getall("dryRun", [])
+    for value in values:
+        if value != "All":
+            raise bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+    return bool(values)
 
 
 class ResourceRoutes:
@@ -129,9 +140,14 @@ class ResourceRoutes:
         m = request.method
         if t.legacy_watch:
             if m != "GET" or t.subresource:
-                raise ApiError(405, "MethodNotAllowed",
-                               "the server does not allow this method on the requested resource")
+                raise method_not_allowed()
             return await self.watches.serve(request, t)
+        if t.rt.is_review:
+            if m == "POST" and t.name is None:
+                body = await read_object(request, t.rt)
+                check_kind(body, t.rt)
+                return self._json(reviews.answer(t.rt, body), 201)
+            raise method_not_allowed()
         if t.name is None:
             if m == "GET":
                 if _true(request.query.get("watch")):
@@ -141,6 +157,13 @@ class ResourceRoutes:
                 return await self.create(request, t)
             if m == "DELETE" and (t.namespace is not None or not t.rt.namespaced):
                 return await self.delete_collection(request, t)
+        elif t.subresource == "eviction":
+            if m == "POST":
+                body = await read_object(request, t.rt)
+                check_kind(body, t.rt, kind="Eviction", api_version="policy/v1")
+                with self.store.dry_run(dry_run(request)):
+                    answer = evict(self.store, self.clock, t.namespace, t.name, body)
+                return self._json(answer, 201)
         elif t.subresource == "scale":
             if m == "GET":
                 return self._json(self.store.get_scale(t.rt, t.namespace, t.name))
@@ -162,8 +185,7 @@ class ResourceRoutes:
                 return await self.patch(request, t)
             if m == "DELETE":
                 return await self.delete(request, t)
-        raise ApiError(405, "MethodNotAllowed",
-                       "the server does not allow this method on the requested resource")
+        raise method_not_allowed()
 
     # -- reads ------------------------------------------------------------------------------------
     def _get(self, t: Target) -> dict:
@@ -173,7 +195,7 @@ class ResourceRoutes:
         return obj
 
     def _json(self, body: Any, status: int = 200, warnings: list[str] | None = None) -> web.Response:
-        return web.json_response(body, status=status, headers=_warning_headers(warnings or []))
+        return json_response(body, status=status, headers=_warning_headers(warnings or []))
 
     def _single(self, request: web.Request, t: Target, obj: dict, status: int = 200,
                 warnings: list[str] | None = None) -> web.Response:
@@ -233,8 +255,8 @@ class ResourceRoutes:
             raise bad_request("the namespace of the provided object does not match the namespace "
                               "sent on the request")
         warnings, _ = field_validation(request, body, t.rt)
-        _reject_dry_run(request)
-        created = self.store.create(t.rt, body, namespace=t.namespace)
+        with self.store.dry_run(dry_run(request)):
+            created = self.store.create(t.rt, body, namespace=t.namespace)
         return self._single(request, t, created, status=201, warnings=warnings)
 
     async def replace(self, request: web.Request, t: Target, status: bool) -> web.Response:
@@ -251,10 +273,10 @@ class ResourceRoutes:
         if t.namespace is not None:
             meta["namespace"] = t.namespace
         warnings, _ = field_validation(request, body, t.rt, self._get(t))
-        _reject_dry_run(request)
         body.setdefault("apiVersion", t.rt.api_version)
         body.setdefault("kind", t.rt.kind)
-        updated = self.store.replace_status(t.rt, body) if status else self.store.replace(t.rt, body)
+        with self.store.dry_run(dry_run(request)):
+            updated = self.store.replace_status(t.rt, body) if status else self.store.replace(t.rt, body)
         return self._single(request, t, updated, warnings=warnings)
 
     async def patch(self, request: web.Request, t: Target) -> web.Response:
@@ -274,7 +296,10 @@ class ResourceRoutes:
             raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
         if media != "application/json-patch+json" and not isinstance(body, dict):
             raise bad_request("error decoding patch: a merge patch must be a JSON object")
-        _reject_dry_run(request)
+        with self.store.dry_run(dry_run(request)):
+            return self._patch(request, t, body, media)
+
+    def _patch(self, request: web.Request, t: Target, body: Any, media: str) -> web.Response:
         current = self._get(t)
         if t.subresource == "scale":
             return self._json(self.store.patch(t.rt, t.namespace, t.name, body, media,
@@ -304,7 +329,8 @@ class ResourceRoutes:
             if (body.get("metadata") or {}).get("name") not in (None, t.name):
                 raise bad_request(f"the name of the object ({body['metadata']['name']}) does not "
                                   f"match the name on the URL ({t.name})")
-            return self._json(self.store.replace_scale(t.rt, t.namespace, t.name, body))
+            with self.store.dry_run(dry_run(request)):
+                return self._json(self.store.replace_scale(t.rt, t.namespace, t.name, body))
         return await self.patch(request, t)
 
     # -- deletes ----------------------------------------------------------------------------------
@@ -335,17 +361,21 @@ class ResourceRoutes:
         opts["propagationPolicy"] = policy
         if opts.get("gracePeriodSeconds") is not None and not isinstance(opts["gracePeriodSeconds"], int):
             raise bad_request("gracePeriodSeconds must be an integer")
-        _reject_dry_run(request)
+        body_dry = opts.get("dryRun") or []  # kubectl delete --dry-run=server sends it in the body
+        if not isinstance(body_dry, list) or any(v != "All" for v in body_dry):
+            raise bad_request(f'dryRun: Unsupported value: {json.dumps(body_dry)}: supported values: "All"')
+        opts["dryRun"] = dry_run(request) or bool(body_dry)
         return opts
 
     async def delete(self, request: web.Request, t: Target) -> web.Response:
         opts = await self._delete_options(request)
         self._get(t)
-        result = self.store.delete(t.rt, t.namespace, t.name,
-                                   grace_period_seconds=opts.get("gracePeriodSeconds"),
-                                   propagation_policy=opts["propagationPolicy"],
-                                   preconditions=opts.get("preconditions"))
-        return self._json(self._delete_answer(t, result))
+        with self.store.dry_run(opts["dryRun"]):
+            result = self.store.delete(t.rt, t.namespace, t.name,
+                                       grace_period_seconds=opts.get("gracePeriodSeconds"),
+                                       propagation_policy=opts["propagationPolicy"],
+                                       preconditions=opts.get("preconditions"))
+            return self._json(self._delete_answer(t, result))
 
     def _delete_answer(self, t: Target, result: dict | None) -> dict:
         """What a real server answers: the object itself for the types whose registry returns
@@ -373,9 +403,10 @@ class ResourceRoutes:
         deleted = []
         for obj in items:
             meta = obj["metadata"]
-            result = self.store.delete(t.rt, meta.get("namespace"), meta["name"],
-                                       grace_period_seconds=opts.get("gracePeriodSeconds"),
-                                       propagation_policy=opts["propagationPolicy"])
+            with self.store.dry_run(opts["dryRun"]):
+                result = self.store.delete(t.rt, meta.get("namespace"), meta["name"],
+                                           grace_period_seconds=opts.get("gracePeriodSeconds"),
+                                           propagation_policy=opts["propagationPolicy"])
             deleted.append(result if result is not None else obj)
         return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                            "metadata": {"resourceVersion": self.store.resource_version},

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from ..clock import SandboxClock
 from . import discovery, openapi
-from .errors import ApiError
+from .errors import ApiError, json_response, method_not_allowed, not_found_path
 from .metrics_api import MetricsApi
 from .pod_logs import PodLogs
 from .resources import RESOURCES, rt_for_path
@@ -36,16 +36,7 @@ MAX_BODY = 3 * 1024 * 1024  # a real API server refuses request bodies over 3 Mi
 
 
 def status_response(err: ApiError) -> web.Response:
-    return web.json_response(err.to_status(), status=err.status)
-
-
-def not_found_path() -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource", {})
-
-
-def method_not_allowed() -> ApiError:
-    return ApiError(405, "MethodNotAllowed",
-                    "the server does not allow this method on the requested resource", {})
+    return json_response(err.to_status(), status=err.status)
 
 
 class KubeApiServer:
@@ -160,7 +151,7 @@ class KubeApiServer:
         if head in ("healthz", "livez", "readyz") and len(segs) == 1:
             return web.Response(text="ok", content_type="text/plain")
         if head == "version" and len(segs) == 1:
-            return web.json_response(discovery.VERSION_INFO)
+            return json_response(discovery.VERSION_INFO)
         if head == "openapi":
             return self._openapi(request, segs[1:])
         if head == "api":
@@ -181,14 +172,14 @@ class KubeApiServer:
                  "/readyz", "/version"]
         paths += sorted({f"/apis/{r.group}" for r in discovery.served_types() if r.group}
                         | {f"/apis/{r.group}/{r.version}" for r in discovery.served_types() if r.group})
-        return web.json_response({"paths": sorted(paths)})
+        return json_response({"paths": sorted(paths)})
 
     def _get_only(self, request: web.Request, doc: dict | None) -> web.Response:
         if doc is None:
             raise not_found_path()
         if request.method != "GET":
             raise method_not_allowed()
-        return web.json_response(doc)
+        return json_response(doc)
 
     def _discovery(self, request: web.Request, core: bool) -> web.Response:
         if request.method != "GET":
@@ -198,8 +189,8 @@ class KubeApiServer:
             return web.Response(body=json.dumps(doc).encode(),
                                 headers={"Content-Type": discovery.AGGREGATED_CONTENT_TYPE})
         if core:
-            return web.json_response(discovery.api_versions())
-        return web.json_response(discovery.api_group_list(with_metrics=self.metrics is not None))
+            return json_response(discovery.api_versions())
+        return json_response(discovery.api_group_list(with_metrics=self.metrics is not None))
 
     def _openapi(self, request: web.Request, rest: list[str]) -> web.Response:
         if request.method != "GET":

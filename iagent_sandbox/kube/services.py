@@ -23,6 +23,12 @@ class ServiceAllocator:
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
 
+    def rng_state(self) -> object:
+        return self._rng.getstate()
+
+    def set_rng_state(self, state: object) -> None:
+        self._rng.setstate(state)
+
     def allocate(self, rt: ResourceType, svc: dict, existing: Iterable[dict]) -> None:
         spec = svc["spec"]
         if spec.get("type") == "ExternalName":

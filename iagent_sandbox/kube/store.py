@@ -11,6 +11,7 @@ The HTTP server translates requests into these calls; simulated controllers call
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import uuid
@@ -74,6 +75,7 @@ class ObjectStore(Deletion):
         self._event_index: dict[tuple[str, str, str], Key] = {}
         self._event_keys: dict[Key, tuple[str, str, str]] = {}
         self._ns_counts: dict[str, int] = {}  # objects per namespace, to finish namespace deletion
+        self._dry = False  # inside dry_run(): writes are checked and answered, never committed
         for name in INITIAL_NAMESPACES:
             self.create(resolve_rt("namespaces"), {"metadata": {"name": name}})
 
@@ -112,7 +114,28 @@ class ObjectStore(Deletion):
         return (namespace or "default") if rt.namespaced else ""
 
     # -- the one write path -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def dry_run(self, enabled: bool = True) -> Iterator[None]:
+        """dryRun=All: a write inside runs every check, default and admission hook and returns
+        what it would store, but nothing is stored, watched or given a new resourceVersion.
+        The random streams are put back so a dry run does not change what later writes draw."""
+        if not enabled or self._dry:
+            yield
+            return
+        rng_state, services_state = self._rng.getstate(), self._services.rng_state()
+        self._dry = True
+        try:
+            yield
+        finally:
+            self._dry = False
+            self._rng.setstate(rng_state)
+            self._services.set_rng_state(services_state)
+
     def _commit(self, rt: ResourceType, kind: str, new: dict, old: dict | None) -> dict:
+        if self._dry:
+            if kind == "ADDED":
+                new["metadata"].pop("resourceVersion", None)  # a dry-run create has none
+            return new
         self._rv += 1
         new["metadata"]["resourceVersion"] = str(self._rv)
         key, uid = _key(new), new["metadata"]["uid"]

@@ -673,6 +673,11 @@ COLUMNS_BY_PLURAL: dict[str, tuple[Column, ...]] = {
     "leases": LEASE_COLUMNS,
 }
 
+# Registered here, defined apart (tables_batch imports the shared columns defined above).
+from .tables_batch import BATCH_POLICY_RBAC_COLUMNS  # noqa: E402
+
+COLUMNS_BY_PLURAL.update(BATCH_POLICY_RBAC_COLUMNS)
+
 
 # -- the Table object ---------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .cron import CronError, Schedule
 from .errors import FieldError
 
 DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
@@ -213,6 +214,37 @@ def object_errors(plural: str, obj: dict) -> list[FieldError]:
                                    f"Invalid value: {replicas}: must be greater than or equal to 0"))
     elif plural == "leases":
         errs += _lease_spec_errors(spec if isinstance(spec, dict) else {})
+    elif plural == "jobs":
+        errs += _job_spec_errors(spec if isinstance(spec, dict) else {}, "spec")
+    elif plural == "cronjobs":
+        spec = spec if isinstance(spec, dict) else {}
+        if not spec.get("schedule"):
+            errs.append(required("spec.schedule"))
+        else:
+            try:
+                Schedule(str(spec["schedule"]))
+            except CronError as exc:  # cron.ParseStandard's error, as the API server words it
+                errs.append(invalid_value("spec.schedule", str(spec["schedule"]), str(exc)))
+        errs += _job_spec_errors((spec.get("jobTemplate") or {}).get("spec") or {},
+                                 "spec.jobTemplate.spec")
+    return errs
+
+
+def _job_spec_errors(spec: dict, path: str) -> list[FieldError]:
+    """A Job's pods are never restarted in place forever: only OnFailure and Never are allowed."""
+    template = spec.get("template") or {}
+    errs = _pod_spec_errors(template.get("spec"), f"{path}.template.spec")
+    policy = (template.get("spec") or {}).get("restartPolicy")
+    if policy not in ("OnFailure", "Never"):
+        errs.append(FieldError("FieldValueNotSupported", f"{path}.template.spec.restartPolicy",
+                               f'Unsupported value: "{policy or ""}": supported values: '
+                               '"OnFailure", "Never"'))
+    for field in ("parallelism", "completions", "backoffLimit", "activeDeadlineSeconds",
+                  "ttlSecondsAfterFinished"):
+        value = spec.get(field)
+        if isinstance(value, int) and value < 0:
+            errs.append(FieldError("FieldValueInvalid", f"{path}.{field}",
+                                   f"Invalid value: {value}: must be greater than or equal to 0"))
     return errs
 
 

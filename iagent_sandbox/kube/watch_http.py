@@ -9,14 +9,13 @@ every simulated minute when asked for; ``timeoutSeconds`` is wall time (the clie
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 
 from aiohttp import web
 
 from ..clock import SandboxClock
 from . import tables
-from .errors import ApiError, bad_request
+from .errors import ApiError, bad_request, go_json
 from .resources import ResourceType
 
 DEFAULT_WATCH_TIMEOUT = 1800.0  # wall seconds; a real server picks 30-60 min
@@ -47,9 +46,6 @@ def int_param(request: web.Request, name: str) -> int | None:
     except ValueError:
         raise bad_request(f'invalid value for {name}: "{raw}" is not an integer') from None
 
-
-def _line(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
 
 
 class WatchStreams:
@@ -157,6 +153,7 @@ class WatchStreams:
 
 
 def _line(event: dict) -> bytes:
-    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
+    """One watch event per line, encoded as the API server encodes every JSON body."""
+    return go_json(event)
 
 

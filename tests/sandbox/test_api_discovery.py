@@ -50,7 +50,11 @@ def test_group_lists(c):
     groups = {g.name: g.preferred_version.group_version for g in client.ApisApi(c).get_api_versions().groups}
     assert groups == {"apps": "apps/v1", "networking.k8s.io": "networking.k8s.io/v1",
                       "coordination.k8s.io": "coordination.k8s.io/v1",
-                      "elbv2.k8s.aws": "elbv2.k8s.aws/v1beta1", "metrics.k8s.io": "metrics.k8s.io/v1beta1"}
+                      "elbv2.k8s.aws": "elbv2.k8s.aws/v1beta1", "metrics.k8s.io": "metrics.k8s.io/v1beta1",
+                      "batch": "batch/v1", "policy": "policy/v1",
+                      "rbac.authorization.k8s.io": "rbac.authorization.k8s.io/v1",
+                      "authentication.k8s.io": "authentication.k8s.io/v1",
+                      "authorization.k8s.io": "authorization.k8s.io/v1"}
 
 
 def test_resource_lists_carry_verbs_short_names_and_subresources(c):
@@ -88,7 +92,10 @@ def test_openapi_v3_index_and_group_documents(c):
     status, index, _ = _get(c, "/openapi/v3")
     assert status == 200
     assert set(index["paths"]) == {"api/v1", "apis/apps/v1", "apis/networking.k8s.io/v1",
-                                   "apis/coordination.k8s.io/v1", "apis/elbv2.k8s.aws/v1beta1"}
+                                   "apis/coordination.k8s.io/v1", "apis/elbv2.k8s.aws/v1beta1",
+                                   "apis/batch/v1", "apis/policy/v1",
+                                   "apis/rbac.authorization.k8s.io/v1",
+                                   "apis/authentication.k8s.io/v1", "apis/authorization.k8s.io/v1"}
     url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
     status, doc, _ = _get(c, url)

@@ -41,7 +41,7 @@ def test_resource_lookup_by_any_name():
     assert rt("deploy").api_version == "apps/v1" and rt("pods").group_version == "v1"
     assert rt("targetgroupbindings").kind == "TargetGroupBinding"
     assert not rt("ns").namespaced and rt("ingresses").group == "networking.k8s.io"
-    assert rt("pods").subresources == ("status", "log")
+    assert rt("pods").subresources == ("status", "log", "eviction")
     assert rt("deploy").subresources == ("status", "scale")
     with pytest.raises(KeyError, match='doesn\'t have a resource type "widgets"'):
         rt("widgets")
@@ -541,8 +541,8 @@ def test_object_created_for_a_deleted_owner_is_collected():
     created = store.create(PODS, body)  # a controller acting on a stale view
     assert created["metadata"]["name"] == "web-1-x"
     assert store.get(PODS, "default", "web-1-x") is None
-    job_owned = pod_body("job-pod")
-    job_owned["metadata"]["ownerReferences"] = [{"apiVersion": "batch/v1", "kind": "Job",
+    job_owned = pod_body("job-pod")  # owned by a type the sandbox does not serve
+    job_owned["metadata"]["ownerReferences"] = [{"apiVersion": "example.com/v1", "kind": "Widget",
                                                  "name": "j", "uid": "not-served"}]
     store.create(PODS, job_owned)
     assert store.get(PODS, "default", "job-pod") is not None
