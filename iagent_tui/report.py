@@ -84,10 +84,10 @@ def business_case_document(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
-    """The `status --json` document."""
+def build_status(snap: Snapshot, settings: Settings, assessment: Assessment | None = None) -> dict[str, Any]:
+    """The `status --json` document (``assessment``: one already made of this snapshot)."""
     region = snap.cluster.region if snap.cluster else settings.region
-    assessment = assess(snap, settings)
+    assessment = assessment if assessment is not None else assess(snap, settings)
     rates = assessment.rates
     pods = []
     for pod in snap.pods:
@@ -234,6 +234,12 @@ def render_status(doc: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append(f"Fargate cost: {_money(cost['fargate_hourly_usd'])}/hour, {_money(cost['fargate_monthly_usd'], 2)}/month"
                  + ("" if cost["complete"] else " (incomplete)"))
+
+    if cost.get("savings_percent") is not None or cost.get("ec2_monthly_usd") is not None:
+        lines.append(f"Monthly (730 h): now EC2 {_money(cost['ec2_monthly_usd'], 2)} + Fargate {_money(cost['fargate_monthly_usd'], 2)}; "
+                     f"after migration Fargate {_money(cost['fargate_projected_monthly_usd'], 2)} + EC2 kept "
+                     f"{_money(cost['ec2_remaining_monthly_usd'], 2)}; savings "
+                     + ("-" if cost["savings_percent"] is None else f"{cost['savings_percent']:.1f} %"))
 
     findings = doc["findings"]
     summary = doc["findings_summary"]
