@@ -38,6 +38,7 @@ from screens.keymap import (ACTION_KEYS, APP_COMMANDS, DETAIL_COMMAND, Command, 
 from screens.namespaces import NamespaceSwitcher
 from screens.progress import ActionProgress
 from screens.rows import View
+from screens.cost import CostScreen
 from screens.walkthrough import WalkthroughScreen
 
 from .keymap import check_keymap
@@ -173,6 +174,8 @@ class IagentApp(App):
         self.render_if_visible()
         if isinstance(self.screen, WalkthroughScreen):
             self.screen.show(snapshot, self.assessment)
+        elif isinstance(self.screen, CostScreen):
+            self.screen.show(self.assessment)
         self._schedule_age_refresh(snapshot)
 
     def _schedule_age_refresh(self, snapshot: Snapshot) -> None:
@@ -277,6 +280,10 @@ class IagentApp(App):
         if self.screen is self.dashboard:
             self.push_screen(WalkthroughScreen(self.planned_namespaces))
 
+    def action_open_cost(self) -> None:
+        if self.screen is self.dashboard:
+            self.push_screen(CostScreen())
+
     def start_step_action(self, name: str, suggested_namespace: str = "") -> None:
         """The walkthrough's `a`: the same flow as the dashboard's action keys (plan, confirm
         dialog, progress), run by the App so it outlives the screen."""
@@ -330,7 +337,7 @@ class IagentApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
-                      "start_action", "open_walkthrough", "cancel_action") and self.screen is not self.dashboard:
+                      "start_action", "open_walkthrough", "open_cost", "cancel_action") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False

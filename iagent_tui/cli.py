@@ -14,6 +14,7 @@ import click
 from . import __version__
 from .commands.actions import add_namespace_command, deploy_command, rollback_command, smoke_command
 from .commands.doctor import doctor_command
+from .commands.report import report_command
 from .commands.sandbox import sandbox_command
 from .commands.sandbox_option import sandbox_option, with_sandbox_option
 from .commands.status import status_command
@@ -59,7 +60,7 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
     return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None)
 
 
-for _command in (status_command, doctor_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
+for _command in (status_command, report_command, doctor_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
     main.add_command(with_sandbox_option(_command))
 main.add_command(sandbox_command)
 

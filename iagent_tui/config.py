@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings.sources.utils import parse_env_vars
 
@@ -49,6 +49,7 @@ _ALLOWED: dict[str, str] = {
     "fargate.move_label": "a Kubernetes label as key=value, e.g. iagent.io/compute=fargate",
     "keymap": "",  # its validator says what is allowed, in the keymap's own words
     "waits": "",  # likewise (iagent_tui/deadlines.py)
+    "pricing_discount_percent": "pricing.discount_percent: a Savings Plans discount in percent, 0 or more and below 100",
 }
 
 
@@ -125,6 +126,9 @@ class FargateSettings(BaseModel):
         return v
 
 
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.[a-z0-9-]+")
+
+
 class RegionRates(BaseModel):
     """Overrides of one region's Fargate rates in USD (DOMAIN.md 2.2); unset = the built-in rate.
     Needed for regions the built-in table lacks (then vcpu_hour and gb_hour are required)."""
@@ -135,6 +139,16 @@ class RegionRates(BaseModel):
     gb_hour: float | None = Field(default=None, ge=0)
     ephemeral_gb_hour: float | None = Field(default=None, ge=0)
     min_billable_seconds: int | None = Field(default=None, ge=0)
+    # EC2 on-demand USD per instance-hour by instance type, over the built-in table (ec2_pricing.py)
+    ec2: dict[str, Annotated[float, Field(ge=0)]] | None = None
+
+    @field_validator("ec2")
+    @classmethod
+    def _instance_types(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        bad = [k for k in value or {} if not _INSTANCE_TYPE.fullmatch(k)]
+        if bad:
+            raise ValueError(f"not an EC2 instance type: {', '.join(map(repr, bad))} (expected family.size, e.g. m5.large)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -151,6 +165,8 @@ class Settings(BaseSettings):
     namespaces: Annotated[list[str], NoDecode] = Field(default_factory=list)  # watch scope; empty = all
     fargate: FargateSettings = Field(default_factory=FargateSettings)
     pricing: dict[str, RegionRates] = Field(default_factory=dict)  # region -> rate overrides
+    # pricing.discount_percent in the file; moved here by _pricing_discount (pricing maps regions)
+    pricing_discount_percent: float = Field(default=0, ge=0, lt=100)
     startup_target_seconds: float = Field(default=120, gt=0)
     journal_dir: Path = Field(default_factory=lambda: Path("~/.local/state/iagent-tui/journal").expanduser())
     helm: str | None = None  # the helm executable deploy runs; None = `helm` on PATH
@@ -159,6 +175,16 @@ class Settings(BaseSettings):
     waits: dict[str, float] = Field(default_factory=dict)  # wait kind -> deadline seconds, and scale (deadlines.py)
 
     _split = field_validator("namespaces", mode="before")(_split_list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _pricing_discount(cls, data: Any) -> Any:
+        """``pricing.discount_percent`` (a Savings Plans discount) sits among the regions in the
+        file, as a user would look for it there; the model keeps it in its own field."""
+        if isinstance(data, dict) and isinstance(data.get("pricing"), dict) and "discount_percent" in data["pricing"]:
+            pricing = dict(data["pricing"])
+            data = {**data, "pricing": pricing, "pricing_discount_percent": pricing.pop("discount_percent")}
+        return data
 
     def rate_overrides(self) -> dict[str, dict[str, float]]:
         """The pricing overrides in the shape iagent_tui.insights.rate_card() takes."""

@@ -47,6 +47,8 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("zoom-panel", "z", "zoom", "Zoom focused panel", "View"),
     # The brief's migration step by step: where the cluster stands and the next action.
     Command("open-walkthrough", "w", "open_walkthrough", "Migration walkthrough", "View"),
+    # The business case: cost now against after the migration, per namespace.
+    Command("open-cost", "dollar_sign", "open_cost", "Cost before and after", "View", show=False),
     Command("clear-filter", "escape", "clear_filter", "Clear filter and namespace", "View", show=False),
     Command("close-progress", "x", "close_progress", "Hide the finished action's progress", "Actions",
             show=False),

@@ -32,10 +32,62 @@ def finding_document(assessment: Assessment) -> list[dict[str, Any]]:
     return [{**f.to_dict(), "fix": f.fix} for f in assessment.findings]
 
 
-def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
-    """The `status --json` document."""
+def _monthly(hourly: float | None) -> float | None:
+    return None if hourly is None else round(hourly * HOURS_PER_MONTH, 2)
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+RIGHTSIZED_NOTE = ("fargate_rightsized_monthly_usd is null: right-sizing from metrics-server usage is not "
+                   "implemented; projections use requests")
+
+
+def business_case_document(assessment: Assessment) -> dict[str, Any]:
+    """The before/after keys of `cost` (all None when the region has no rates)."""
+    case = assessment.business_case
+    keys = ("ec2_monthly_usd", "fargate_projected_monthly_usd", "fargate_rightsized_monthly_usd",
+            "ec2_remaining_monthly_usd", "before_monthly_usd", "after_monthly_usd", "savings_percent")
+    if case is None:
+        return {**dict.fromkeys(keys), "by_namespace": {}, "business_case": None}
+
+    def figures(item: Any) -> dict[str, Any]:
+        return {"ec2_monthly_usd": _monthly(item.ec2_hourly),
+                "fargate_monthly_usd": _monthly(item.fargate_hourly),
+                "fargate_projected_monthly_usd": _monthly(item.fargate_projected_hourly),
+                "fargate_rightsized_monthly_usd": None,
+                "ec2_remaining_monthly_usd": _monthly(item.ec2_remaining_hourly),
+                "before_monthly_usd": _monthly(item.before_hourly), "after_monthly_usd": _monthly(item.after_hourly),
+                "savings_percent": _percent(item.savings_percent)}
+
+    total = figures(case)
+    del total["fargate_monthly_usd"]  # the existing key of the same name is the cluster-wide one
+    fit = case.remaining
+    return {
+        **total,
+        "by_namespace": {n.namespace: figures(n) for n in case.namespaces},
+        "business_case": {
+            "hours_per_month": case.hours_per_month, "discount_percent": case.discount_percent,
+            "region": case.region,
+            "ec2_nodes": [{"name": n.node, "nodegroup": n.nodegroup or None, "instance_type": n.instance_type,
+                           "hourly_usd": n.hourly} for n in case.nodes],
+            "ec2_by_workload_monthly_usd": {k: _monthly(v) for k, v in case.workload_ec2_hourly.items()},
+            "stays_on_ec2": list(case.stays_on_ec2), "daemonsets": list(case.daemonsets),
+            "remaining_node_group": None if fit is None else {
+                "instance_type": fit.instance_type or None, "count": fit.count, "hourly_usd_each": fit.hourly_price,
+                "pods_per_node": [list(n) for n in fit.placement]},
+            "fargate_rounding_waste_monthly_usd": _monthly(case.rounding_waste_hourly),
+            "assumptions": list(case.assumptions),
+            "notes": [*case.notes, RIGHTSIZED_NOTE],
+        },
+    }
+
+
+def build_status(snap: Snapshot, settings: Settings, assessment: Assessment | None = None) -> dict[str, Any]:
+    """The `status --json` document (``assessment``: one already made of this snapshot)."""
     region = snap.cluster.region if snap.cluster else settings.region
-    assessment = assess(snap, settings)
+    assessment = assessment if assessment is not None else assess(snap, settings)
     rates = assessment.rates
     pods = []
     for pod in snap.pods:
@@ -98,6 +150,7 @@ def build_status(snap: Snapshot, settings: Settings) -> dict[str, Any]:
             "fargate_monthly_usd": _round(hourly_total * HOURS_PER_MONTH, 2) if rates is not None else None,
             "complete": rates is not None and priced_all,
             "rates": {"region": rates.region, "vcpu_hour": rates.vcpu_hour, "gb_hour": rates.gb_hour} if rates else None,
+            **business_case_document(assessment),
         },
         "findings": findings,
         "findings_summary": assessment.count(),
@@ -181,6 +234,12 @@ def render_status(doc: Mapping[str, Any]) -> str:
     lines.append("")
     lines.append(f"Fargate cost: {_money(cost['fargate_hourly_usd'])}/hour, {_money(cost['fargate_monthly_usd'], 2)}/month"
                  + ("" if cost["complete"] else " (incomplete)"))
+
+    if cost.get("savings_percent") is not None or cost.get("ec2_monthly_usd") is not None:
+        lines.append(f"Monthly (730 h): now EC2 {_money(cost['ec2_monthly_usd'], 2)} + Fargate {_money(cost['fargate_monthly_usd'], 2)}; "
+                     f"after migration Fargate {_money(cost['fargate_projected_monthly_usd'], 2)} + EC2 kept "
+                     f"{_money(cost['ec2_remaining_monthly_usd'], 2)}; savings "
+                     + ("-" if cost["savings_percent"] is None else f"{cost['savings_percent']:.1f} %"))
 
     findings = doc["findings"]
     summary = doc["findings_summary"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from iagent_tui.keymap import (ACTION_KEYS, APP_COMMANDS, DEFAULT_KEYS, DETAIL_COMMAND, PANEL_TITLES,
-                               Command, action_commands)
+                               Command, action_commands, key_as_typed)
 
 __all__ = ["ACTION_KEYS", "APP_COMMANDS", "DEFAULT_KEYS", "DETAIL_COMMAND", "PANEL_TITLES", "Command",
            "action_commands", "bindings", "key_label"]
@@ -24,4 +24,5 @@ def bindings(commands: tuple[Command, ...]) -> list[Binding]:
 
 
 def key_label(key: str) -> str:
-    return {"question_mark": "?", "slash": "/", "escape": "esc", "enter": "enter"}.get(key, key)
+    """A key as a person types it: "?" for question_mark, "$" for dollar_sign, "esc" for escape."""
+    return "esc" if key == "escape" else key_as_typed(key)

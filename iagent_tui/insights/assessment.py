@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 from ..model import EMPTY_MAP, EMPTY_POD_TEMPLATE, Event, Pod, Snapshot
 from .codes import CODES
 from .compatibility import check_workloads
+from .business_case import BusinessCase, business_case
 from .cost import PodCost, pod_hourly_cost, rollup
 from .doctor import EXIT_ERRORS, EXIT_HEALTHY, EXIT_WARNINGS, Rule, run_rules
 from .doctor_model import Context, NotEvaluated
 from .finding import CATEGORY_RANK, SEVERITY_RANK, Finding, count_by_severity, merge_findings, worst_severity
+from .ec2_pricing import ec2_prices
 from .pricing import RateCard, rate_card
 from .profiles import wildcard_match
 from .startup import pod_start_phases
@@ -60,6 +62,7 @@ class Assessment:
     steps: tuple["Step", ...] = ()                # the migration walkthrough's steps
     notes: tuple[str, ...] = ()                   # why something could not be computed
     rates: RateCard | None = None
+    business_case: BusinessCase | None = None     # cost now vs after the migration; None: no rates
 
     def count(self) -> dict[str, int]:
         return count_by_severity(self.findings)
@@ -143,13 +146,16 @@ class Assessor:
 
     def __init__(self, start_target: float = 120.0, rate_overrides: Mapping[str, Any] | None = None,
                  planned: Sequence[str] = ("default", "prod", "staging"),
-                 stuck_profile_seconds: float = 600.0) -> None:
+                 stuck_profile_seconds: float = 600.0, discount_percent: float = 0.0) -> None:
         if start_target <= 0:
             raise ValueError(f"start-time target must be positive, got {start_target}")
         self.start_target = start_target
         self.rate_overrides = rate_overrides
         self.planned = tuple(planned)
         self.stuck_profile_seconds = stuck_profile_seconds
+        if not 0 <= discount_percent < 100:
+            raise ValueError(f"discount must be at least 0 and below 100 percent, got {discount_percent}")
+        self.discount_percent = discount_percent
         self._compat_key: Any = None
         self._compat: list[Finding] = []
         self._pods: dict[str, _PodFacts] = {}
@@ -157,7 +163,8 @@ class Assessor:
 
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Assessor":
-        return cls(float(settings.startup_target_seconds), settings.rate_overrides(), tuple(settings.fargate.namespaces))
+        return cls(float(settings.startup_target_seconds), settings.rate_overrides(), tuple(settings.fargate.namespaces),
+                   discount_percent=settings.pricing_discount_percent)
 
     def __call__(self, snap: Snapshot) -> Assessment:
         from .migration import migration_steps  # it reads a built Assessment
@@ -180,6 +187,13 @@ class Assessor:
                 notes.append(f"pod {key} not priced: {cost.note or 'no size'}")
         billed = [c for c in costs.values() if c.basis == "provisioned" and c.hourly is not None]
         findings, skipped = self._findings(snap, rates)
+        case = None
+        if rates is not None:
+            try:
+                case = business_case(snap, findings, costs, rates, ec2_prices(region, self.rate_overrides),
+                                     self.discount_percent)
+            except ValueError as exc:
+                notes.append(f"business case not computed: {exc}")
         assessment = Assessment(
             findings=findings, not_evaluated=skipped,
             pod_cost=_frozen({k: c.hourly for k, c in costs.items() if c.hourly is not None}),
@@ -189,7 +203,7 @@ class Assessor:
             profile_cost=_frozen({r.key: r.hourly for r in rollup(billed, rates, "profile")}) if rates else EMPTY_MAP,
             fargate_hourly=sum(c.hourly for c in billed) if rates else None,
             start=_frozen({key: f.start for key, f in facts.items()}),
-            start_target=self.start_target, notes=tuple(notes), rates=rates)
+            start_target=self.start_target, notes=tuple(notes), rates=rates, business_case=case)
         return replace(assessment, steps=tuple(migration_steps(snap, assessment, self.planned)))
 
     def _pod_facts(self, snap: Snapshot, rates: RateCard | None) -> dict[str, _PodFacts]:

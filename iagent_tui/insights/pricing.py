@@ -72,6 +72,7 @@ def rate_card(region: str, overrides: Mapping[str, Mapping[str, Any]] | None = N
     A region absent from the built-in table is accepted when the overrides give at least
     vcpu_hour and gb_hour for it; otherwise ValueError names the known regions."""
     override = dict((overrides or {}).get(region) or {})
+    override.pop("ec2", None)  # EC2 instance prices live beside the Fargate rates (ec2_pricing.py)
     unknown_keys = sorted(set(override) - set(_OVERRIDABLE))
     if unknown_keys:
         raise ValueError(

@@ -27,7 +27,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ..model import Event, Pod
 
@@ -221,6 +221,22 @@ def summarize(namespace: str, phases: Iterable[StartPhases], target: float = DEF
         target=target,
         over_target=sum(s > target for s in samples),
     )
+
+
+def ready_stats_by_namespace(to_ready: Mapping[str, float | None], target: float = DEFAULT_TARGET_SECONDS) -> list[StartStats]:
+    """Creation-to-Ready statistics per namespace from seconds-to-Ready keyed "namespace/pod"
+    (the Assessment's ``start``), sorted by namespace: what the change report shows."""
+    groups: dict[str, list[float | None]] = defaultdict(list)
+    for key, seconds in to_ready.items():
+        groups[key.split("/", 1)[0]].append(seconds)
+    result = []
+    for namespace in sorted(groups):
+        samples = [s for s in groups[namespace] if s is not None]
+        result.append(StartStats(
+            namespace=namespace, count=len(samples), not_ready=len(groups[namespace]) - len(samples),
+            p50=nearest_rank(samples, 50) if samples else None, p95=nearest_rank(samples, 95) if samples else None,
+            max=max(samples) if samples else None, target=target, over_target=sum(s > target for s in samples)))
+    return result
 
 
 def start_time_stats(phases: Iterable[StartPhases], target: float = DEFAULT_TARGET_SECONDS) -> list[StartStats]:

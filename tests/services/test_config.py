@@ -78,7 +78,10 @@ def test_env_and_flag_errors_name_their_origin(cfg):
         ("fargate:\n  namespaces: []\n", r"fargate.namespaces: at least one namespace is required"),
         ("startup_target_seconds: 0\n", r"startup_target_seconds: .*allowed: a number of seconds greater than 0"),
         ("pricing:\n  eu-central-1:\n    vcpu_hour: -1\n", r"pricing.eu-central-1.vcpu_hour: Input should be greater than or equal to 0"),
-        ("pricing:\n  eu-central-1:\n    cpu: 1\n", r"pricing.eu-central-1.cpu: unknown setting; allowed: ephemeral_gb_hour, gb_hour, min_billable_seconds, vcpu_hour"),
+        ("pricing:\n  eu-central-1:\n    cpu: 1\n", r"pricing.eu-central-1.cpu: unknown setting; allowed: ec2, ephemeral_gb_hour, gb_hour, min_billable_seconds, vcpu_hour"),
+        ("pricing:\n  eu-central-1:\n    ec2: {t3.large: -1}\n", r"pricing.eu-central-1.ec2.t3.large: Input should be greater than or equal to 0"),
+        ("pricing:\n  eu-central-1:\n    ec2: {LARGE: 1}\n", r"pricing.eu-central-1.ec2: not an EC2 instance type: 'LARGE'"),
+        ("pricing:\n  discount_percent: 100\n", r"pricing_discount_percent: .*allowed: pricing.discount_percent"),
     ],
 )
 def test_bad_files(cfg, text, expected):
@@ -93,6 +96,16 @@ def test_pricing_overrides_feed_the_rate_card(cfg):
     assert s.rate_overrides() == {"eu-central-1": {"vcpu_hour": 0.05}}
     card = rate_card("eu-central-1", s.rate_overrides())
     assert card.vcpu_hour == 0.05 and card.gb_hour == rate_card("eu-central-1").gb_hour
+
+
+def test_ec2_prices_and_discount_from_the_file(cfg):
+    from iagent_tui.insights.assessment import Assessor
+    from iagent_tui.insights.ec2_pricing import EC2_PRICES, ec2_prices
+
+    s = load_settings(cfg("pricing:\n  discount_percent: 20\n  eu-central-1:\n    ec2: {t3.large: 0.1, x9.huge: 2}\n"), env={})
+    prices = ec2_prices("eu-central-1", s.rate_overrides())
+    assert prices["t3.large"] == 0.1 and prices["x9.huge"] == 2 and prices["m5.large"] == EC2_PRICES["eu-central-1"]["m5.large"]
+    assert s.pricing_discount_percent == 20 and Assessor.from_settings(s).discount_percent == 20
 
 
 def test_missing_named_file(tmp_path):

@@ -1,0 +1,164 @@
+"""The business case recomputed from kubectl output and boto3, by the rules written here — not by
+the product's cost code — so `status --json` can be checked against an independent reading.
+
+Rules (DOMAIN.md 1.1-1.2 and 2.2; EC2 prices from the AWS on-demand page, eu-central-1, Linux):
+* EC2 now: each node group instance at its on-demand price; a pod's share of its node =
+  price x (cpu x vCPU rate + GiB x GB rate) / (node vCPU x vCPU rate + node GiB x GB rate), with
+  the instance type's nominal vCPU and GiB; the rest of the node is "(unallocated)".
+* A pod stays on EC2 when it is privileged, uses a host namespace or hostPath, or mounts a claim
+  bound to a volume that is not EFS; DaemonSets stay too, one copy per remaining node.
+* Fargate: CapacityProvisioned when present, else requests (+256 MiB) rounded up to the first
+  supported vCPU/memory combination; price = vCPU x rate + GB x rate.
+* Remaining EC2: here every staying pod and one copy of each DaemonSet fit on one node, so the
+  smallest group is one node of the cheapest type whose allocatable holds their sum (EKS AMI
+  kube-reserved: CPU 6 % + 1 % of the first two cores; memory 255 MiB + 11 MiB x max pods + 100 MiB).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections import defaultdict
+
+HOURS = 730
+VCPU_RATE, GB_RATE = 0.04656, 0.00511          # eu-central-1 Fargate, DOMAIN.md 2.2
+EC2 = {  # eu-central-1 on-demand USD/h, nominal vCPU, GiB, max pods (eni-max-pods)
+    "t3.small": (0.024, 2, 2, 11), "t3.medium": (0.048, 2, 4, 17), "t3.large": (0.096, 2, 8, 35),
+    "c5.large": (0.097, 2, 4, 29), "m5.large": (0.115, 2, 8, 29), "r5.large": (0.152, 2, 16, 29),
+}
+SIZES = [(0.25, [0.5, 1, 2]), (0.5, [1, 2, 3, 4]), (1, list(range(2, 9))), (2, list(range(4, 17))),
+         (4, list(range(8, 31))), (8, list(range(16, 61, 4))), (16, list(range(32, 121, 8)))]
+_UNITS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "": 1}
+
+
+def kubectl(env, *args) -> dict:
+    out = subprocess.run(["kubectl", *args, "-o", "json"], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def cpu(q: str) -> float:
+    return float(q[:-1]) / 1000 if q.endswith("m") else float(q)
+
+
+def mem(q: str) -> float:
+    number, unit = re.fullmatch(r"([0-9.]+)([A-Za-z]*)", q).groups()
+    return float(number) * _UNITS[unit]
+
+
+def requests(spec: dict) -> tuple[float, float]:
+    """(cores, bytes): sum of the app containers vs the largest init container; request or limit."""
+    def one(c):
+        r, lim = c.get("resources", {}).get("requests", {}), c.get("resources", {}).get("limits", {})
+        return cpu(r.get("cpu", lim.get("cpu", "0"))), mem(r.get("memory", lim.get("memory", "0")))
+    apps = [one(c) for c in spec["containers"]]
+    inits = [one(c) for c in spec.get("initContainers", [])] or [(0, 0)]
+    return (max(sum(a[0] for a in apps), max(i[0] for i in inits)),
+            max(sum(a[1] for a in apps), max(i[1] for i in inits)))
+
+
+def fargate_size(cores: float, memory: float) -> tuple[float, float]:
+    need_gib = (memory + 256 * 2**20) / 2**30
+    for vcpu, mems in SIZES:
+        if vcpu >= cores - 1e-9:
+            for m in mems:
+                if m >= need_gib - 1e-9:
+                    return vcpu, m
+    raise AssertionError("too large for Fargate")
+
+
+def weight(cores: float, memory: float) -> float:
+    return cores * VCPU_RATE + memory / 2**30 * GB_RATE
+
+
+def share(price: float, instance_type: str, cores: float, memory: float) -> float:
+    _, vcpu, gib, _ = EC2[instance_type]
+    return price * weight(cores, memory) / weight(vcpu, gib * 2**30)
+
+
+def stays_on_ec2(pod: dict, pvcs: dict, pvs: dict) -> bool:
+    spec = pod["spec"]
+    if spec.get("hostNetwork") or spec.get("hostPID") or spec.get("hostIPC"):
+        return True
+    if any((c.get("securityContext") or {}).get("privileged") for c in spec["containers"]):
+        return True
+    for v in spec.get("volumes", []):
+        if "hostPath" in v:
+            return True
+        claim = v.get("persistentVolumeClaim")
+        if claim:
+            volume = pvcs.get((pod["metadata"]["namespace"], claim["claimName"]), {}).get("spec", {}).get("volumeName")
+            driver = (pvs.get(volume, {}).get("spec", {}).get("csi") or {}).get("driver")
+            if driver != "efs.csi.aws.com":
+                return True
+    return False
+
+
+def allocatable(instance_type: str) -> tuple[float, float, int]:
+    _, vcpu, gib, max_pods = EC2[instance_type]
+    reserved = sum(60 if c == 1 else 10 if c == 2 else 5 if c <= 4 else 2.5 for c in range(1, vcpu + 1)) / 1000
+    return vcpu - reserved, gib * 2**30 - (255 + 11 * max_pods + 100) * 2**20, max_pods
+
+
+def business_case(env: dict, eks, cluster: str) -> dict:
+    nodes = kubectl(env, "get", "nodes")["items"]
+    pods = [p for p in kubectl(env, "get", "pods", "-A")["items"]
+            if p["status"].get("phase") not in ("Succeeded", "Failed") and not p["metadata"].get("deletionTimestamp")]
+    pvcs = {(c["metadata"]["namespace"], c["metadata"]["name"]): c for c in kubectl(env, "get", "pvc", "-A")["items"]}
+    pvs = {v["metadata"]["name"]: v for v in kubectl(env, "get", "pv")["items"]}
+    ec2_nodes = {n["metadata"]["name"]: n["metadata"]["labels"]["node.kubernetes.io/instance-type"] for n in nodes
+                 if n["metadata"]["labels"].get("eks.amazonaws.com/compute-type") != "fargate"}
+    # The node groups, read from AWS, account for every EC2 node.
+    groups = [eks.describe_nodegroup(clusterName=cluster, nodegroupName=g)["nodegroup"]
+              for g in eks.list_nodegroups(clusterName=cluster)["nodegroups"]]
+    assert sorted(t for g in groups for t in [g["instanceTypes"][0]] * g["scalingConfig"]["desiredSize"]) == sorted(ec2_nodes.values())
+
+    ns = defaultdict(lambda: defaultdict(float))
+    for name, itype in ec2_nodes.items():
+        price = EC2[itype][0]
+        claimed = 0.0
+        for p in pods:
+            if p["spec"].get("nodeName") == name:
+                part = share(price, itype, *requests(p["spec"]))
+                ns[p["metadata"]["namespace"]]["ec2"] += part
+                claimed += part
+        ns["(unallocated)"]["ec2"] += price - claimed
+
+    daemonsets: dict[str, tuple[str, tuple[float, float]]] = {}
+    staying = []
+    for p in pods:
+        owner = (p["metadata"].get("ownerReferences") or [{}])[0]
+        namespace = p["metadata"]["namespace"]
+        if owner.get("kind") == "DaemonSet":
+            key = f"{namespace}/{owner['name']}"
+            daemonsets[key] = (namespace, max(daemonsets.get(key, (namespace, (0, 0)))[1], requests(p["spec"])))
+            continue
+        if stays_on_ec2(p, pvcs, pvs):
+            staying.append(p)
+            continue
+        annotation = (p["metadata"].get("annotations") or {}).get("CapacityProvisioned")
+        if annotation:
+            vcpu, gb = (float(x) for x in re.fullmatch(r"([0-9.]+)vCPU ([0-9.]+)GB", annotation).groups())
+        else:
+            vcpu, gb = fargate_size(*requests(p["spec"]))
+        price = vcpu * VCPU_RATE + gb * GB_RATE
+        ns[namespace]["fargate_after"] += price
+        if annotation:
+            ns[namespace]["fargate_now"] += price
+
+    members = [(p["metadata"]["namespace"], requests(p["spec"])) for p in staying] + list(daemonsets.values())
+    total_cpu, total_mem = sum(r[0] for _, r in members), sum(r[1] for _, r in members)
+    fits = [t for t in EC2 if allocatable(t)[0] >= total_cpu and allocatable(t)[1] >= total_mem
+            and allocatable(t)[2] >= len(members)]
+    remaining_type = min(fits, key=lambda t: (EC2[t][0], t)) if staying else None
+    if remaining_type:
+        price = EC2[remaining_type][0]
+        claimed = 0.0
+        for namespace, (c, m) in members:
+            part = share(price, remaining_type, c, m)
+            ns[namespace]["remaining"] += part
+            claimed += part
+        ns["(unallocated)"]["remaining"] += price - claimed
+    return {"namespaces": {k: dict(v) for k, v in ns.items()}, "remaining_type": remaining_type,
+            "staying": sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in staying),
+            "daemonsets": sorted(daemonsets)}
