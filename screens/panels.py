@@ -45,7 +45,8 @@ class Panel(Vertical):
         yield Static("", classes="panel-stale")
         if self.spec.id in ("coredns",):
             yield Static("", classes="panel-summary")
-        yield KeyedTable(self.spec.columns, id=f"table-{self.spec.id}")
+        yield KeyedTable(self.spec.columns, priority=self.spec.priority, flexible=self.spec.flexible,
+                         caps=dict(self.spec.caps), id=f"table-{self.spec.id}")
 
     @property
     def table(self) -> KeyedTable:

@@ -9,7 +9,8 @@ stays literal all the way to the screen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from iagent_tui.model import Event, Snapshot
 
@@ -183,6 +184,11 @@ class PanelSpec:
     columns: tuple[tuple[str, str], ...]  # (column key, header)
     sources: tuple[str, ...]             # Snapshot.sources names feeding this panel
     rows: Callable[[Snapshot, Assessment, View], list[Row]]
+    # Column keys most important first: a narrow panel drops columns from the end of this list.
+    priority: tuple[str, ...] = ()
+    # Long free texts (messages, descriptions): shown cut with an ellipsis rather than dropped.
+    flexible: frozenset[str] = frozenset()
+    caps: Mapping[str, int] = field(default_factory=dict)  # widest a column grows before its text is cut
 
 
 # Source names follow the monitor (iagent_tui.services.monitor): one per watch or AWS poll.
@@ -190,33 +196,43 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("profiles", "Fargate profiles",
               (("name", "Name"), ("status", "Status"), ("since", "In state"), ("selectors", "Selectors"),
                ("subnets", "Subnets"), ("pods", "Pods"), ("cost", "$/h")),
-              ("fargate_profiles", "pods"), profile_rows),
+              ("fargate_profiles", "pods"), profile_rows,
+              ("name", "status", "pods", "cost", "since", "selectors", "subnets"),
+              frozenset({"selectors", "subnets"}), {"selectors": 40, "subnets": 30}),
     PanelSpec("nodes", "Nodes",
               (("name", "Name"), ("type", "Type"), ("ready", "Ready"), ("zone", "Zone"),
                ("instance", "Instance"), ("age", "Age")),
-              ("nodes",), node_rows),
+              ("nodes",), node_rows, ("name", "ready", "type", "age", "zone", "instance"),
+              frozenset({"name"})),
     PanelSpec("coredns", "CoreDNS",
               (("pod", "Pod"), ("node", "Node"), ("compute", "Compute"), ("ready", "Ready"),
                ("status", "Status")),
-              ("addons", "pods"), coredns_rows),
+              ("addons", "pods"), coredns_rows, ("pod", "ready", "status", "compute", "node"),
+              frozenset({"pod", "status"}), {"status": 40}),
     PanelSpec("targets", "ALB target health",
               (("lb", "Load balancer"), ("tg", "Target group"), ("target", "Target"), ("pod", "Pod"),
                ("state", "State"), ("reason", "Reason"), ("description", "Description"),
                ("since", "In state")),
-              ("load_balancers", "target_groups"), target_rows),
+              ("load_balancers", "target_groups"), target_rows,
+              ("target", "state", "reason", "pod", "since", "tg", "lb", "description"),
+              frozenset({"description", "reason"}), {"lb": 28, "tg": 28, "reason": 32, "description": 60}),
     PanelSpec("pods", "Pods",
               (("namespace", "Namespace"), ("name", "Pod"), ("type", "Node type"), ("status", "Status"),
                ("scheduled", "Sched"), ("pull", "Pull"), ("ready", "Ready"), ("capacity", "Capacity"),
                ("cost", "$/h")),
-              ("pods",), pod_rows),
+              ("pods",), pod_rows,
+              ("name", "status", "type", "ready", "namespace", "cost", "scheduled", "pull", "capacity"),
+              frozenset({"name", "status"}), {"status": 32}),
     PanelSpec("events", "Events",
               (("time", "Last"), ("type", "Type"), ("reason", "Reason"), ("object", "Object"),
                ("from", "From"), ("message", "Message")),
-              ("events",), event_rows),
+              ("events",), event_rows, ("time", "reason", "message", "type", "object", "from"),
+              frozenset({"message", "object"}), {"message": 160, "object": 48, "from": 20}),
     PanelSpec("findings", "Findings",
               (("severity", "Severity"), ("category", "Kind"), ("code", "Code"), ("object", "Object"),
                ("title", "Finding")),
-              (), finding_rows),
+              (), finding_rows, ("severity", "title", "object", "code", "category"),
+              frozenset({"title", "object"}), {"title": 80}),
 )
 PANELS_BY_ID = {p.id: p for p in PANELS}
 

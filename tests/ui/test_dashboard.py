@@ -26,7 +26,8 @@ def table(app: IagentApp, panel: str) -> KeyedTable:
 
 
 def cell(app: IagentApp, panel: str, key: str, column: str) -> str:
-    return str(table(app, panel).get_cell(key, column))
+    """The cell's whole text (a narrow panel shows it cut with an ellipsis, or not at all)."""
+    return table(app, panel).full_text(key, column)
 
 
 def static_text(widget: Static) -> str:
