@@ -296,7 +296,7 @@ class IagentApp(App):
         box.focus()
 
     def set_filter(self, text: str) -> None:
-        self.view = View(namespace=self.view.namespace, text=text.strip())
+        self.view = replace(self.view, text=text.strip())
         self._rerender()
 
     def action_clear_filter(self) -> None:
@@ -305,8 +305,15 @@ class IagentApp(App):
         box = self.dashboard.query_one("#filter")
         box.value = ""
         box.display = False
-        self.view = View()
+        self.view = View(warnings_only=self.view.warnings_only)  # the Events toggle has its own key
         self.dashboard.query_one("#table-pods").focus()
+        self._rerender()
+
+    def action_toggle_warnings(self) -> None:
+        """Events: only Warnings, or everything (newest first either way)."""
+        if self.screen is not self.dashboard:
+            return
+        self.view = replace(self.view, warnings_only=not self.view.warnings_only)
         self._rerender()
 
     def namespaces(self) -> list[str]:
@@ -317,7 +324,7 @@ class IagentApp(App):
     def action_switch_namespace(self) -> None:
         def chosen(namespace: str | None) -> None:
             if namespace is not None:
-                self.view = View(namespace=namespace, text=self.view.text)
+                self.view = replace(self.view, namespace=namespace)
                 self._rerender()
         self.push_screen(NamespaceSwitcher(self.namespaces(), self.view.namespace), chosen)
 
@@ -330,7 +337,7 @@ class IagentApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
-                      "start_action", "open_walkthrough", "cancel_action") and self.screen is not self.dashboard:
+                      "start_action", "open_walkthrough", "cancel_action", "toggle_warnings") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False

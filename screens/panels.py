@@ -67,7 +67,8 @@ class Panel(Vertical):
         elif self.spec.id == "coredns":
             self.query_one(".panel-summary", Static).update(Text(coredns_summary(snap), end=""))
         shown = f"{len(rows)} of {len(all_rows)}" if view.text else f"{len(rows)}"
-        self.border_subtitle = shown + (f" · ns {view.namespace}" if view.namespace else "")
+        self.border_subtitle = shown + (f" · ns {view.namespace}" if view.namespace else "") \
+            + (" · Warnings only (e: all)" if self.spec.id == "events" and view.warnings_only else "")
 
     def _show_staleness(self, snap: Snapshot) -> None:
         stale = tuple(state for name in self.spec.sources

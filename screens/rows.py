@@ -23,9 +23,11 @@ Row = tuple[str, tuple[Cell, ...]]
 
 @dataclass(frozen=True)
 class View:
-    """What the user narrowed the dashboard to: a namespace ("" = all) and a filter text."""
+    """What the user narrowed the dashboard to: a namespace ("" = all), a filter text, and
+    whether the Events panel shows only Warnings."""
     namespace: str = ""
     text: str = ""
+    warnings_only: bool = False
 
     def namespace_ok(self, namespace: str) -> bool:
         return not self.namespace or namespace == self.namespace
@@ -148,22 +150,32 @@ def event_matters(e: Event) -> bool:
 
 
 def event_key(e: Event) -> str:
-    return f"{e.namespace}/{e.kind}/{e.name}|{e.reason}|{e.message}"
+    """An event object's identity: its uid when it has one (two events may share object, reason
+    and message), else what it is about."""
+    uid = ((e.raw or {}).get("metadata") or {}).get("uid", "")
+    return uid or f"{e.namespace}/{e.kind}/{e.name}|{e.reason}|{e.message}"
 
 
 MAX_EVENTS = 200  # newest first; older ones are in `kubectl get events`
 
 
+def _newest_first(e: Event) -> tuple:
+    # Undated events (none from a real API server) go last; ties break by identity, so the order
+    # is the same on every snapshot.
+    return (e.last_seen is None, -(e.last_seen.timestamp() if e.last_seen else 0), event_key(e))
+
+
 def event_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
-    chosen = [e for e in snap.events if event_matters(e) and view.namespace_ok(e.namespace)]
-    chosen.sort(key=lambda e: (e.last_seen is None, -(e.last_seen.timestamp() if e.last_seen else 0),
-                               event_key(e)))
-    return [
-        (event_key(e), (clock_time(e.last_seen), (e.type, tone_of(e.type)), e.reason,
-                        f"{e.kind}/{e.namespace}/{e.name}", e.component or "-",
-                        f"{e.message} (x{e.count})" if e.count > 1 else e.message))
-        for e in chosen[:MAX_EVENTS]
-    ]
+    chosen = sorted((e for e in snap.events if event_matters(e) and view.namespace_ok(e.namespace)
+                     and (e.type == "Warning" or not view.warnings_only)), key=_newest_first)
+    rows = []
+    for e in chosen[:MAX_EVENTS]:
+        # A Warning is highlighted across its row, not only in its Type cell.
+        tone: Tone = "warn" if e.type == "Warning" else ""
+        message = f"{e.message} (x{e.count})" if e.count > 1 else e.message
+        rows.append((event_key(e), ((clock_time(e.last_seen), tone), (e.type, tone_of(e.type)), (e.reason, tone),
+                                    f"{e.kind}/{e.namespace}/{e.name}", e.component or "-", (message, tone))))
+    return rows
 
 
 def finding_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
