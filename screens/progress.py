@@ -3,6 +3,8 @@ for and for how long, warnings and errors. The dashboard panels keep updating ar
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -25,10 +27,14 @@ def waiting_line(event: ProgressEvent) -> str:
         line = f"waiting for {what}" + (f": {message}" if message else "")
     else:
         line = f"waiting for {message}"
-    elapsed = duration(event.elapsed) if event.elapsed is not None else ""
-    if elapsed and f"({elapsed})" not in line:
-        line += f" ({elapsed})"
-    return line
+    if event.elapsed is None:
+        return line
+    # Actions often end their message with their own "(10s)", counted a moment before the event's
+    # elapsed: the time is printed once, the event's.
+    return f"{_TRAILING_DURATION.sub('', line)} ({duration(event.elapsed)})"
+
+
+_TRAILING_DURATION = re.compile(r"\s*\(\d[\d.]*[dhms](?:\d+[hms])*\)\s*$")
 
 
 class ActionProgress(Static):
