@@ -42,6 +42,7 @@ from screens.walkthrough import WalkthroughScreen
 
 from .keymap import check_keymap
 from .model import Snapshot
+from .services.errors import ServiceError, describe, is_connection_error
 from .wiring import (ActionProvider, NamespaceActions, RunAction, SnapshotSource, StaticSource,
                      wire_dashboard)
 
@@ -233,14 +234,18 @@ class IagentApp(App):
         if worker.group == "actions":
             progress = self.dashboard.query_one(ActionProgress)
             if progress.running:
-                progress.fail(f"{type(error).__name__}: {error}")
+                # A failure the services describe (or a lost connection) is its sentence; anything
+                # else is a bug, shown with its type so it can be reported.
+                progress.fail(describe(error) if isinstance(error, ServiceError) or is_connection_error(error)
+                              else f"{type(error).__name__}: {error}")
                 self._progress_changed()
             else:
                 self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15, markup=False)
         elif worker.group == "monitor":
-            self.feed_error = f"cluster feed lost: {error}"
+            reason = describe(error, "follow the cluster")
+            self.feed_error = f"cluster feed lost: {reason}"
             self.dashboard.show(self.snapshot, self.assessment, self.view)
-            self.notify(f"Lost the cluster feed: {error}. The panels keep their last data.",
+            self.notify(f"Lost the cluster feed: {reason} The panels keep their last data.",
                         severity="error", timeout=30, markup=False)
         else:
             self.notify(f"{worker.description} failed: {error}", severity="error", timeout=10, markup=False)

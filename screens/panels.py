@@ -20,13 +20,16 @@ from .rows import PanelSpec, View, coredns_summary, filter_rows, node_counts
 
 
 def stale_text(states: list[SourceState]) -> Text:
+    """Per failing source: what is not updated, since when, and the services' sentence (what
+    failed, why, what to check). The last rows stay on screen under it."""
     text = Text(end="")
     for state in states:
         if text:
             text.append("\n")
-        since = clock_time(state.stale_since)
-        text.append(f"stale since {since}", style="bold")
-        text.append(f" ({state.name}): {state.error or 'no data'}")
+        source = state.name.replace("_", " ")
+        since = f"not updated since {clock_time(state.stale_since)}" if state.stale_since else "no data yet"
+        text.append(f"{source.capitalize()} {since}", style="bold")
+        text.append(f": {state.error or 'no answer from the source.'}")
     return text
 
 
