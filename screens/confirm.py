@@ -114,8 +114,7 @@ class ConfirmDialog(ModalScreen[bool]):
         line.set_class(bool(message), "-error")
 
     def _wrong_name(self, typed: str) -> str:
-        return (f"{typed!r} is not the cluster name: type {self.cluster_name} exactly "
-                "(Cancel or esc leaves everything as it is).")
+        return f"{typed!r} is not the cluster name; type {self.cluster_name} (esc cancels)."
 
     @on(Input.Changed, "#confirm-name")
     def _name_typed(self, event: Input.Changed) -> None:
