@@ -73,7 +73,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     @property
     def needs_typed_name(self) -> bool:
-        return self.plan is not None and self.plan.destructive and not self.read_only
+        # A plan with nothing to do has no button that acts, so nothing to unlock by typing.
+        return (self.plan is not None and self.plan.destructive and not self.read_only
+                and not self.plan.nothing_to_do)
 
     def compose(self) -> ComposeResult:
         # The controls are docked to the bottom of the box and only the plan scrolls, so the
@@ -119,7 +121,8 @@ class ConfirmDialog(ModalScreen[bool]):
     @on(Input.Changed, "#confirm-name")
     def _name_typed(self, event: Input.Changed) -> None:
         typed = event.value.strip()
-        self.query_one("#apply", Button).disabled = typed != self.cluster_name
+        for apply in self.query("#apply").results(Button):
+            apply.disabled = typed != self.cluster_name
         # Said as soon as the text can no longer become the name, not only on Enter.
         self._say(self._wrong_name(typed) if typed and not self.cluster_name.startswith(typed) else "")
 

@@ -71,3 +71,14 @@ async def test_enter_on_an_empty_name_asks_for_the_name():
         await pilot.press("enter")
         await until(pilot, lambda: "Type iagent-cluster to confirm" in dialog.name_message, what="the ask")
         assert app.screen is dialog
+
+
+async def test_a_destructive_plan_with_nothing_to_do_asks_for_no_name():
+    done = Plan("rollback", "iagent-cluster", (PlanStep("coredns", "Move CoreDNS back to EC2", "change",
+                                                          "EKS add-on coredns", done=True),), destructive=True)
+    app = IagentApp(StaticSource(mid_migration()), actions=[TinyAction(done)], clock=lambda: 0.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        dialog = await open_dialog(pilot, app)
+        assert not dialog.query("#confirm-name") and not dialog.query("#apply")
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="closed")
