@@ -29,12 +29,16 @@ def waiting_line(event: ProgressEvent) -> str:
         line = f"waiting for {message}"
     if event.elapsed is None:
         return line
-    # Actions often end their message with their own "(10s)", counted a moment before the event's
-    # elapsed: the time is printed once, the event's.
-    return f"{_TRAILING_DURATION.sub('', line)} ({duration(event.elapsed)})"
+    # Actions often end their message with their own "(10s)" or "(10s of 60 s)", counted a moment
+    # before the event's elapsed: the time is printed once, the event's, keeping the deadline.
+    elapsed = duration(event.elapsed)
+    counted = _TRAILING_DURATION.search(line)
+    if counted:
+        return f"{line[:counted.start()]} ({elapsed}{counted.group('deadline') or ''})"
+    return f"{line} ({elapsed})"
 
 
-_TRAILING_DURATION = re.compile(r"\s*\(\d[\d.]*[dhms](?:\d+[hms])*\)\s*$")
+_TRAILING_DURATION = re.compile(r"\s*\(\d[\d.]*[dhms](?:\d+[hms])*(?P<deadline>\s+of\s+[^()]*)?\)\s*$")
 
 
 class ActionProgress(Static):

@@ -186,6 +186,10 @@ def test_waiting_line_names_the_wait_once_with_its_elapsed_time():
                                       waiting_for="pods Ready")) == "Waiting for pods Ready (9s)"
     assert waiting_line(ProgressEvent("waiting", "status CREATING (1m05s)", elapsed=66.0,
                                       waiting_for="fp-prod")) == "waiting for fp-prod: status CREATING (1m06s)"
+    # Seen in tmux: "CREATING (5s of 60 s) (5s)"; the deadline stays, the time once.
+    assert waiting_line(ProgressEvent("waiting", "Waiting for Fargate profile fp-prod to be ACTIVE: CREATING (5s of 60 s)",
+                                      elapsed=6.0, waiting_for="Fargate profile fp-prod to be ACTIVE")) \
+        == "Waiting for Fargate profile fp-prod to be ACTIVE: CREATING (6s of 60 s)"
 
 
 def test_charts_draw_zero_as_an_empty_bar_from_zero_up():
