@@ -95,6 +95,10 @@ class KeyedTable(DataTable):
         self._shown: dict[str, tuple[Cell, ...]] = {}    # cells as last synced (every column), per row key
         self._texts: dict[str, tuple[Text, ...]] = {}    # the Text objects the table holds (shown columns)
         self._styles: dict[str, Style] = {}
+        # A feed (events): while the cursor sits on the top row, or the table is not focused, the
+        # newest row stays on top in view. Following the cursor's row instead scrolls the newest
+        # rows out of view as they arrive above it (seen: the top row 40 minutes old).
+        self.follow_top = False
 
     def on_mount(self) -> None:
         self._styles = tone_styles(self.app.theme_variables)
@@ -180,6 +184,7 @@ class KeyedTable(DataTable):
     def sync(self, rows: list[Row]) -> None:
         wanted = dict(rows)
         cursor_key = self.cursor_key()
+        keep_top = self.follow_top and (self.cursor_row <= 0 or not self.has_focus)
         for stale in [k for k in self._shown if k not in wanted]:
             self.remove_row(stale)
             del self._shown[stale], self._texts[stale]
@@ -206,7 +211,11 @@ class KeyedTable(DataTable):
             self._rebuild(layout)
         elif self.row_keys != self._order:
             self._reorder(self._order)
-        if cursor_key is not None and cursor_key in wanted:
+        if keep_top or (self.follow_top and cursor_key not in wanted):
+            if self.row_count and (self.cursor_row != 0 or self.scroll_y):
+                self.move_cursor(row=0, animate=False)
+                self.scroll_home(animate=False)
+        elif cursor_key is not None and cursor_key in wanted:
             index_now = self.get_row_index(cursor_key)
             if index_now != self.cursor_row:
                 self.move_cursor(row=index_now, animate=False)

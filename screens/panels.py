@@ -51,6 +51,9 @@ class Panel(Vertical):
         yield KeyedTable(self.spec.columns, priority=self.spec.priority, flexible=self.spec.flexible,
                          caps=dict(self.spec.caps), id=f"table-{self.spec.id}")
 
+    def on_mount(self) -> None:
+        self.table.follow_top = self.spec.id == "events"  # newest first, and the newest in view
+
     @property
     def table(self) -> KeyedTable:
         return self.query_one(KeyedTable)

@@ -73,3 +73,30 @@ async def test_warnings_are_highlighted_and_a_key_shows_only_them():
         await pilot.press("question_mark")
         help_screen = await until(pilot, lambda: isinstance(app.screen, HelpScreen) and app.screen, what="help")
         assert "Events: only Warnings / all" in str(help_screen.query_one("#help-text").render())
+
+
+async def test_the_newest_events_stay_in_view_as_they_arrive_above():
+    # Seen in tmux: the cursor's row was followed as newer events arrived above it, scrolling the
+    # newest out of view (the top row 40 minutes old, a FailedScheduling found only by filtering).
+    source = StaticSource(mid_migration())
+    app = IagentApp(source, clock=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.snapshots_rendered >= 1, what="first snapshot")
+        table = events(app)
+        snap = mid_migration()
+        for round_ in range(3):
+            burst = tuple(event("Pulled", "Normal", 1800 + round_ * 100 + n, f"pull {round_}-{n}", uid=f"u{round_}-{n}")
+                          for n in range(15))
+            snap = evolve(snap, events=snap.events + burst)
+            source.publish(snap)
+            await until(pilot, lambda: app.snapshots_rendered >= 2 + round_, what="burst on screen")
+            assert table.row_keys[0] == f"u{round_}-14"
+            assert table.cursor_row == 0 and table.scroll_y == 0
+        # A user who moved down to read an event keeps it under the cursor.
+        table.focus()
+        table.move_cursor(row=5)
+        await until(pilot, lambda: table.has_focus and table.cursor_row == 5, what="reading row 5")
+        reading = table.cursor_key()
+        source.publish(evolve(snap, events=snap.events + (event("BackOff", "Warning", 2200, uid="late"),)))
+        await until(pilot, lambda: table.row_keys[0] == "late", what="the newest on top")
+        assert table.cursor_key() == reading
