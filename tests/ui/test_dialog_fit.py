@@ -82,3 +82,25 @@ async def test_a_destructive_plan_with_nothing_to_do_asks_for_no_name():
         assert not dialog.query("#confirm-name") and not dialog.query("#apply")
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="closed")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (250, 60)])
+async def test_restart_choice_and_rollback_plan_keep_their_buttons_in_view(size):
+    from screens.add_namespace import RestartChoiceDialog
+    from screens.walkthrough import RollbackPlanScreen
+
+    restarts = tuple(PlanStep(f"restart:{i}", f"Restart {i}", "restart", f"Deployment team/app{i}",
+                              f"Deployment team/app{i}", reschedules=(f"team/app{i}-a",)) for i in range(30))
+    app = IagentApp(StaticSource(mid_migration()), clock=lambda: 0.0)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: app.snapshots_rendered >= 1, what="first snapshot")
+        for screen, selectors in ((RestartChoiceDialog("team", restarts),
+                                   ("#restart-choice-abort", "#restart-choice-leave", "#restart-choice-restart")),
+                                  (RollbackPlanScreen(LONG_PLAN), ("#rollback-plan-note", "#rollback-plan-close"))):
+            app.push_screen(screen)
+            await until(pilot, lambda: app.screen is screen and screen.query(selectors[-1]), what="dialog")
+            await pilot.pause()
+            for selector in selectors:
+                region = screen.query_one(selector).region
+                assert region.height > 0 and region.bottom <= size[1], (selector, region)
+            app.pop_screen()
