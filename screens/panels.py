@@ -27,8 +27,9 @@ def stale_text(states: list[SourceState]) -> Text:
         if text:
             text.append("\n")
         source = state.name.replace("_", " ")
-        since = f"not updated since {clock_time(state.stale_since)}" if state.stale_since else "no data yet"
-        text.append(f"{source.capitalize()} {since}", style="bold")
+        # Since when first: on a short terminal only the first line shows.
+        since = f"Not updated since {clock_time(state.stale_since)}" if state.stale_since else "No data yet"
+        text.append(f"{since} ({source})", style="bold")
         text.append(f": {state.error or 'no answer from the source.'}")
     return text
 

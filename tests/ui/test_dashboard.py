@@ -93,7 +93,7 @@ async def test_a_failing_source_keeps_the_last_rows_and_says_since_when_and_why(
         panel = app.dashboard.query_one("#panel-targets", Panel)
         assert panel.has_class("-stale")  # the fixture's target health poll is failing
         stale_line = static_text(panel.query_one(".panel-stale", Static))
-        assert "Target groups not updated since 10:21:00" in stale_line and "[not permitted]" in stale_line
+        assert "Not updated since 10:21:00 (target groups)" in stale_line and "[not permitted]" in stale_line
         assert table(app, "targets").row_count == 3  # last data kept
         first = mid_migration()
         pods_down = SourceState("pods", False, at(1700), "connection refused", stale_since=at(1710))
@@ -123,7 +123,7 @@ async def test_a_dead_endpoint_is_a_sentence_in_the_panel_not_an_exception_name(
         source.publish(evolve(first, sources=frozen_map({**first.sources, "events": down})))
         await started(pilot, app, 2)
         line = static_text(app.dashboard.query_one("#panel-events .panel-stale", Static))
-        assert line.startswith("Events not updated since 10:28:30: Could not watch events: endpoint unreachable: "
+        assert line.startswith("Not updated since 10:28:30 (events): Could not watch events: endpoint unreachable: "
                                "cannot connect to 127.0.0.1:6443: connection refused"), line
         assert "Check the endpoint" in line and "ClientConnectorError" not in line and "ssl:default" not in line
 
