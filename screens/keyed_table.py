@@ -6,6 +6,7 @@ snapshot a second makes a table impossible to navigate and costs CPU (Dolphie's 
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
@@ -116,7 +117,7 @@ class KeyedTable(DataTable):
         natural: dict[str, int] = {}
         for key, label in self._column_spec:
             i = index[key]
-            longest = max((Text(cell_text(cells[i])).cell_len for cells in self._shown.values()), default=0)
+            longest = max((cell_len(cell_text(cells[i])) for cells in self._shown.values()), default=0)
             natural[key] = max(len(label), min(longest, self._caps.get(key, DEFAULT_CAP)))
         width = self.size.width
         if width <= 0:  # not laid out yet: everything at its natural width
