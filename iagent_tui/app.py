@@ -43,6 +43,7 @@ from screens.walkthrough import WalkthroughScreen
 
 from .keymap import check_keymap
 from .model import Snapshot
+from .services.errors import ServiceError, describe, is_connection_error
 from .wiring import (ActionProvider, NamespaceActions, RunAction, SnapshotSource, StaticSource,
                      wire_dashboard)
 
@@ -236,14 +237,18 @@ class IagentApp(App):
         if worker.group == "actions":
             progress = self.dashboard.query_one(ActionProgress)
             if progress.running:
-                progress.fail(f"{type(error).__name__}: {error}")
+                # A failure the services describe (or a lost connection) is its sentence; anything
+                # else is a bug, shown with its type so it can be reported.
+                progress.fail(describe(error) if isinstance(error, ServiceError) or is_connection_error(error)
+                              else f"{type(error).__name__}: {error}")
                 self._progress_changed()
             else:
                 self.notify(f"{worker.description} failed: {error}", severity="error", timeout=15, markup=False)
         elif worker.group == "monitor":
-            self.feed_error = f"cluster feed lost: {error}"
+            reason = describe(error, "follow the cluster")
+            self.feed_error = f"cluster feed lost: {reason}"
             self.dashboard.show(self.snapshot, self.assessment, self.view)
-            self.notify(f"Lost the cluster feed: {error}. The panels keep their last data.",
+            self.notify(f"Lost the cluster feed: {reason} The panels keep their last data.",
                         severity="error", timeout=30, markup=False)
         else:
             self.notify(f"{worker.description} failed: {error}", severity="error", timeout=10, markup=False)
@@ -303,7 +308,7 @@ class IagentApp(App):
         box.focus()
 
     def set_filter(self, text: str) -> None:
-        self.view = View(namespace=self.view.namespace, text=text.strip())
+        self.view = replace(self.view, text=text.strip())
         self._rerender()
 
     def action_clear_filter(self) -> None:
@@ -312,8 +317,15 @@ class IagentApp(App):
         box = self.dashboard.query_one("#filter")
         box.value = ""
         box.display = False
-        self.view = View()
+        self.view = View(warnings_only=self.view.warnings_only)  # the Events toggle has its own key
         self.dashboard.query_one("#table-pods").focus()
+        self._rerender()
+
+    def action_toggle_warnings(self) -> None:
+        """Events: only Warnings, or everything (newest first either way)."""
+        if self.screen is not self.dashboard:
+            return
+        self.view = replace(self.view, warnings_only=not self.view.warnings_only)
         self._rerender()
 
     def namespaces(self) -> list[str]:
@@ -324,7 +336,7 @@ class IagentApp(App):
     def action_switch_namespace(self) -> None:
         def chosen(namespace: str | None) -> None:
             if namespace is not None:
-                self.view = View(namespace=namespace, text=self.view.text)
+                self.view = replace(self.view, namespace=namespace)
                 self._rerender()
         self.push_screen(NamespaceSwitcher(self.namespaces(), self.view.namespace), chosen)
 
@@ -337,7 +349,7 @@ class IagentApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
-                      "start_action", "open_walkthrough", "open_cost", "cancel_action") and self.screen is not self.dashboard:
+                      "start_action", "open_walkthrough", "open_cost", "cancel_action", "toggle_warnings") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False

@@ -45,6 +45,7 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("filter-rows", "slash", "filter", "Filter rows in every panel", "View"),
     Command("switch-namespace", "n", "switch_namespace", "Switch namespace", "View"),
     Command("zoom-panel", "z", "zoom", "Zoom focused panel", "View"),
+    Command("warnings-only", "e", "toggle_warnings", "Events: only Warnings / all", "View"),
     # The brief's migration step by step: where the cluster stands and the next action.
     Command("open-walkthrough", "w", "open_walkthrough", "Migration walkthrough", "View"),
     # The business case: cost now against after the migration, per namespace.

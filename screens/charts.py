@@ -1,4 +1,8 @@
-"""Two small charts: pod start times (newest pods) and healthy ALB targets over time."""
+"""Two small charts: pod start times (newest pods) and healthy ALB targets over time.
+
+Bars are measured from zero, one column per value, newest on the right: zero healthy targets is an
+empty column, never a full one (Textual's Sparkline scales between the series' own minimum and
+maximum, and draws a single value as a full bar)."""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ from collections import deque
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Label, Sparkline
+from textual.widgets import Label, Static
 
 from iagent_tui.model import Snapshot
 
@@ -15,6 +19,16 @@ from .format import duration
 from .rows import healthy_targets
 
 HISTORY = 120  # snapshots of healthy-target history kept
+BARS = " ▁▂▃▄▅▆▇█"
+
+
+def bar_line(series: list[float], width: int) -> str:
+    """The newest ``width`` values as bars from zero up to the largest of them."""
+    shown = series[-width:] if width > 0 else []
+    top = max(shown, default=0.0)
+    if top <= 0:
+        return " " * len(shown)
+    return "".join(BARS[0] if v <= 0 else BARS[max(1, round(v / top * (len(BARS) - 1)))] for v in shown)
 
 
 def start_series(snap: Snapshot, assessment: Assessment, limit: int = 60) -> list[float]:
@@ -30,12 +44,13 @@ class Charts(Vertical):
         self.border_title = "Trends"
         self.healthy: deque[float] = deque(maxlen=HISTORY)
         self._last_version: int | None = None
+        self.series: dict[str, list[float]] = {"#start": [], "#healthy": []}
 
     def compose(self) -> ComposeResult:
         yield Label("pod start (s to Ready)", id="start-label")
-        yield Sparkline([], id="start-chart")
+        yield Static("", id="start-chart", classes="chart")
         yield Label("healthy targets", id="healthy-label")
-        yield Sparkline([], id="healthy-chart")
+        yield Static("", id="healthy-chart", classes="chart")
 
     def show(self, snap: Snapshot, assessment: Assessment) -> None:
         series = start_series(snap, assessment)
@@ -48,11 +63,19 @@ class Charts(Vertical):
             self.healthy.append(float(healthy_targets(snap)))
         self._set("#healthy", list(self.healthy), f"healthy targets: {int(self.healthy[-1])} now")
 
+    def on_resize(self) -> None:
+        for prefix in self.series:
+            self._draw(prefix)
+
     def _set(self, prefix: str, series: list[float], label: str) -> None:
         # Repaint only what changed: most snapshots leave both charts as they were.
-        chart = self.query_one(f"{prefix}-chart", Sparkline)
-        if chart.data != series:
-            chart.data = series
+        if self.series[prefix] != series:
+            self.series[prefix] = series
+            self._draw(prefix)
         caption = self.query_one(f"{prefix}-label", Label)
         if str(caption.content) != label:
             caption.update(label)
+
+    def _draw(self, prefix: str) -> None:
+        chart = self.query_one(f"{prefix}-chart", Static)
+        chart.update(bar_line(self.series[prefix], chart.size.width))

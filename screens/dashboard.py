@@ -21,7 +21,8 @@ from .rows import PANELS_BY_ID, View
 # Narrow facts on the left; the wide, busy tables (pods, targets, events) on the right.
 LEFT = ("profiles", "nodes", "coredns", "findings")
 RIGHT = ("pods", "targets", "events")
-AGE_PANELS = ("profiles", "nodes", "targets")  # "In state" / "Age" columns, measured from taken_at
+AGE_PANELS = ("profiles", "nodes", "targets")
+SHORT_HEIGHT = 32  # below this many rows the trend charts are hidden  # "In state" / "Age" columns, measured from taken_at
 
 
 class DashboardScreen(Screen):
@@ -48,6 +49,11 @@ class DashboardScreen(Screen):
         self.query_one("#table-profiles", KeyedTable).focus()
         self.query_one(ClusterHeader).show(None, tone_styles(self.app.theme_variables))
         self.call_after_refresh(self.app.render_if_visible)  # a snapshot may have come first
+
+    def on_resize(self) -> None:
+        # A short terminal (80x24) gives the trend charts' rows to the panels on the left, so
+        # each still shows rows; the charts come back when there is room.
+        self.set_class(self.size.height < SHORT_HEIGHT, "-short")
 
     def on_screen_resume(self) -> None:
         self.app.render_if_visible()  # catch up on snapshots that arrived while covered

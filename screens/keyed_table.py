@@ -6,13 +6,14 @@ snapshot a second makes a table impossible to navigate and costs CPU (Dolphie's 
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
 from textual.widgets import DataTable
 
 from .format import Tone
-from .rows import Cell, Row
+from .rows import Cell, Row, cell_text
 
 # Tones resolve to theme variables at render time, so a theme change recolours every panel.
 _TONE_VARIABLES: dict[str, str] = {
@@ -32,28 +33,132 @@ def tone_styles(theme_variables: dict[str, str]) -> dict[str, Style]:
     return styles
 
 
-class KeyedTable(DataTable):
-    """DataTable with sync(rows): rows are (key, cells) in the order they should appear."""
+# Room a flexible column (messages, descriptions) keeps before it is dropped, and the most any
+# other column takes before its text is cut with an ellipsis.
+FLEX_MIN = 12
+DEFAULT_CAP = 48
+CELL_PADDING = 2   # DataTable pads each cell by one on either side
+SCROLLBAR = 2      # room kept for the vertical scrollbar, so no horizontal one appears
 
-    def __init__(self, columns: tuple[tuple[str, str], ...], **kwargs) -> None:
+
+def truncate(text: Text, width: int) -> Text:
+    if text.cell_len <= width:
+        return text
+    cut = text.copy()
+    cut.truncate(width, overflow="ellipsis")
+    return cut
+
+
+def choose_columns(priority: tuple[str, ...], natural: dict[str, int], flexible: frozenset[str],
+                   width: int) -> tuple[tuple[str, int], ...]:
+    """Which columns fit in ``width`` and how wide each is: columns in priority order while they
+    fit at their natural width (stopping at the first that does not) (flexible ones at FLEX_MIN at least), then what is left widens the
+    flexible ones up to their natural width. Returned in priority order; the caller lays them
+    out in the table's own order."""
+    chosen: dict[str, int] = {}
+    used = 0
+    for key in priority:
+        need = min(natural[key], FLEX_MIN) if key in flexible else natural[key]
+        if used + need + CELL_PADDING > width:
+            break  # strictly by priority: a less important column never shows in place of this one
+        chosen[key] = need
+        used += need + CELL_PADDING
+    for key in priority:
+        if key in flexible and key in chosen:
+            extra = min(natural[key] - chosen[key], width - used)
+            if extra > 0:
+                chosen[key] += extra
+                used += extra
+    if not chosen and priority:  # narrower than one column: show the first, cut
+        chosen[priority[0]] = max(1, width - CELL_PADDING)
+    return tuple(chosen.items())
+
+
+class KeyedTable(DataTable):
+    """DataTable with sync(rows): rows are (key, cells) in the order they should appear.
+
+    The columns shown are chosen for the table's width by priority (``priority``: most important
+    first), so a narrow panel keeps its state and reason and drops descriptions rather than
+    hiding them behind a horizontal scroll. Texts longer than their column end in an ellipsis; the
+    detail view (enter) shows them in full."""
+
+    def __init__(self, columns: tuple[tuple[str, str], ...], *, priority: tuple[str, ...] = (),
+                 flexible: frozenset[str] = frozenset(), caps: dict[str, int] | None = None, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._column_spec = columns
-        self._shown: dict[str, tuple[Cell, ...]] = {}    # cells as last synced, per row key
-        self._texts: dict[str, tuple[Text, ...]] = {}    # the Text objects the table holds
+        self._labels = dict(columns)
+        self._priority = tuple(priority) or tuple(key for key, _ in columns)
+        self._priority += tuple(key for key, _ in columns if key not in self._priority)
+        self._flexible = flexible
+        self._caps = caps or {}
+        self._layout: tuple[tuple[str, int], ...] = ()  # (column key, width) shown, in table order
+        self._order: list[str] = []                      # row keys in the order last synced
+        self._shown: dict[str, tuple[Cell, ...]] = {}    # cells as last synced (every column), per row key
+        self._texts: dict[str, tuple[Text, ...]] = {}    # the Text objects the table holds (shown columns)
         self._styles: dict[str, Style] = {}
+        # A feed (events): while the cursor sits on the top row, or the table is not focused, the
+        # newest row stays on top in view. Following the cursor's row instead scrolls the newest
+        # rows out of view as they arrive above it (seen: the top row 40 minutes old).
+        self.follow_top = False
 
     def on_mount(self) -> None:
-        for key, label in self._column_spec:
-            self.add_column(label, key=key)
         self._styles = tone_styles(self.app.theme_variables)
+        self._rebuild(self._choose_layout())
+
+    def on_resize(self) -> None:
+        self.relayout()
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        return tuple(key for key, _ in self._layout)
+
+    def _choose_layout(self) -> tuple[tuple[str, int], ...]:
+        index = {key: i for i, (key, _) in enumerate(self._column_spec)}
+        natural: dict[str, int] = {}
+        for key, label in self._column_spec:
+            i = index[key]
+            longest = max((cell_len(cell_text(cells[i])) for cells in self._shown.values()), default=0)
+            natural[key] = max(len(label), min(longest, self._caps.get(key, DEFAULT_CAP)))
+        width = self.size.width
+        if width <= 0:  # not laid out yet: everything at its natural width
+            chosen = tuple((key, natural[key]) for key in self._priority)
+        else:
+            chosen = choose_columns(self._priority, natural, self._flexible, width - SCROLLBAR)
+        # A column shown whole is cut at its cap, not at today's longest text: new content that
+        # still fits then changes nothing, and the table is rebuilt only when what fits changes.
+        widths = {key: self._caps.get(key, DEFAULT_CAP) if width >= natural[key] else width
+                  for key, width in chosen}
+        return tuple((key, widths[key]) for key, _ in self._column_spec if key in widths)
+
+    def relayout(self) -> None:
+        layout = self._choose_layout()
+        if layout != self._layout:
+            self._rebuild(layout)
+
+    def _rebuild(self, layout: tuple[tuple[str, int], ...]) -> None:
+        """New set of columns (or widths): rebuilt once, the cursor kept on its row."""
+        cursor_key = self.cursor_key()
+        self.clear(columns=True)
+        self._layout = layout
+        for key, _ in layout:
+            self.add_column(self._labels[key], key=key)
+        for key in self._order:
+            texts = self._texts_for(self._shown[key])
+            self.add_row(*texts, key=key)
+            self._texts[key] = texts
+        if cursor_key is not None and cursor_key in self._shown:
+            self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
+
+    def _texts_for(self, cells: tuple[Cell, ...]) -> tuple[Text, ...]:
+        index = {key: i for i, (key, _) in enumerate(self._column_spec)}
+        return tuple(truncate(self._text(cells[index[key]]), width) for key, width in self._layout)
 
     def restyle(self) -> None:
         """Re-render all cells with the current theme's colours (after a theme change)."""
         self._styles = tone_styles(self.app.theme_variables)
-        columns = [key for key, _ in self._column_spec]
         for key, cells in self._shown.items():
-            texts = tuple(self._text(c) for c in cells)
-            for column, text in zip(columns, texts):
+            texts = self._texts_for(cells)
+            for (column, _), text in zip(self._layout, texts):
                 self.update_cell(key, column, text)
             self._texts[key] = texts
 
@@ -62,6 +167,11 @@ class KeyedTable(DataTable):
             return Text(cell, end="")
         text, tone = cell
         return Text(text, style=self._styles.get(tone, ""), end="")
+
+    def full_text(self, row_key: str, column: str) -> str:
+        """A cell's whole text, shown or not (a narrow table cuts or drops it on screen)."""
+        index = [key for key, _ in self._column_spec].index(column)
+        return cell_text(self._shown[row_key][index])
 
     @property
     def row_keys(self) -> list[str]:
@@ -75,32 +185,41 @@ class KeyedTable(DataTable):
     def sync(self, rows: list[Row]) -> None:
         wanted = dict(rows)
         cursor_key = self.cursor_key()
-        columns = [key for key, _ in self._column_spec]
+        keep_top = self.follow_top and (self.cursor_row <= 0 or not self.has_focus)
         for stale in [k for k in self._shown if k not in wanted]:
             self.remove_row(stale)
             del self._shown[stale], self._texts[stale]
-        for key, cells in rows:
+        index = {key: i for i, (key, _) in enumerate(self._column_spec)}
+        for key, cells in wanted.items():
             before = self._shown.get(key)
             if before == cells:
                 continue
-            texts = tuple(self._text(c) for c in cells)
+            texts = self._texts_for(cells)
             if before is None:
                 self.add_row(*texts, key=key)
             else:
-                for column, old, new, text in zip(columns, before, cells, texts):
-                    if old != new:
+                kept = self._texts[key]
+                changed = [before[index[column]] != cells[index[column]] for column, _ in self._layout]
+                for (column, _), differs, text in zip(self._layout, changed, texts):
+                    if differs:
                         self.update_cell(key, column, text, update_width=True)
-                texts = tuple(t if o != n else kept
-                              for o, n, t, kept in zip(before, cells, texts, self._texts[key]))
+                texts = tuple(t if differs else k for differs, t, k in zip(changed, texts, kept))
             self._shown[key] = cells
             self._texts[key] = texts
-        order = [key for key, _ in rows]
-        if self.row_keys != order:
-            self._reorder(order)
-        if cursor_key is not None and cursor_key in wanted:
-            index = self.get_row_index(cursor_key)
-            if index != self.cursor_row:
-                self.move_cursor(row=index, animate=False)
+        self._order = list(wanted)
+        layout = self._choose_layout()
+        if layout != self._layout:  # new content changed what fits: rebuilt in the new order
+            self._rebuild(layout)
+        elif self.row_keys != self._order:
+            self._reorder(self._order)
+        if keep_top or (self.follow_top and cursor_key not in wanted):
+            if self.row_count and (self.cursor_row != 0 or self.scroll_y):
+                self.move_cursor(row=0, animate=False)
+                self.scroll_home(animate=False)
+        elif cursor_key is not None and cursor_key in wanted:
+            index_now = self.get_row_index(cursor_key)
+            if index_now != self.cursor_row:
+                self.move_cursor(row=index_now, animate=False)
 
     def _reorder(self, order: list[str]) -> None:
         # DataTable.sort hands the key function a row's values; the first cell's Text object is

@@ -20,13 +20,17 @@ from .rows import PanelSpec, View, coredns_summary, filter_rows, node_counts
 
 
 def stale_text(states: list[SourceState]) -> Text:
+    """Per failing source: what is not updated, since when, and the services' sentence (what
+    failed, why, what to check). The last rows stay on screen under it."""
     text = Text(end="")
     for state in states:
         if text:
             text.append("\n")
-        since = clock_time(state.stale_since)
-        text.append(f"stale since {since}", style="bold")
-        text.append(f" ({state.name}): {state.error or 'no data'}")
+        source = state.name.replace("_", " ")
+        # Since when first: on a short terminal only the first line shows.
+        since = f"Not updated since {clock_time(state.stale_since)}" if state.stale_since else "No data yet"
+        text.append(f"{since} ({source})", style="bold")
+        text.append(f": {state.error or 'no answer from the source.'}")
     return text
 
 
@@ -45,7 +49,11 @@ class Panel(Vertical):
         yield Static("", classes="panel-stale")
         if self.spec.id in ("coredns",):
             yield Static("", classes="panel-summary")
-        yield KeyedTable(self.spec.columns, id=f"table-{self.spec.id}")
+        yield KeyedTable(self.spec.columns, priority=self.spec.priority, flexible=self.spec.flexible,
+                         caps=dict(self.spec.caps), id=f"table-{self.spec.id}")
+
+    def on_mount(self) -> None:
+        self.table.follow_top = self.spec.id == "events"  # newest first, and the newest in view
 
     @property
     def table(self) -> KeyedTable:
@@ -66,7 +74,8 @@ class Panel(Vertical):
         elif self.spec.id == "coredns":
             self.query_one(".panel-summary", Static).update(Text(coredns_summary(snap), end=""))
         shown = f"{len(rows)} of {len(all_rows)}" if view.text else f"{len(rows)}"
-        self.border_subtitle = shown + (f" · ns {view.namespace}" if view.namespace else "")
+        self.border_subtitle = shown + (f" · ns {view.namespace}" if view.namespace else "") \
+            + (" · Warnings only (e: all)" if self.spec.id == "events" and view.warnings_only else "")
 
     def _show_staleness(self, snap: Snapshot) -> None:
         stale = tuple(state for name in self.spec.sources

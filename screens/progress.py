@@ -3,6 +3,8 @@ for and for how long, warnings and errors. The dashboard panels keep updating ar
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -25,10 +27,18 @@ def waiting_line(event: ProgressEvent) -> str:
         line = f"waiting for {what}" + (f": {message}" if message else "")
     else:
         line = f"waiting for {message}"
-    elapsed = duration(event.elapsed) if event.elapsed is not None else ""
-    if elapsed and f"({elapsed})" not in line:
-        line += f" ({elapsed})"
-    return line
+    if event.elapsed is None:
+        return line
+    # Actions often end their message with their own "(10s)" or "(10s of 60 s)", counted a moment
+    # before the event's elapsed: the time is printed once, the event's, keeping the deadline.
+    elapsed = duration(event.elapsed)
+    counted = _TRAILING_DURATION.search(line)
+    if counted:
+        return f"{line[:counted.start()]} ({elapsed}{counted.group('deadline') or ''})"
+    return f"{line} ({elapsed})"
+
+
+_TRAILING_DURATION = re.compile(r"\s*\(\d[\d.]*[dhms](?:\d+[hms])*(?P<deadline>\s+of\s+[^()]*)?\)\s*$")
 
 
 class ActionProgress(Static):

@@ -9,7 +9,8 @@ stays literal all the way to the screen.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from iagent_tui.model import Event, Snapshot
 
@@ -22,9 +23,11 @@ Row = tuple[str, tuple[Cell, ...]]
 
 @dataclass(frozen=True)
 class View:
-    """What the user narrowed the dashboard to: a namespace ("" = all) and a filter text."""
+    """What the user narrowed the dashboard to: a namespace ("" = all), a filter text, and
+    whether the Events panel shows only Warnings."""
     namespace: str = ""
     text: str = ""
+    warnings_only: bool = False
 
     def namespace_ok(self, namespace: str) -> bool:
         return not self.namespace or namespace == self.namespace
@@ -147,22 +150,32 @@ def event_matters(e: Event) -> bool:
 
 
 def event_key(e: Event) -> str:
-    return f"{e.namespace}/{e.kind}/{e.name}|{e.reason}|{e.message}"
+    """An event object's identity: its uid when it has one (two events may share object, reason
+    and message), else what it is about."""
+    uid = ((e.raw or {}).get("metadata") or {}).get("uid", "")
+    return uid or f"{e.namespace}/{e.kind}/{e.name}|{e.reason}|{e.message}"
 
 
 MAX_EVENTS = 200  # newest first; older ones are in `kubectl get events`
 
 
+def _newest_first(e: Event) -> tuple:
+    # Undated events (none from a real API server) go last; ties break by identity, so the order
+    # is the same on every snapshot.
+    return (e.last_seen is None, -(e.last_seen.timestamp() if e.last_seen else 0), event_key(e))
+
+
 def event_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
-    chosen = [e for e in snap.events if event_matters(e) and view.namespace_ok(e.namespace)]
-    chosen.sort(key=lambda e: (e.last_seen is None, -(e.last_seen.timestamp() if e.last_seen else 0),
-                               event_key(e)))
-    return [
-        (event_key(e), (clock_time(e.last_seen), (e.type, tone_of(e.type)), e.reason,
-                        f"{e.kind}/{e.namespace}/{e.name}", e.component or "-",
-                        f"{e.message} (x{e.count})" if e.count > 1 else e.message))
-        for e in chosen[:MAX_EVENTS]
-    ]
+    chosen = sorted((e for e in snap.events if event_matters(e) and view.namespace_ok(e.namespace)
+                     and (e.type == "Warning" or not view.warnings_only)), key=_newest_first)
+    rows = []
+    for e in chosen[:MAX_EVENTS]:
+        # A Warning is highlighted across its row, not only in its Type cell.
+        tone: Tone = "warn" if e.type == "Warning" else ""
+        message = f"{e.message} (x{e.count})" if e.count > 1 else e.message
+        rows.append((event_key(e), ((clock_time(e.last_seen), tone), (e.type, tone_of(e.type)), (e.reason, tone),
+                                    f"{e.kind}/{e.namespace}/{e.name}", e.component or "-", (message, tone))))
+    return rows
 
 
 def finding_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
@@ -183,6 +196,11 @@ class PanelSpec:
     columns: tuple[tuple[str, str], ...]  # (column key, header)
     sources: tuple[str, ...]             # Snapshot.sources names feeding this panel
     rows: Callable[[Snapshot, Assessment, View], list[Row]]
+    # Column keys most important first: a narrow panel drops columns from the end of this list.
+    priority: tuple[str, ...] = ()
+    # Long free texts (messages, descriptions): shown cut with an ellipsis rather than dropped.
+    flexible: frozenset[str] = frozenset()
+    caps: Mapping[str, int] = field(default_factory=dict)  # widest a column grows before its text is cut
 
 
 # Source names follow the monitor (iagent_tui.services.monitor): one per watch or AWS poll.
@@ -190,33 +208,43 @@ PANELS: tuple[PanelSpec, ...] = (
     PanelSpec("profiles", "Fargate profiles",
               (("name", "Name"), ("status", "Status"), ("since", "In state"), ("selectors", "Selectors"),
                ("subnets", "Subnets"), ("pods", "Pods"), ("cost", "$/h")),
-              ("fargate_profiles", "pods"), profile_rows),
+              ("fargate_profiles", "pods"), profile_rows,
+              ("name", "status", "pods", "cost", "since", "selectors", "subnets"),
+              frozenset({"selectors", "subnets"}), {"selectors": 40, "subnets": 30}),
     PanelSpec("nodes", "Nodes",
               (("name", "Name"), ("type", "Type"), ("ready", "Ready"), ("zone", "Zone"),
                ("instance", "Instance"), ("age", "Age")),
-              ("nodes",), node_rows),
+              ("nodes",), node_rows, ("name", "ready", "type", "age", "zone", "instance"),
+              frozenset({"name"})),
     PanelSpec("coredns", "CoreDNS",
               (("pod", "Pod"), ("node", "Node"), ("compute", "Compute"), ("ready", "Ready"),
                ("status", "Status")),
-              ("addons", "pods"), coredns_rows),
+              ("addons", "pods"), coredns_rows, ("pod", "ready", "status", "compute", "node"),
+              frozenset({"pod", "status"}), {"status": 40}),
     PanelSpec("targets", "ALB target health",
               (("lb", "Load balancer"), ("tg", "Target group"), ("target", "Target"), ("pod", "Pod"),
                ("state", "State"), ("reason", "Reason"), ("description", "Description"),
                ("since", "In state")),
-              ("load_balancers", "target_groups"), target_rows),
+              ("load_balancers", "target_groups"), target_rows,
+              ("target", "state", "reason", "pod", "since", "tg", "lb", "description"),
+              frozenset({"description", "reason"}), {"lb": 28, "tg": 28, "reason": 32, "description": 60}),
     PanelSpec("pods", "Pods",
               (("namespace", "Namespace"), ("name", "Pod"), ("type", "Node type"), ("status", "Status"),
                ("scheduled", "Sched"), ("pull", "Pull"), ("ready", "Ready"), ("capacity", "Capacity"),
                ("cost", "$/h")),
-              ("pods",), pod_rows),
+              ("pods",), pod_rows,
+              ("name", "status", "type", "ready", "namespace", "cost", "scheduled", "pull", "capacity"),
+              frozenset({"name", "status"}), {"status": 32}),
     PanelSpec("events", "Events",
               (("time", "Last"), ("type", "Type"), ("reason", "Reason"), ("object", "Object"),
                ("from", "From"), ("message", "Message")),
-              ("events",), event_rows),
+              ("events",), event_rows, ("time", "reason", "message", "type", "object", "from"),
+              frozenset({"message", "object"}), {"message": 160, "object": 48, "from": 20}),
     PanelSpec("findings", "Findings",
               (("severity", "Severity"), ("category", "Kind"), ("code", "Code"), ("object", "Object"),
                ("title", "Finding")),
-              (), finding_rows),
+              (), finding_rows, ("severity", "title", "object", "code", "category"),
+              frozenset({"title", "object"}), {"title": 80}),
 )
 PANELS_BY_ID = {p.id: p for p in PANELS}
 

@@ -88,9 +88,10 @@ class RollbackPlanScreen(ModalScreen[None]):
                     yield Static(plan_text(self.plan, self.tone_styles), id="rollback-plan-text")
                 else:
                     yield Static(Text(f"Could not plan rollback: {self.error}", end=""), id="rollback-plan-text")
-            yield Static("Nothing runs from here: to roll back, press R on the dashboard (it asks for the "
-                         "cluster name).", id="rollback-plan-note")
-            yield Button("Close", id="rollback-plan-close", variant="default")
+            with Vertical(id="rollback-plan-controls"):  # docked: only the plan scrolls
+                yield Static("Nothing runs from here: to roll back, press R on the dashboard (it asks for the "
+                             "cluster name).", id="rollback-plan-note")
+                yield Button("Close", id="rollback-plan-close", variant="default")
 
     def on_mount(self) -> None:
         self.query_one(Button).focus()

@@ -126,6 +126,99 @@ def _sentence(kind: ErrorKind, action: str, target: str, why: str) -> str:
     return f"{what}: {headline}{detail} {_ADVICE[kind]}"
 
 
+def _os_reason(error: BaseException | None) -> str:
+    """"connection refused", "no route to host"...: what the operating system said, in words."""
+    import errno as errnos
+
+    number = getattr(error, "errno", None)
+    known = {errnos.ECONNREFUSED: "connection refused (nothing listens there)",
+             errnos.ECONNRESET: "connection reset", errnos.EHOSTUNREACH: "no route to host",
+             errnos.ENETUNREACH: "network unreachable", errnos.ETIMEDOUT: "timed out"}
+    if number in known:
+        return known[number]
+    text = str(getattr(error, "strerror", "") or "").strip()
+    if "name or service not known" in text.lower() or "nodename nor servname" in text.lower():
+        return "the host name does not resolve (DNS)"
+    if text:
+        return text.lower()
+    return str(error or "").strip() or "no connection"  # a bare ConnectionError("...") says it itself
+
+
+def connection_reason(exc: BaseException) -> str:
+    """Why a connection failed, as words for a person: where to, and what happened. The one place
+    that knows aiohttp's and botocore's connection exceptions, so no panel shows their class names
+    ("ClientConnectorError: Cannot connect to host ... ssl:default [...]")."""
+    import asyncio
+
+    try:
+        import aiohttp
+    except ImportError:  # pragma: no cover - installed with the product
+        aiohttp = None  # type: ignore[assignment]
+    try:
+        from botocore import exceptions as bce
+    except ImportError:  # pragma: no cover
+        bce = None  # type: ignore[assignment]
+    if aiohttp is not None:
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            return f"the TLS certificate of {exc.host}:{exc.port} was not accepted (check the cluster CA)"
+        if isinstance(exc, aiohttp.ClientSSLError):
+            return f"the TLS handshake with {exc.host}:{exc.port} failed (check the cluster CA)"
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            return f"cannot connect to {exc.host}:{exc.port}: {_os_reason(exc.os_error)}"
+        if isinstance(exc, aiohttp.ServerDisconnectedError):
+            return "the server closed the connection before answering"
+        if isinstance(exc, aiohttp.ServerTimeoutError):
+            return "the server did not answer in time"
+        if isinstance(exc, aiohttp.ClientOSError):
+            return f"network error: {_os_reason(exc)}"
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            return "the connection failed"
+    if bce is not None and isinstance(exc, (bce.ConnectionError, bce.HTTPClientError)):
+        url = str(exc.kwargs.get("endpoint_url", "") or "the endpoint")
+        if isinstance(exc, bce.ConnectTimeoutError):
+            return f"connecting to {url} timed out"
+        if isinstance(exc, bce.ReadTimeoutError):
+            return f"{url} did not answer in time"
+        if isinstance(exc, bce.ConnectionClosedError):
+            return f"{url} closed the connection"
+        if isinstance(exc, bce.EndpointConnectionError):
+            return f"cannot connect to {url}"
+        return f"the connection to {url} failed"
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return "no answer in time"
+    if isinstance(exc, OSError):
+        return _os_reason(exc)
+    return "the connection failed"
+
+
+def describe(exc: BaseException, action: str = "", target: str = "") -> str:
+    """Any failure as the sentence to show: ServiceErrors as they are, connection failures in words,
+    anything else (a bug) with its type, so it can be reported."""
+    if isinstance(exc, ServiceError):
+        return exc.message
+    if is_connection_error(exc):
+        return _sentence("unreachable", action, target, connection_reason(exc))
+    return _sentence("server", action, target, f"{type(exc).__name__}: {exc}")
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    import asyncio
+
+    try:
+        import aiohttp
+        if isinstance(exc, aiohttp.ClientConnectionError):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        from botocore import exceptions as bce
+        if isinstance(exc, (bce.ConnectionError, bce.HTTPClientError)):
+            return True
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(exc, (ConnectionError, asyncio.TimeoutError, TimeoutError, OSError))
+
+
 def aws_kind(code: str, http_status: int | None = None) -> ErrorKind:
     if code in _AWS_CODES:
         return _AWS_CODES[code]
@@ -175,8 +268,8 @@ def from_aws(exc: BaseException, action: str = "", target: str = "") -> ServiceE
         kind = aws_kind(code, http)
         why = f"{code}: {msg}" if msg else code
         return ServiceError(kind, _sentence(kind, action, target, why), code=code, status=http, action=action, target=target)
-    if isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ReadTimeoutError, bce.ConnectionClosedError)):
-        return ServiceError("unreachable", _sentence("unreachable", action, target, str(exc)), code=type(exc).__name__, action=action, target=target)
+    if isinstance(exc, (bce.ConnectionError, bce.HTTPClientError)):  # endpoint connection, connect/read timeouts, closed connections
+        return ServiceError("unreachable", _sentence("unreachable", action, target, connection_reason(exc)), code=type(exc).__name__, action=action, target=target)
     if isinstance(exc, (bce.NoCredentialsError, bce.PartialCredentialsError, bce.ProfileNotFound)):
         why = f"{exc}; configure AWS credentials (aws configure, AWS_PROFILE or environment variables)"
         return ServiceError("auth", _sentence("auth", action, target, why), code=type(exc).__name__, action=action, target=target)
@@ -222,5 +315,5 @@ def from_kube(exc: BaseException, action: str = "", target: str = "") -> Service
         kind = kube_kind(exc.status)
         return ServiceError(kind, _sentence(kind, action, target, exc.message), code=str(exc.status), status=exc.status, action=action, target=target)
     if isinstance(exc, (aiohttp.ClientConnectionError, ConnectionError, asyncio.TimeoutError, OSError)):
-        return ServiceError("unreachable", _sentence("unreachable", action, target, f"{type(exc).__name__}: {exc}"), code=type(exc).__name__, action=action, target=target)
+        return ServiceError("unreachable", _sentence("unreachable", action, target, connection_reason(exc)), code=type(exc).__name__, action=action, target=target)
     return ServiceError("server", _sentence("server", action, target, f"{type(exc).__name__}: {exc}"), code=type(exc).__name__, action=action, target=target)

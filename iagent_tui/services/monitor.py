@@ -38,7 +38,7 @@ from . import convert
 from .aws import AwsServices
 from .cluster_match import cluster_mismatch
 from .connection import Connection
-from .errors import ServiceError
+from .errors import ServiceError, describe
 from .kube import (
     DAEMONSETS,
     DEPLOYMENTS,
@@ -398,7 +398,8 @@ class ClusterMonitor:
             if name == "iam_roles" and not isinstance(result, BaseException):
                 result = tuple(r for r in result if r is not None)
             if isinstance(result, BaseException):
-                err = result if isinstance(result, ServiceError) else ServiceError("server", f"{name}: {result}")
+                err = result if isinstance(result, ServiceError) else \
+                    ServiceError("server", describe(result, f"read {name.replace('_', ' ')}"))
                 prev = self._aws_state.get(name)
                 self._aws_state[name] = SourceState(
                     name, False, prev.last_success if prev else None, err.message,
@@ -452,7 +453,7 @@ class ClusterMonitor:
                 raise
             except Exception as exc:  # a bug in one round must not stop polling for good
                 logging.getLogger(__name__).exception("AWS poll failed")
-                self._last_errors["poll"] = ServiceError("server", f"AWS poll failed: {exc}")
+                self._last_errors["poll"] = ServiceError("server", describe(exc, "poll AWS"))
             self._mark_dirty()
             self.current_interval = self._next_interval()
             with contextlib.suppress(asyncio.TimeoutError):

@@ -104,4 +104,26 @@ async def test_kube_non_json_body_and_connection_errors():
             await http.get(f"http://127.0.0.1:{port}/api")
     err = from_kube(refused.value, "list nodes", f"https://127.0.0.1:{port}")
     assert err.kind == "unreachable" and f"127.0.0.1:{port}" in err.message
+    # In words, never the exception's class name or aiohttp's "ssl:default [...]".
+    assert "connection refused" in err.message and "ClientConnectorError" not in err.message
+    assert "ssl:default" not in err.message and "Check the endpoint" in err.message
     assert from_kube(asyncio.TimeoutError(), "watch pods").kind == "unreachable"
+
+
+def test_connection_failures_are_described_in_words_in_one_place():
+    import asyncio
+
+    import aiohttp
+    from botocore import exceptions as bce
+
+    from iagent_tui.services.errors import describe
+
+    for exc in (bce.EndpointConnectionError(endpoint_url="http://127.0.0.1:5000/"),
+                bce.ConnectTimeoutError(endpoint_url="http://127.0.0.1:5000/"),
+                bce.ReadTimeoutError(endpoint_url="http://127.0.0.1:5000/"),
+                aiohttp.ServerDisconnectedError(), asyncio.TimeoutError(), ConnectionRefusedError(111, "refused")):
+        sentence = describe(exc, "read target groups")
+        assert sentence.startswith("Could not read target groups: endpoint unreachable: "), sentence
+        assert type(exc).__name__ not in sentence and "Check the endpoint" in sentence
+    assert "127.0.0.1:5000" in describe(bce.EndpointConnectionError(endpoint_url="http://127.0.0.1:5000/"))
+    assert "KeyError" in describe(KeyError("x"), "poll AWS")  # a bug keeps its type, to be reported

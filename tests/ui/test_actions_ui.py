@@ -181,6 +181,24 @@ def test_waiting_line_names_the_wait_once_with_its_elapsed_time():
     assert waiting_line(ProgressEvent("waiting", "status CREATING", elapsed=61.0, waiting_for="fp-prod ACTIVE")) \
         == "waiting for fp-prod ACTIVE: status CREATING (1m01s)"
     assert waiting_line(ProgressEvent("waiting", "CoreDNS pods on Fargate")) == "waiting for CoreDNS pods on Fargate"
+    # The action's own count, a moment older than the event's: printed once, the event's.
+    assert waiting_line(ProgressEvent("waiting", "Waiting for pods Ready (10s)", elapsed=9.0,
+                                      waiting_for="pods Ready")) == "Waiting for pods Ready (9s)"
+    assert waiting_line(ProgressEvent("waiting", "status CREATING (1m05s)", elapsed=66.0,
+                                      waiting_for="fp-prod")) == "waiting for fp-prod: status CREATING (1m06s)"
+    # Seen in tmux: "CREATING (5s of 60 s) (5s)"; the deadline stays, the time once.
+    assert waiting_line(ProgressEvent("waiting", "Waiting for Fargate profile fp-prod to be ACTIVE: CREATING (5s of 60 s)",
+                                      elapsed=6.0, waiting_for="Fargate profile fp-prod to be ACTIVE")) \
+        == "Waiting for Fargate profile fp-prod to be ACTIVE: CREATING (6s of 60 s)"
+
+
+def test_charts_draw_zero_as_an_empty_bar_from_zero_up():
+    from screens.charts import bar_line
+    assert bar_line([0.0], 10) == " "
+    assert bar_line([0.0, 0.0, 0.0], 10) == "   "
+    assert bar_line([0.0, 2.0, 4.0], 10) == " ▄█"
+    assert bar_line([3.0, 3.0], 10) == "██"  # the same nonzero value is full, zero is not
+    assert bar_line([1.0, 2.0, 3.0, 4.0], 2) == "▆█"  # the newest that fit
 
 
 async def test_action_keys_are_inactive_without_actions():

@@ -26,7 +26,8 @@ def table(app: IagentApp, panel: str) -> KeyedTable:
 
 
 def cell(app: IagentApp, panel: str, key: str, column: str) -> str:
-    return str(table(app, panel).get_cell(key, column))
+    """The cell's whole text (a narrow panel shows it cut with an ellipsis, or not at all)."""
+    return table(app, panel).full_text(key, column)
 
 
 def static_text(widget: Static) -> str:
@@ -92,7 +93,7 @@ async def test_a_failing_source_keeps_the_last_rows_and_says_since_when_and_why(
         panel = app.dashboard.query_one("#panel-targets", Panel)
         assert panel.has_class("-stale")  # the fixture's target health poll is failing
         stale_line = static_text(panel.query_one(".panel-stale", Static))
-        assert "stale since 10:21:00" in stale_line and "[not permitted]" in stale_line
+        assert "Not updated since 10:21:00 (target groups)" in stale_line and "[not permitted]" in stale_line
         assert table(app, "targets").row_count == 3  # last data kept
         first = mid_migration()
         pods_down = SourceState("pods", False, at(1700), "connection refused", stale_since=at(1710))
@@ -102,6 +103,29 @@ async def test_a_failing_source_keeps_the_last_rows_and_says_since_when_and_why(
         assert pods_panel.has_class("-stale")
         assert "connection refused" in static_text(pods_panel.query_one(".panel-stale", Static))
         assert table(app, "pods").row_count == len(first.pods)
+
+
+async def test_a_dead_endpoint_is_a_sentence_in_the_panel_not_an_exception_name():
+    import aiohttp
+    from aiohttp.client_reqrep import ConnectionKey
+
+    from iagent_tui.services.errors import from_kube
+
+    refused = aiohttp.ClientConnectorError(ConnectionKey("127.0.0.1", 6443, True, True, None, None, None),
+                                           ConnectionRefusedError(111, "Connect call failed"))
+    error = from_kube(refused, "watch events").message
+    source = StaticSource(mid_migration())
+    app = IagentApp(source, clock=lambda: 0.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        first = mid_migration()
+        down = SourceState("events", False, at(1700), error, stale_since=at(1710))
+        source.publish(evolve(first, sources=frozen_map({**first.sources, "events": down})))
+        await started(pilot, app, 2)
+        line = static_text(app.dashboard.query_one("#panel-events .panel-stale", Static))
+        assert line.startswith("Not updated since 10:28:30 (events): Could not watch events: endpoint unreachable: "
+                               "cannot connect to 127.0.0.1:6443: connection refused"), line
+        assert "Check the endpoint" in line and "ClientConnectorError" not in line and "ssl:default" not in line
 
 
 async def test_enter_opens_detail_views_with_yaml_events_logs_and_the_pod_behind_a_target():
@@ -232,7 +256,8 @@ async def test_a_broken_feed_keeps_the_last_data_and_says_why():
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: app.feed_error, what="feed failure noticed")
         header = static_text(app.dashboard.query_one("#header", Static))
-        assert "cluster feed lost: cannot reach https://127.0.0.1:1 [connection refused]" in header
+        assert ("cluster feed lost: Could not follow the cluster: endpoint unreachable: "
+                "cannot reach https://127.0.0.1:1 [connection refused]") in header
         assert table(app, "pods").row_count == len(mid_migration().pods)
         assert app.is_running
 
