@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol
 
 from actions.base import Action, Plan, ProgressEvent
@@ -160,6 +161,8 @@ class DashboardWiring:
     run_action: RunAction | None = None
     action_provider: ActionProvider | None = None
     fetch_logs: FetchLogs | None = None
+    pod_shell: "PodShell | None" = None
+    journal_dir: Path | None = None
     read_only: bool = False
     start_target: float = 120.0
     rate_overrides: Mapping[str, Any] = field(default_factory=dict)
@@ -185,8 +188,30 @@ def wire_dashboard(settings: Any, connection: Any, *, source: SnapshotSource | N
         if not offered and run_action is None and connection is not None else None
     return DashboardWiring(
         source, offered, run_action, provider, PodLogs(connection),
+        pod_shell=PodShell.for_connection(settings, connection),
+        journal_dir=Path(settings.journal_dir),
         read_only=bool(settings.read_only or getattr(connection, "read_only", False)),
         start_target=float(settings.startup_target_seconds),
         rate_overrides=settings.rate_overrides(),
         keymap=dict(keymap if keymap is not None else settings.keymap),
         planned_namespaces=tuple(settings.fargate.namespaces))
+
+
+class PodShell:
+    """`kubectl exec -it` into a pod with the kubeconfig and context the dashboard reads, so the
+    shell lands on the same cluster as the panels (never on kubectl's current context by chance)."""
+
+    def __init__(self, kubeconfig: str | None = None, context: str | None = None, shell: str = "sh") -> None:
+        self.kubeconfig = kubeconfig
+        self.context = context
+        self.shell = shell
+
+    @classmethod
+    def for_connection(cls, settings: Any, connection: Any) -> "PodShell":
+        kube = getattr(connection, "kube", None)
+        return cls(settings.kubeconfig, settings.kube_context or getattr(kube, "context", "") or None)
+
+    def command(self, namespace: str, pod: str) -> list[str]:
+        options = ([f"--kubeconfig={self.kubeconfig}"] if self.kubeconfig else []) \
+            + ([f"--context={self.context}"] if self.context else [])
+        return ["kubectl", *options, "exec", "-it", "-n", namespace, pod, "--", self.shell]
