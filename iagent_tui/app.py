@@ -10,6 +10,9 @@ half-finished migration step.
 from __future__ import annotations
 
 import asyncio
+import shlex
+import shutil
+import subprocess
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -26,16 +29,19 @@ from textual.worker import Worker, WorkerState
 
 import screens
 from actions.base import Action, Plan, ProgressEvent
+from actions.journal import default_dir as default_journal_dir
 from screens.add_namespace import NamespaceNameDialog, RestartChoiceDialog
 from screens.confirm import ConfirmDialog
 from screens.dashboard import DashboardScreen
 from iagent_tui.insights.assessment import Assessment, Assessor
 from screens.detail import DetailScreen, LogFetcher, detail_for
 from screens.help import HelpScreen
+from screens.journal import JournalScreen
 from screens.keyed_table import tone_styles
 from screens.keymap import (ACTION_KEYS, APP_COMMANDS, DETAIL_COMMAND, Command, action_commands,
                             bindings, key_label)
 from screens.namespaces import NamespaceSwitcher
+from screens.pod_logs import PodLogsScreen
 from screens.progress import ActionProgress
 from screens.rows import View
 from screens.cost import CostScreen
@@ -44,7 +50,7 @@ from screens.walkthrough import WalkthroughScreen
 from .keymap import check_keymap
 from .model import Snapshot
 from .services.errors import ServiceError, describe, is_connection_error
-from .wiring import (ActionProvider, NamespaceActions, RunAction, SnapshotSource, StaticSource,
+from .wiring import (ActionProvider, NamespaceActions, PodShell, RunAction, SnapshotSource, StaticSource,
                      wire_dashboard)
 
 # StaticSource and NamespaceActions are re-exported: tests and demos build the App with them from here.
@@ -82,6 +88,8 @@ class IagentApp(App):
                  action_provider: "ActionProvider | None" = None,
                  add_namespace: NamespaceActions | None = None,
                  planned_namespaces: Sequence[str] = ("default", "prod", "staging"),
+                 pod_shell: PodShell | None = None, journal_dir: Path | None = None,
+                 log_interval: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.planned_namespaces = tuple(planned_namespaces)  # settings.fargate.namespaces: the walkthrough's plan
@@ -95,6 +103,9 @@ class IagentApp(App):
         self.add_namespace = add_namespace
         self.run_action_events = run_action or _default_run
         self.fetch_logs = fetch_logs
+        self.pod_shell = pod_shell or PodShell()
+        self.journal_dir = Path(journal_dir) if journal_dir is not None else default_journal_dir()
+        self.log_interval = log_interval  # seconds between two reads of a followed pod log
         self.read_only_flag = read_only
         self.assessor = Assessor(start_target, rate_overrides, planned_namespaces)
         # Normalised the way settings are ("?" -> "question_mark"); a bad keymap in code fails here.
@@ -289,6 +300,57 @@ class IagentApp(App):
         if self.screen is self.dashboard:
             self.push_screen(CostScreen())
 
+    def action_open_journal(self) -> None:
+        if self.screen is self.dashboard:
+            self.push_screen(JournalScreen(self.journal_dir))
+
+    def selected_pod(self) -> tuple[str, str] | None:
+        """(namespace, name) of the row under the cursor of the Pods or CoreDNS panel, or None
+        after telling the user to pick one."""
+        focused = self.focused
+        table_id = getattr(focused, "id", "") or ""
+        key = focused.cursor_key() if table_id in ("table-pods", "table-coredns") else None
+        namespace, _, name = (key or "").partition("/")
+        if not name:
+            self.notify("Select a pod in the Pods panel first.", severity="warning",
+                        markup=False)
+            return None
+        return namespace, name
+
+    def action_pod_logs(self) -> None:
+        selected = self.selected_pod() if self.screen is self.dashboard else None
+        if selected is None:
+            return
+        if self.fetch_logs is None:
+            self.notify("Logs are not available: no log source was given to the dashboard.", severity="warning",
+                        markup=False)
+            return
+        self.push_screen(PodLogsScreen(*selected, self.fetch_logs, interval=self.log_interval))
+
+    def action_pod_shell(self) -> None:
+        """kubectl exec into the selected pod with the dashboard's kubeconfig and context, the app
+        suspended meanwhile; without kubectl on PATH, the command to run elsewhere."""
+        selected = self.selected_pod() if self.screen is self.dashboard else None
+        if selected is None:
+            return
+        command = self.pod_shell.command(*selected)
+        shown = shlex.join(command)
+        kubectl = shutil.which("kubectl")
+        if kubectl is None:
+            self.notify(f"kubectl is not on PATH; run it in a terminal:\n{shown}", title="Shell in the pod",
+                        severity="warning", timeout=30, markup=False)
+            return
+        try:
+            with self.suspend():
+                print(f"$ {shown}   (exit the shell to return to the dashboard)", flush=True)
+                code = subprocess.call([kubectl, *command[1:]])
+        except Exception as exc:  # noqa: BLE001 - no terminal to hand over (web, tests): say what to run
+            self.notify(f"Could not open a shell here ({exc}); run it in a terminal:\n{shown}",
+                        title="Shell in the pod", severity="warning", timeout=30, markup=False)
+            return
+        if code not in (0, 130):
+            self.notify(f"{shown} ended with exit code {code}.", severity="warning", timeout=10, markup=False)
+
     def start_step_action(self, name: str, suggested_namespace: str = "") -> None:
         """The walkthrough's `a`: the same flow as the dashboard's action keys (plan, confirm
         dialog, progress), run by the App so it outlives the screen."""
@@ -349,7 +411,8 @@ class IagentApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
-                      "start_action", "open_walkthrough", "open_cost", "cancel_action", "toggle_warnings") and self.screen is not self.dashboard:
+                      "start_action", "open_walkthrough", "open_cost", "cancel_action", "toggle_warnings",
+                      "open_journal", "pod_shell", "pod_logs") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False

@@ -50,6 +50,10 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("open-walkthrough", "w", "open_walkthrough", "Migration walkthrough", "View"),
     # The business case: cost now against after the migration, per namespace.
     Command("open-cost", "dollar_sign", "open_cost", "Cost before and after", "View", show=False),
+    # On call: past runs from the journal; a shell in, or the followed logs of, the selected pod.
+    Command("open-journal", "j", "open_journal", "Journal: past action runs", "View", show=False),
+    Command("pod-shell", "s", "pod_shell", "Shell in the selected pod (kubectl exec)", "Panels", show=False),
+    Command("pod-logs", "l", "pod_logs", "Follow the selected pod's logs", "Panels", show=False),
     Command("clear-filter", "escape", "clear_filter", "Clear filter and namespace", "View", show=False),
     Command("close-progress", "x", "close_progress", "Hide the finished action's progress", "Actions",
             show=False),
