@@ -25,7 +25,9 @@ from .detail import LogFetcher
 def new_log_lines(shown: Sequence[str], fetched: Sequence[str]) -> list[str]:
     """The lines of ``fetched`` (the latest tail) that follow what is already ``shown``: the
     longest end of ``shown`` that the tail starts with is skipped. With no overlap (more lines came
-    than the tail holds, or the container restarted) the whole tail is new."""
+    than the tail holds, or the container restarted) the whole tail is new. A log that repeats
+    the same lines can be misread at the seam (kubectl logs -f streams instead; the service layer
+    offers no follow yet)."""
     if not shown:
         return list(fetched)
     for overlap in range(min(len(shown), len(fetched)), 0, -1):
@@ -45,6 +47,7 @@ class PodLogsScreen(Screen[None]):
         self.interval = interval
         self.lines: list[str] = []  # what the log widget shows (the test reads it)
         self.fetches = 0
+        self.failing_since: datetime | None = None  # first failed read of the current run of failures
 
     def compose(self) -> ComposeResult:
         yield Static(Text(f"Logs of pod {self.namespace}/{self.pod} — followed every {self.interval:g}s",
@@ -76,11 +79,14 @@ class PodLogsScreen(Screen[None]):
             except Exception as exc:  # noqa: BLE001 - shown on the status line; the next poll may work
                 if not self.is_attached:
                     return
-                status.update(Text(f"Could not fetch logs since {datetime.now():%H:%M:%S}: {exc}", end=""))
+                self.failing_since = self.failing_since or datetime.now()
+                status.update(Text(f"Could not fetch logs since {self.failing_since:%H:%M:%S} (the lines above "
+                                   f"are kept; retrying every {self.interval:g}s): {exc}", end=""))
             else:
                 if not self.is_attached:
                     return  # closed while the read was in flight
                 self.fetches += 1
+                self.failing_since = None
                 fresh = new_log_lines(self.lines, (result or "").splitlines())
                 if fresh:
                     self.lines.extend(fresh)

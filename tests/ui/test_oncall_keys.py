@@ -158,3 +158,29 @@ async def test_followed_logs_append_new_lines_and_stop_polling_when_closed():
         for _ in range(5):
             await pilot.pause()
         assert len(calls) == polled
+
+
+async def test_a_failed_read_keeps_the_lines_and_says_why():
+    state = {"reads": 0, "denied": False}
+
+    def fetch(namespace: str, name: str) -> str:
+        state["reads"] += 1
+        if state["reads"] == 2:
+            state["denied"] = True
+        if state["denied"]:
+            raise RuntimeError('pods "web" is forbidden [403]')
+        return "first [a]\n" + ("second\n" if state["reads"] > 2 else "")
+
+    app = IagentApp(StaticSource(mid_migration()), fetch_logs=fetch, log_interval=0.01)
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        await select_pod(pilot, app)
+        await pilot.press("l")
+        screen = await until(pilot, lambda: isinstance(app.screen, PodLogsScreen) and app.screen, what="logs screen")
+        status = screen.query_one("#pod-logs-status")
+        await until(pilot, lambda: 'forbidden [403]' in str(status.render()), what="the failure on the status line")
+        assert screen.lines == ["first [a]"]  # kept, not blanked
+        state["denied"] = False
+        await until(pilot, lambda: screen.lines == ["first [a]", "second"], what="lines after the failure")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
