@@ -227,6 +227,10 @@ class ResourceRoutes:
                                                                    after)) from None
             raise
         cont = _continue_token(rv, last) if last is not None else ""
+        remaining = None
+        if last is not None and not request.query.get("labelSelector") \
+                and not request.query.get("fieldSelector"):  # a real server counts only then
+            remaining = self.store.count_after(t.rt, t.namespace, last, int(rv))
         accept = request.headers.get("Accept", "")
         if tables.wants_table(accept):
             table = tables.build_table(t.rt.plural, items, self.clock.now(), resource_version=rv,
@@ -234,10 +238,14 @@ class ResourceRoutes:
                                        api_version=tables.table_api_version(accept))
             if cont:
                 table["metadata"]["continue"] = cont
+            if remaining is not None:
+                table["metadata"]["remainingItemCount"] = remaining
             return self._json(table)
         meta: dict[str, Any] = {"resourceVersion": rv}
         if cont:
             meta["continue"] = cont
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
         return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                            "metadata": meta, "items": items})
 

@@ -152,6 +152,18 @@ class ObjectStore(Deletion):
             items.append(obj)
         return items, str(rv), None
 
+    def count_after(self, rt: ResourceType, namespace: str | None, after: Key, at_rv: int) -> int:
+        """How many objects (in namespace, if given) came after the key ``after`` at resourceVersion
+        at_rv: a list's remainingItemCount. Costs the changes since at_rv, not the list."""
+        then, table, keys = self._changed_since(rt, at_rv), self._objects[rt], self._keys_in_order(rt)
+        ns = namespace if rt.namespaced and namespace is not None else None
+        end = len(keys) if ns is None else bisect.bisect_left(keys, (ns + "\0", ""))
+        count = max(0, end - bisect.bisect_right(keys, after))
+        for key, old in then.items():
+            if key > after and (ns is None or key[0] == ns):
+                count += (old is not None) - (key in table)
+        return count
+
     def _changed_since(self, rt: ResourceType, rv: int) -> dict[Key, dict | None]:
         """Every rt key written after rv, with its state at rv (None: it did not exist)."""
         if rv < self._trimmed_rv:

@@ -80,10 +80,12 @@ def test_official_client_pages_consistently_under_churn(api):
         page = core.list_pod_for_all_namespaces(limit=100)
         rv, seen, pages = int(page.metadata.resource_version), [], 1
         seen += [(p.metadata.namespace, p.metadata.name) for p in page.items]
+        counts = [(len(seen), page.metadata.remaining_item_count)]
         while page.metadata._continue:
             page = core.list_pod_for_all_namespaces(limit=100, _continue=page.metadata._continue)
             assert int(page.metadata.resource_version) == rv and len(page.items) <= 100
             seen += [(p.metadata.namespace, p.metadata.name) for p in page.items]
+            counts.append((len(seen), page.metadata.remaining_item_count or 0))
             pages += 1
     finally:
         churn.stop()
@@ -91,6 +93,7 @@ def test_official_client_pages_consistently_under_churn(api):
     assert any(at > rv for at, _, _ in churn.log), "no write happened during the listing"
     assert len(seen) == len(set(seen))
     assert set(seen) == churn.present_at(rv)
+    assert all(done + remaining == len(seen) for done, remaining in counts)  # remainingItemCount
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")

@@ -69,6 +69,8 @@ async def test_pages_under_churn_show_the_first_pages_version_exactly_once():
         items, page_rv, last = store.list_page(PODS, limit=100, after=last, at_rv=int(rv))
         assert page_rv == rv and len(items) <= 100
         seen += _keys(items)
+        if last is not None:  # remainingItemCount: what the later pages will bring
+            assert store.count_after(PODS, None, last, int(rv)) == len(at_first) - len(seen)
         pages += 1
     stop.set()
     await task
@@ -114,6 +116,8 @@ def test_pages_within_a_namespace_and_with_a_selector():
     store, _ = new_store()
     _seed(store, 40)
     seen, _ = _all_pages(store, 3, namespace="ns-1")
+    assert store.count_after(PODS, "ns-1", seen[2], int(store.resource_version)) == 7
+    assert store.count_after(PODS, "ns-0", seen[2], int(store.resource_version)) == 0
     assert seen == sorted((f"ns-1", f"pod-{i:04d}") for i in range(1, 40, 4))
     store.mutate(PODS, "ns-2", "pod-0002", lambda o: o["metadata"]["labels"].update(app="db"))
     seen, _ = _all_pages(store, 1, label_selector="app=db")
