@@ -208,10 +208,29 @@ class ResourceRoutes:
         return self._json(obj, status, warnings)
 
     def list(self, request: web.Request, t: Target) -> web.Response:
-        items, rv = self.store.list(t.rt, t.namespace,
-                                    label_selector=request.query.get("labelSelector") or None,
-                                    field_selector=request.query.get("fieldSelector") or None)
-        items, cont = self._page(request, items, rv)
+        """limit/continue as a real server pages: in (namespace, name) order, every page showing
+        the store at the first page's resourceVersion (the continue token carries it), 410
+        Expired once the store's history no longer reaches back that far. Only the page is
+        read and serialized."""
+        at_rv, after = _continue_key(request.query.get("continue"))
+        limit = _int_param(request, "limit")
+        try:
+            items, rv, last = self.store.list_page(
+                t.rt, t.namespace, label_selector=request.query.get("labelSelector") or None,
+                field_selector=request.query.get("fieldSelector") or None,
+                limit=limit if limit and limit > 0 else None, after=after, at_rv=at_rv)
+        except ApiError as exc:
+            if exc.status == 410 and after is not None:
+                # As a real server does: the Status carries a token to go on with, at today's
+                # version (an inconsistent remainder, which the message explains).
+                raise ContinueExpired(exc.message, _continue_token(self.store.resource_version,
+                                                                   after)) from None
+            raise
+        cont = _continue_token(rv, last) if last is not None else ""
+        remaining = None
+        if last is not None and not request.query.get("labelSelector") \
+                and not request.query.get("fieldSelector"):  # a real server counts only then
+            remaining = self.store.count_after(t.rt, t.namespace, last, int(rv))
         accept = request.headers.get("Accept", "")
         if tables.wants_table(accept):
             table = tables.build_table(t.rt.plural, items, self.clock.now(), resource_version=rv,
@@ -219,32 +238,16 @@ class ResourceRoutes:
                                        api_version=tables.table_api_version(accept))
             if cont:
                 table["metadata"]["continue"] = cont
+            if remaining is not None:
+                table["metadata"]["remainingItemCount"] = remaining
             return self._json(table)
         meta: dict[str, Any] = {"resourceVersion": rv}
         if cont:
             meta["continue"] = cont
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
         return self._json({"kind": f"{t.rt.kind}List", "apiVersion": t.rt.api_version,
                            "metadata": meta, "items": items})
-
-    def _page(self, request: web.Request, items: list[dict], rv: str) -> tuple[list[dict], str]:
-        """limit/continue: pages in (namespace, name) order; the token remembers the last key.
-        Later pages see the current state rather than a snapshot (documented difference)."""
-        token = request.query.get("continue")
-        if token:
-            try:
-                last = json.loads(base64.urlsafe_b64decode(token.encode()))
-                after = (last["ns"], last["name"])
-            except (ValueError, KeyError, TypeError):
-                raise bad_request("continue key is not valid: use the value the previous list "
-                                  "returned") from None
-            items = [o for o in items if _key(o) > after]
-        limit = _int_param(request, "limit")
-        if limit is None or limit <= 0 or len(items) <= limit:
-            return items, ""
-        page = items[:limit]
-        ns, name = _key(page[-1])
-        token = base64.urlsafe_b64encode(json.dumps({"rv": rv, "ns": ns, "name": name}).encode())
-        return page, token.decode()
 
     # -- writes -----------------------------------------------------------------------------------
     async def create(self, request: web.Request, t: Target) -> web.Response:
@@ -413,6 +416,35 @@ class ResourceRoutes:
                            "items": deleted})
 
 
-def _key(obj: dict) -> tuple[str, str]:
-    meta = obj.get("metadata", {})
-    return (meta.get("namespace") or "", meta.get("name") or "")
+class ContinueExpired(ApiError):
+    """410 Expired for a continue token too old to page consistently, with a fresh token."""
+
+    def __init__(self, message: str, token: str) -> None:
+        super().__init__(410, "Expired", message)
+        self.token = token
+
+    def to_status(self) -> dict[str, Any]:
+        status = super().to_status()
+        status["metadata"] = {"continue": self.token}
+        return status
+
+
+def _continue_token(rv: str, last: tuple[str, str]) -> str:
+    raw = json.dumps({"rv": int(rv), "ns": last[0], "name": last[1]}).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _continue_key(token: str | None) -> tuple[int | None, tuple[str, str] | None]:
+    """(resourceVersion, last key served) from a continue token; (None, None) without one."""
+    if not token:
+        return None, None
+    try:
+        last = json.loads(base64.urlsafe_b64decode(token.encode()))
+        rv, after = int(last["rv"]), (str(last["ns"]), str(last["name"]))
+    except (ValueError, KeyError, TypeError):
+        raise bad_request("continue key is not valid: use the value the previous list "
+                          "returned") from None
+    if rv <= 0:
+        raise bad_request("continue key is not valid: incorrect encoded start resourceVersion "
+                          "(version meta.k8s.io/v1)")
+    return rv, after

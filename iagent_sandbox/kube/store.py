@@ -11,8 +11,10 @@ The HTTP server translates requests into these calls; simulated controllers call
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
+import heapq
 import json
 import uuid
 from collections import deque
@@ -39,6 +41,14 @@ SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGra
                    "generation", "resourceVersion")
 
 Key = tuple[str, str]  # (namespace or "", name)
+# The API server's own words (apiserver/pkg/storage/errors) for a continue token whose
+# resourceVersion has been compacted away.
+CONTINUE_EXPIRED = (
+    "The provided continue parameter is too old to display a consistent list result. You can "
+    "start a new list without the continue parameter, or use the continue token in this response "
+    "to retrieve the remainder of the results. Continuing with the provided token results in an "
+    "inconsistent list - objects that were created, modified, or deleted between the time the "
+    "first chunk was returned and now may show up in the list.")
 
 
 def _key(obj: dict) -> Key:
@@ -67,6 +77,8 @@ class ObjectStore(Deletion):
         self._rv = 0
         self._history: deque[Change] = deque(maxlen=history)
         self._trimmed_rv = 0  # every change with rv <= this has left the history
+        # Each type's keys in (namespace, name) order, kept up to date once a list asked for them.
+        self._sorted_keys: dict[ResourceType, list[Key]] = {}
         self._watches: set[Watch] = set()
         self._admission: list[Callable[[ResourceType, dict], None]] = []
         self._rng = clock.rng("kube-object-store")
@@ -96,6 +108,79 @@ class ObjectStore(Deletion):
         items = [copy.deepcopy(o) for o in self._iter(rt, namespace)
                  if labels.matches(o["metadata"].get("labels")) and fields.matches(o)]
         return items, self.resource_version
+
+    def list_page(self, rt: ResourceType, namespace: str | None = None,
+                  label_selector: str | None = None, field_selector: str | None = None,
+                  limit: int | None = None, after: Key | None = None,
+                  at_rv: int | None = None) -> tuple[list[dict], str, Key | None]:
+        """One page of a list, in (namespace, name) order, for the HTTP server's limit/continue.
+
+        Starts after the key ``after`` and shows the store as it was at resourceVersion ``at_rv``
+        (the version the list's first page was served at; None: now), reconstructed from the
+        history: every object present then is in exactly one page and none created later. 410
+        Expired when the history no longer reaches back to at_rv. Costs the page (plus the changes
+        since at_rv), not the whole type. Returns (items, resourceVersion, key of the last item
+        when more follow). The items are the stored objects themselves, not copies: serialize
+        them, never edit them."""
+        labels = parse_label_selector(label_selector)
+        fields = parse_field_selector(field_selector, rt)
+        rv = self._rv if at_rv is None else at_rv
+        if rv > self._rv:
+            raise errors.ApiError(504, "Timeout", f"Too large resource version: {rv}, current: "
+                                                  f"{self._rv}")
+        then = self._changed_since(rt, rv)
+        table, keys = self._objects[rt], self._keys_in_order(rt)
+        ns = namespace if rt.namespaced and namespace is not None else None
+        start = (ns, "") if ns is not None else ("", "")
+        if after is not None and after > start:
+            start = after
+        i = bisect.bisect_right(keys, start) if start == after else bisect.bisect_left(keys, start)
+        gone = sorted(k for k, old in then.items() if old is not None and k not in table
+                      and (after is None or k > after))
+        items: list[dict] = []
+        for key in heapq.merge((keys[j] for j in range(i, len(keys))), gone):
+            if ns is not None and key[0] != ns:
+                if key[0] > ns:
+                    break
+                continue
+            obj = then[key] if key in then else table[key]
+            if obj is None or not labels.matches(obj["metadata"].get("labels")) \
+                    or not fields.matches(obj):
+                continue
+            if limit and len(items) == limit:
+                return items, str(rv), _key(items[-1])
+            items.append(obj)
+        return items, str(rv), None
+
+    def count_after(self, rt: ResourceType, namespace: str | None, after: Key, at_rv: int) -> int:
+        """How many objects (in namespace, if given) came after the key ``after`` at resourceVersion
+        at_rv: a list's remainingItemCount. Costs the changes since at_rv, not the list."""
+        then, table, keys = self._changed_since(rt, at_rv), self._objects[rt], self._keys_in_order(rt)
+        ns = namespace if rt.namespaced and namespace is not None else None
+        end = len(keys) if ns is None else bisect.bisect_left(keys, (ns + "\0", ""))
+        count = max(0, end - bisect.bisect_right(keys, after))
+        for key, old in then.items():
+            if key > after and (ns is None or key[0] == ns):
+                count += (old is not None) - (key in table)
+        return count
+
+    def _changed_since(self, rt: ResourceType, rv: int) -> dict[Key, dict | None]:
+        """Every rt key written after rv, with its state at rv (None: it did not exist)."""
+        if rv < self._trimmed_rv:
+            raise errors.gone(CONTINUE_EXPIRED)
+        then: dict[Key, dict | None] = {}
+        for change in reversed(self._history):  # newest first: the oldest change's `old` wins
+            if change.rv <= rv:
+                break
+            if change.rt == rt:
+                then[_key(change.obj)] = change.old
+        return then
+
+    def _keys_in_order(self, rt: ResourceType) -> list[Key]:
+        keys = self._sorted_keys.get(rt)
+        if keys is None:
+            keys = self._sorted_keys[rt] = sorted(self._objects[rt])
+        return keys
 
     def _iter(self, rt: ResourceType, namespace: str | None = None) -> Iterator[dict]:
         table = self._objects[rt]
@@ -139,7 +224,10 @@ class ObjectStore(Deletion):
         self._rv += 1
         new["metadata"]["resourceVersion"] = str(self._rv)
         key, uid = _key(new), new["metadata"]["uid"]
+        keys = self._sorted_keys.get(rt)
         if kind == "DELETED":
+            if keys is not None and self._objects[rt].get(key) is not None:
+                del keys[bisect.bisect_left(keys, key)]
             self._objects[rt].pop(key, None)
             self._by_uid.pop(uid, None)
             if rt.namespaced:
@@ -147,6 +235,8 @@ class ObjectStore(Deletion):
         else:
             if rt.namespaced and kind == "ADDED":
                 self._ns_counts[key[0]] = self._ns_counts.get(key[0], 0) + 1
+            if keys is not None and key not in self._objects[rt]:
+                bisect.insort(keys, key)
             self._objects[rt][key] = new
             self._by_uid[uid] = (rt, key)
         for owner in owner_uids(old) - owner_uids(new if kind != "DELETED" else None):
