@@ -15,6 +15,8 @@ COREDNS = "coredns"
 COREDNS_SELECTOR = "k8s-app=kube-dns"
 TRANSITIONAL = ("CREATING", "DELETING")
 FARGATE_PROFILE_LABEL = "eks.amazonaws.com/fargate-profile"
+# The workload kinds actions move and wait on, by kind name ("Deployment/x" items).
+WORKLOAD_RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
 
 
 def on_fargate(pod: dict) -> bool:

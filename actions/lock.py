@@ -224,7 +224,6 @@ class ClusterLock:
                  "spec": {**self._lease["spec"], "renewTime": micro_time(self.now())}}
         written = await self.leases.replace(lease)
         if written is None:
-            now = self.now()
             current = await self.holder()
             self.lost = (f"lost the cluster lock to {current.describe()} ({CHECK})" if current
                          else f"lost the cluster lock: the Lease was deleted ({CHECK})")

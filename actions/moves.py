@@ -18,16 +18,16 @@ import contextlib
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 
-from iagent_tui.services.kube import DEPLOYMENTS, STATEFULSETS, Reflector
+from iagent_tui.services.kube import Reflector
 from iagent_tui.services.kube_changes import MERGE_PATCH
 
 from .base import ProgressEvent
-from .cluster_state import FARGATE_PROFILE_LABEL, is_ready, on_fargate, placement, pods, rollout_complete, selector_string
+from .cluster_state import FARGATE_PROFILE_LABEL, WORKLOAD_RESOURCES, is_ready, on_fargate, placement, pods, rollout_complete, selector_string
 from .context import ActionContext
 from .evidence import PodsEvidence
 from .waits import wait_until
 
-RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
+RESOURCES = WORKLOAD_RESOURCES
 # A pod annotated compute-type ec2 is left to the default scheduler even where a profile selects
 # it (DOMAIN.md 4.1: how CoreDNS stays on EC2): the way back from a namespace-wide profile.
 COMPUTE_TYPE_ANNOTATION = "eks.amazonaws.com/compute-type"
@@ -101,7 +101,8 @@ async def roll(ctx: ActionContext, step_id: str, namespace: str, names: list[str
 
 
 async def wait_placed(ctx: ActionContext, step_id: str, namespace: str, names: list[str], *,
-                      fargate: bool) -> AsyncIterator[ProgressEvent]:
+                      fargate: bool, what: str = "") -> AsyncIterator[ProgressEvent]:
+    """Until every "Kind/name" has rolled out with all its pods ready on Fargate (or on EC2)."""
     async def check() -> tuple[bool, str]:
         states, done = [], True
         for item in names:
@@ -117,7 +118,7 @@ async def wait_placed(ctx: ActionContext, step_id: str, namespace: str, names: l
         return done, "; ".join(states)
 
     where = "Fargate" if fargate else "EC2"
-    async for event in wait_until(check, f"workloads in {namespace} rolled onto {where}", step_id, ctx, "rollout",
+    async for event in wait_until(check, what or f"workloads in {namespace} rolled onto {where}", step_id, ctx, "rollout",
                                   evidence=PodsEvidence(namespace, workloads=tuple(names))):
         yield event
 

@@ -8,21 +8,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from iagent_tui.services.errors import ServiceError
-from iagent_tui.services.kube import DEPLOYMENTS, STATEFULSETS
 
 from .base import Plan, PlanStep, ProgressEvent, StepAction, StepFailed
-from .cluster_state import (is_ready, namespace_exists, on_fargate, placement, pod_name, pods, profile,
-                            rollout_complete, selector_string, workloads)
+from .cluster_state import namespace_exists, on_fargate, pod_name, pods, profile, selector_string, workloads
 from .context import ActionContext, AssessmentUnavailable
 from .deploy import DeployAction
-from .moves import COMPUTE_TYPE_ANNOTATION, PIN_LABEL, interruption, roll
+from .moves import COMPUTE_TYPE_ANNOTATION, PIN_LABEL, RESOURCES, interruption, roll, wait_placed
 from .profile_steps import create_profile, delete_profile, is_label_scoped, namespace_selectors
 from .preflight import preflight
 from .validate import namespace_name, profile_name
-from .evidence import PodsEvidence
-from .waits import wait_until
-
-_RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
 
 
 class AddNamespaceAction(StepAction):
@@ -203,25 +197,10 @@ async def restart_workloads(ctx: ActionContext, step_id: str, namespace: str, na
     its pods ready where they should be (Fargate or EC2)."""
     for item in names:
         kind, name = item.split("/", 1)
-        await ctx.kube_changes.rollout_restart(_RESOURCES[kind], namespace, name)
+        await ctx.kube_changes.rollout_restart(RESOURCES[kind], namespace, name)
         yield ProgressEvent("info", f"Restarted {kind} {namespace}/{name}", step_id)
 
-    async def check() -> tuple[bool, str]:
-        states = []
-        done = True
-        for item in names:
-            kind, name = item.split("/", 1)
-            obj = await ctx.kube.get(_RESOURCES[kind], namespace, name)
-            if obj is None:
-                continue  # deleted meanwhile: nothing to wait for
-            selector = selector_string(((obj.get("spec") or {}).get("selector") or {}).get("matchLabels") or {})
-            mine = await pods(ctx, namespace, selector)
-            placed = all(on_fargate(p) == fargate and is_ready(p) for p in mine)
-            done = done and rollout_complete(obj) and placed
-            states.append(f"{name}: {placement(mine)}")
-        return done, "; ".join(states)
-
     where = "Fargate" if fargate else "EC2"
-    async for event in wait_until(check, f"restarted workloads in {namespace} running on {where}", step_id, ctx, "rollout",
-                                  evidence=PodsEvidence(namespace, workloads=tuple(names))):
+    async for event in wait_placed(ctx, step_id, namespace, names, fargate=fargate,
+                                   what=f"restarted workloads in {namespace} running on {where}"):
         yield event

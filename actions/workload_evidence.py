@@ -7,12 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from iagent_tui.deadlines import DEFAULT_PROGRESS_DEADLINE
-from iagent_tui.services.kube import DEPLOYMENTS, STATEFULSETS
-
-from .cluster_state import selector_string
+from .cluster_state import WORKLOAD_RESOURCES as _RESOURCES, selector_string
 from .context import ActionContext
 
-_RESOURCES = {"Deployment": DEPLOYMENTS, "StatefulSet": STATEFULSETS}
 
 
 @dataclass

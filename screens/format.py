@@ -8,7 +8,6 @@ fixed snapshot renders identically in snapshot tests.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from iagent_tui.insights.durations import duration  # one formatter for views and insights
 

@@ -7,7 +7,7 @@ Codes, severities and categories are listed once, in ``codes.py``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..model import Snapshot
 from . import doctor_cluster as cluster

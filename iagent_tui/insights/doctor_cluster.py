@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model import Ingress, Pod, Service
 from .cluster_checks import ALB_TARGET_TYPE, COREDNS_POD_LABELS
+from .finding import Finding
 from .doctor_model import Context, diagnosis, describe_selectors, failed_condition, seconds
 from .profiles import match_profile, matching_profiles
 

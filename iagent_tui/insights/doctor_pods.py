@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ..model import COREDNS_LABEL, Pod, PodSpec
+from ..model import Pod, PodSpec
 from .cluster_checks import trusted_services
+from .finding import Finding
 from .doctor_model import Context, diagnosis, describe_selectors, failed_condition, edit_command, owner_label, restart_command, seconds
 from .profiles import COMPUTE_TYPE_ANNOTATION, match_profile, matching_profiles
 from .rejection import (
