@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test status deploy smoke cleanup bench sandbox clean
+.PHONY: install run test status deploy smoke cleanup bench sandbox clean browser
 
 # The brief's targets run against whatever the environment points at (a real cluster, or a running
 # `make sandbox` after `source .sandbox/env`). ARGS passes flags through, e.g. make deploy ARGS=--yes
@@ -22,7 +22,18 @@ run: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/iagent-tui sandbox --kubeconfig .sandbox/kubeconfig --env-file .sandbox/env
 
-test: $(STAMP)
+# The browser tests (the HTML report, `iagent-tui serve`) drive Debian's Chromium headless. As root with
+# apt-get (CI, these machines) it is installed here; elsewhere install the `chromium` package yourself
+# or point IAGENT_CHROMIUM at a Chromium binary.
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ -n "$$IAGENT_CHROMIUM" ] || [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }; \
+	else echo "note: no Chromium at $(CHROMIUM); the browser tests will say how to install it"; fi
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 status: $(STAMP)
