@@ -127,6 +127,7 @@ class SandboxRuntime:
         from .controllers import alb as alb_front
         from .controllers.logs import SandboxLogs
         from .controllers.metrics import SandboxMetrics
+        from .controllers.pod_apps import SandboxApps
         from .kube.eks_token import EksTokenVerifier
         from .kube.server import KubeApiServer
         from .kube.store import ObjectStore
@@ -148,7 +149,8 @@ class SandboxRuntime:
         token = secrets.token_urlsafe(32)
         verifier = EksTokenVerifier(self.cluster_name, {aws.access_key_id: aws.secret_access_key})
         self._kube_server = KubeApiServer(store, clock, token, metrics=SandboxMetrics(world),
-                                          logs=SandboxLogs(world), authenticators=[verifier.verify])
+                                          logs=SandboxLogs(world), authenticators=[verifier.verify],
+                                          apps=SandboxApps())
         kube_url = await self._kube_server.start()
         aws.set_cluster_endpoint(self.cluster_name, kube_url, self._kube_server.ca_pem)
 

@@ -53,16 +53,24 @@ def _group_versions(with_metrics: bool = True) -> dict[str, list[str]]:
     return versions
 
 
+STREAM_KINDS = {"exec": "PodExecOptions", "attach": "PodAttachOptions",
+                "portforward": "PodPortForwardOptions"}
+
+
 def _subresource_kind(r: ResourceType, sub: str) -> tuple[str, str, str]:
     """(group, version, kind) a subresource answers with."""
     if sub == "scale":
         return ("autoscaling", "v1", "Scale")
     if sub == "eviction":
         return ("policy", "v1", "Eviction")
+    if sub in STREAM_KINDS:
+        return ("", "v1", STREAM_KINDS[sub])
     return (r.group, r.version, r.kind)
 
 
 def _subresource_verbs(sub: str) -> tuple[str, ...]:
+    if sub in STREAM_KINDS:
+        return ("create", "get")
     if sub == "eviction":
         return ("create",)
     return ("get",) if sub == "log" else SUB_VERBS

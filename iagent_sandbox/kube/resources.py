@@ -68,7 +68,7 @@ RESOURCES: tuple[ResourceType, ...] = (
           subresources=("status",)),
     _core("nodes", "Node", "node", namespaced=False, short=("no",), subresources=("status",)),
     _core("pods", "Pod", "pod", short=("po",), categories=("all",),
-          subresources=("status", "log", "eviction")),
+          subresources=("status", "log", "eviction", "exec", "attach", "portforward")),
     _core("services", "Service", "service", short=("svc",), categories=("all",),
           subresources=("status",)),
     _core("endpoints", "Endpoints", "endpoints", short=("ep",)),

@@ -21,11 +21,13 @@ from aiohttp import web
 from ..clock import SandboxClock
 from . import discovery, openapi
 from .errors import ApiError, json_response, method_not_allowed, not_found_path
+from .exec_ws import PodExec
 from .metrics_api import MetricsApi
 from .pod_logs import PodLogs
+from .portforward import PodPortForward
 from .resources import RESOURCES, rt_for_path
 from .routes import ResourceRoutes
-from .sources import LogSource, MetricsSource
+from .sources import AppSource, LogSource, MetricsSource
 from .tls import generate_tls
 from .watch_http import Target
 
@@ -42,7 +44,8 @@ def status_response(err: ApiError) -> web.Response:
 class KubeApiServer:
     def __init__(self, store, clock: SandboxClock, token: str, *,
                  metrics: MetricsSource | None = None, logs: LogSource | None = None,
-                 authenticators: Sequence[Callable[[str], bool]] = ()) -> None:
+                 authenticators: Sequence[Callable[[str], bool]] = (),
+                 apps: AppSource | None = None) -> None:
         if not token:
             raise ValueError("the static sandbox token must not be empty")
         self.store = store
@@ -56,6 +59,8 @@ class KubeApiServer:
         self.resources = ResourceRoutes(store, clock)
         self.logs = PodLogs(store, clock, logs)
         self.metrics = MetricsApi(store, clock, metrics) if metrics is not None else None
+        self.exec = PodExec(store, clock, apps, logs)  # pods/exec, pods/attach
+        self.port_forward = PodPortForward(store, clock, apps)
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -232,6 +237,10 @@ class KubeApiServer:
             if request.method != "GET":
                 raise method_not_allowed()
             return await self.logs.handle(request, target)
+        if target.subresource in ("exec", "attach"):
+            return await self.exec.handle(request, target)
+        if target.subresource == "portforward":
+            return await self.port_forward.handle(request, target)
         return await self.resources.handle(request, target)
 
 

@@ -21,3 +21,13 @@ class MetricsSource(Protocol):
 class LogSource(Protocol):
     def pod_log(self, pod: dict, container: str) -> list[tuple[datetime, str]]:
         """Every line the container wrote so far, oldest first, with simulated timestamps."""
+
+
+class AppSource(Protocol):
+    """The programs in the simulated containers, for exec's ``wget`` and for port-forward."""
+
+    def listens(self, pod: dict, port: int) -> bool:
+        """Whether something in the pod accepts TCP connections on the port."""
+
+    def http(self, pod: dict, port: int, method: str, path: str) -> tuple[int, str, bytes, dict[str, str]]:
+        """(status, content type, body, extra headers) the pod's server on ``port`` answers."""
