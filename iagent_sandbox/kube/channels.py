@@ -73,6 +73,10 @@ class ChannelSocket:
                     if not text:
                         continue
                     data = bytes([ord(text[0]) - ord("0")]) + base64.b64decode(text[1:])
+                elif msg.type == WSMsgType.TEXT:
+                    # The sync Python client sends str data as text frames; the kubelet reads any
+                    # frame as bytes, channel byte first.
+                    data = msg.data.encode()
                 else:
                     continue
                 if not data:

@@ -13,7 +13,6 @@ plain 500 for the older protocols it proxies.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +20,7 @@ from aiohttp import web
 from .channels import EXEC_PROTOCOLS, V5, ChannelSocket, is_websocket
 from .container import Containers
 from .container_env import container_env
-from .errors import bad_request, method_not_allowed, not_found
+from .errors import bad_request, go_json, method_not_allowed, not_found
 from .resources import rt
 from .shell import Io, Stdin
 from .shell_session import ShellSession
@@ -119,7 +118,7 @@ class PodExec:
         sock = await ChannelSocket.accept(request, EXEC_PROTOCOLS, 5)
         try:
             if status is None:
-                await sock.write(ERROR, json.dumps(internal_error(missing)).encode())
+                await sock.write(ERROR, _status_bytes(internal_error(missing)))
                 return sock.ws
             first = STDOUT if streams["stdout"] else STDERR if streams["stderr"] else ERROR
             await sock.write(first, b"")  # the kubelet's "connection established" signal
@@ -128,7 +127,7 @@ class PodExec:
             io = self._io(sock, streams, tty)
             if target.subresource == "attach":
                 await self._attach(sock, pod, container["name"], io)
-                await sock.write(ERROR, json.dumps(exit_status([], 0)).encode())
+                await sock.write(ERROR, _status_bytes(exit_status([], 0)))
                 return sock.ws
             session = ShellSession(self.containers, instance,
                                    container_env(self.store, pod, container), tty=tty)
@@ -138,7 +137,7 @@ class PodExec:
                 code = await session.run_argv(command, io)
             finally:
                 instance.sessions.pop(pid, None)
-            await sock.write(ERROR, json.dumps(exit_status(command, code)).encode())
+            await sock.write(ERROR, _status_bytes(exit_status(command, code)))
             return sock.ws
         finally:
             await sock.close()
@@ -173,6 +172,10 @@ class PodExec:
             if len(lines) > seen:
                 await io.out("".join(text + "\n" for _, text in lines[seen:]).encode())
                 seen = len(lines)
+
+
+def _status_bytes(status: dict[str, Any]) -> bytes:
+    return go_json(status).rstrip(b"\n")  # json.Marshal, as the kubelet writes it
 
 
 async def _drain(queue: asyncio.Queue) -> None:

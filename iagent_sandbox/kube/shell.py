@@ -83,6 +83,7 @@ class Command:
     stderr_file: tuple[str, bool] | None = None
     stdin_file: str | None = None
     err_to_out: bool = False
+    out_to_err: bool = False
 
 
 OPERATORS = ("&&", "||", ";", "|", "&", ">>", ">", "<")
@@ -144,6 +145,13 @@ def tokenize(line: str, env: dict[str, str], status: int) -> list[tuple[str, str
         elif c == "$":
             text, i = var(i + 1)
             word, in_word = word + text, True
+        elif line.startswith(">&2", i) or (not in_word and line.startswith("1>&2", i)):
+            step = 3 if line[i] == ">" else 4
+            if in_word:
+                tokens.append(("w", word))
+                word, in_word = "", False
+            tokens.append(("o", ">&2"))
+            i += step
         elif c == "2" and not in_word and line.startswith("2>", i):
             if line.startswith("2>&1", i):
                 tokens.append(("o", "2>&1"))
@@ -201,6 +209,8 @@ def parse(tokens: list[tuple[str, str]]) -> list[tuple[str, list[Command]]]:
             i += 1
         elif text == "2>&1":
             cmd.err_to_out = True
+        elif text == ">&2":
+            cmd.out_to_err = True
         elif text == "|":
             finish_command()
         else:  # ; && || &

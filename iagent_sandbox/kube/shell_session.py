@@ -170,6 +170,8 @@ class ShellSession:
             return 1
         if cmd.err_to_out:
             err = out
+        if cmd.out_to_err:
+            out = err
         name = cmd.argv[0]
         handler = COMMANDS.get(posixpath.basename(name)) if "/" not in name or \
             name.startswith(("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/")) else None
