@@ -173,6 +173,45 @@ def tokenize(line: str, env: dict[str, str], status: int) -> list[tuple[str, str
     return tokens
 
 
+def split_list(line: str) -> list[tuple[str, str]]:
+    """A command line cut at its top-level ``;``, ``&``, ``&&`` and ``||`` into (connector, text):
+    each part is expanded only when it runs, so ``false; echo $?`` sees the status of false."""
+    parts: list[tuple[str, str]] = []
+    connector, start, i, quote = ";", 0, 0, ""
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == "\\" and quote == '"':
+                i += 1
+            elif c == quote:
+                quote = ""
+        elif c in "'\"":
+            quote = c
+        elif c == "\\":
+            i += 1
+        elif c == "#" and (i == 0 or line[i - 1] in " \t"):
+            break
+        elif c == ";" or (c == "&" and not line.startswith("&&", i) and line[i - 1:i] not in (">", "&")) \
+                or line.startswith("&&", i) or line.startswith("||", i):
+            op = line[i:i + 2] if line.startswith(("&&", "||"), i) else c
+            parts.append((connector, line[start:i]))
+            connector, start = (";" if op == "&" else op), i + len(op)
+            i += len(op)
+            continue
+        i += 1
+    if quote:
+        raise ShellSyntaxError("sh: syntax error: unterminated quoted string")
+    parts.append((connector, line[start:i]))
+    if not parts[-1][1].strip():
+        if connector in ("&&", "||"):
+            raise ShellSyntaxError("sh: syntax error: unexpected end of file")
+        parts.pop()
+    for n, (conn, text) in enumerate(parts):
+        if not text.strip():
+            raise ShellSyntaxError(f'sh: syntax error: unexpected "{parts[n + 1][0] if n + 1 < len(parts) else conn}"')
+    return parts
+
+
 def parse(tokens: list[tuple[str, str]]) -> list[tuple[str, list[Command]]]:
     """[(connector before it, pipeline)]: connector is ";", "&&" or "||"."""
     result: list[tuple[str, list[Command]]] = []

@@ -11,7 +11,7 @@ from . import container_env as cenv
 from .container import Containers, ContainerInstance, main_process
 from .container_fs import FsError
 from .resources import rt
-from .shell import Command, Io, ShellExit, ShellSyntaxError, Stdin, parse, tokenize
+from .shell import Command, Io, ShellExit, ShellSyntaxError, Stdin, parse, split_list, tokenize
 from .shell_commands import COMMANDS, SHELLS
 
 OCI_NOT_FOUND = ('OCI runtime exec failed: exec failed: unable to start container process: '
@@ -117,15 +117,14 @@ class ShellSession:
 
     async def run_line(self, line: str, io: Io) -> int:
         try:
-            program = parse(tokenize(line, self.env, self.status))
+            for connector, text in split_list(line):
+                if (connector == "&&" and self.status != 0) or (connector == "||" and self.status == 0):
+                    continue
+                for _, pipeline in parse(tokenize(text, self.env, self.status)):
+                    self.status = await self._pipeline(pipeline, io)
         except ShellSyntaxError as exc:
             await io.err(f"{exc}\n".encode())
             self.status = 2
-            return 2
-        for connector, pipeline in program:
-            if (connector == "&&" and self.status != 0) or (connector == "||" and self.status == 0):
-                continue
-            self.status = await self._pipeline(pipeline, io)
         return self.status
 
     async def _pipeline(self, pipeline: list[Command], io: Io) -> int:

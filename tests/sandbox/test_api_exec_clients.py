@@ -153,3 +153,15 @@ def test_container_not_running_is_the_kubelets_container_not_found(core):
     assert status["message"] == ('Internal error occurred: unable to upgrade connection: '
                                  'container not found ("app")')
     core.delete_namespaced_pod("exec-crashing", "default", grace_period_seconds=0)
+
+
+def test_attach_streams_what_the_container_writes_from_now_on(core, pod):
+    before = core.read_namespaced_pod_log(pod, "default").splitlines()
+    ws = stream(core.connect_get_namespaced_pod_attach, pod, "default",
+                stdin=False, stdout=True, stderr=True, tty=False, _preload_content=False)
+    got = wait_for(lambda: (ws.update(timeout=1), ws.peek_stdout())[1], timeout=60,
+                   message="a line the container writes while attached")
+    ws.close()
+    line = got.splitlines()[0]
+    assert line not in before  # attach shows new output, not the log so far
+    assert line in core.read_namespaced_pod_log(pod, "default").splitlines()
