@@ -112,6 +112,13 @@ class ChannelSocket:
         if self._reader is not None:
             self._reader.cancel()
 
+    async def wait_gone(self, timeout: float) -> bool:
+        """Whether the client left within ``timeout`` seconds."""
+        if self._reader is None:
+            return True
+        await asyncio.wait({self._reader}, timeout=timeout)
+        return self._reader.done()
+
     @property
     def closed(self) -> bool:
         return self.ws.closed

@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
-from typing import Callable
 
 from . import container_env as cenv
 from .container_fs import ContainerFs

@@ -162,9 +162,7 @@ class PodExec:
         typed goes to a process that does not read it."""
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         seen = len(self.logs.pod_log(pod, container)) if self.logs else 0
-        reader = sock._reader
-        while reader is not None and not reader.done():
-            await asyncio.wait({reader}, timeout=self.clock.wall_seconds(ATTACH_POLL_SIM))
+        while not await sock.wait_gone(self.clock.wall_seconds(ATTACH_POLL_SIM)):
             current = self.store.get(rt("pods"), ns, name)
             if current is None or running_container(current, container) is None:
                 return

@@ -12,6 +12,7 @@ from .container import Containers, ContainerInstance, main_process
 from .container_fs import FsError
 from .resources import rt
 from .shell import Command, Io, ShellExit, ShellSyntaxError, Stdin, parse, split_list, tokenize
+from . import shell_tools  # noqa: F401 - registers nslookup, wget and tar
 from .shell_commands import COMMANDS, SHELLS
 
 OCI_NOT_FOUND = ('OCI runtime exec failed: exec failed: unable to start container process: '

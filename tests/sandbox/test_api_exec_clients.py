@@ -136,23 +136,22 @@ def test_pod_without_a_node_is_a_400(core):
 
 def test_container_not_running_is_the_kubelets_container_not_found(core):
     core.create_namespaced_pod("default", {
-        "metadata": {"name": "exec-crashing"},
-        "spec": {"containers": [{"name": "app", "image": "nginx",
-                                 "env": [{"name": "SANDBOX_CRASH", "value": "1"},
-                                         {"name": "SANDBOX_CRASH_AFTER", "value": "1"}]}]}})
+        "metadata": {"name": "exec-no-image"},
+        "spec": {"containers": [{"name": "app", "image": "registry.invalid/app:1"}]}})
 
     def waiting():
-        statuses = core.read_namespaced_pod("exec-crashing", "default").status.container_statuses
-        return statuses and statuses[0].state.waiting is not None and statuses[0].restart_count > 0
-    wait_for(waiting, timeout=60, message="exec-crashing in CrashLoopBackOff")
-    ws = stream(core.connect_get_namespaced_pod_exec, "exec-crashing", "default", command=["env"],
+        pod = core.read_namespaced_pod("exec-no-image", "default")
+        statuses = pod.spec.node_name and pod.status.container_statuses
+        return statuses and statuses[0].state.waiting is not None
+    wait_for(waiting, timeout=60, message="exec-no-image scheduled, its image not pullable")
+    ws = stream(core.connect_get_namespaced_pod_exec, "exec-no-image", "default", command=["env"],
                 stdin=False, stdout=True, stderr=True, tty=False, _preload_content=False)
     ws.run_forever(timeout=30)
     status = json.loads(ws.read_channel(3))
     assert status["reason"] == "InternalError"
     assert status["message"] == ('Internal error occurred: unable to upgrade connection: '
                                  'container not found ("app")')
-    core.delete_namespaced_pod("exec-crashing", "default", grace_period_seconds=0)
+    core.delete_namespaced_pod("exec-no-image", "default", grace_period_seconds=0)
 
 
 def test_attach_streams_what_the_container_writes_from_now_on(core, pod):
