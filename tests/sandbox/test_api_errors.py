@@ -151,7 +151,7 @@ async def test_unknown_resources_and_paths_are_404(tmp_path):
     async with running_server(tmp_path) as api:
         for path in ("/api/v1/namespaces/default/widgets", "/apis/apps/v1/gadgets",
                      "/apis/nosuch.group/v1/things", "/api/v2/pods", "/nonsense",
-                     "/api/v1/namespaces/default/pods/web/exec"):
+                     "/api/v1/namespaces/default/pods/web/nosuchsubresource"):
             status, payload, _ = await _raw(api, "GET", path)
             assert status == 404, path
             _assert_status(payload, 404, "NotFound", "the server could not find the requested resource")

@@ -41,7 +41,7 @@ def test_resource_lookup_by_any_name():
     assert rt("deploy").api_version == "apps/v1" and rt("pods").group_version == "v1"
     assert rt("targetgroupbindings").kind == "TargetGroupBinding"
     assert not rt("ns").namespaced and rt("ingresses").group == "networking.k8s.io"
-    assert rt("pods").subresources == ("status", "log", "eviction")
+    assert rt("pods").subresources == ("status", "log", "eviction", "exec", "attach", "portforward")
     assert rt("deploy").subresources == ("status", "scale")
     with pytest.raises(KeyError, match='doesn\'t have a resource type "widgets"'):
         rt("widgets")
