@@ -13,6 +13,7 @@ from .container_fs import ContainerFs
 from .resources import rt
 from .sources import AppSource
 
+MAX_INSTANCES = 500  # containers whose files exec keeps in memory
 # (status, reason, headers, body) of an HTTP exchange, None when nothing listens on the port.
 HttpAnswer = tuple[int, str, dict[str, str], bytes]
 
@@ -58,6 +59,12 @@ class Containers:
         inst = self._instances.get(key)
         if inst is None:
             inst = ContainerInstance(pod, container, self._image_fs(pod, container))
+            # An earlier instance of the same container is gone for good (a restart starts
+            # from the image); beyond MAX_INSTANCES the least recently created go too.
+            for old in [k for k in self._instances if k[:2] == key[:2]]:
+                del self._instances[old]
+            while len(self._instances) >= MAX_INSTANCES:
+                del self._instances[next(iter(self._instances))]
             self._instances[key] = inst
         inst.pod = pod
         return inst

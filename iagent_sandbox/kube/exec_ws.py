@@ -55,8 +55,6 @@ def pick_container(pod: dict, requested: str | None) -> dict:
             break
     else:
         raise bad_request(f"container {requested} is not valid for pod {name}")
-    if not spec.get("nodeName"):
-        raise bad_request(f"pod {name} does not have a host assigned")
     return c
 
 

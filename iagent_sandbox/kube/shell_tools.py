@@ -80,6 +80,7 @@ async def _wget(sh, argv, io):
 @command("tar")
 async def _tar(sh, argv, io):
     args, mode, archive, directory, names = list(argv[1:]), None, None, sh.cwd, []
+    touch = False
     if args and not args[0].startswith("-"):
         args[0] = "-" + args[0]  # "tar cf - x" is "tar -cf - x"
     while args:
@@ -90,6 +91,7 @@ async def _tar(sh, argv, io):
             continue  # --no-same-permissions, --no-same-owner: root in a simulated fs anyway
         elif arg.startswith("-") and len(arg) > 1:
             for flag in arg[1:]:
+                touch = touch or flag == "m"  # -m: files get the extraction time
                 if flag in "cxt":
                     mode = flag
                 elif flag == "f":
@@ -113,7 +115,7 @@ async def _tar(sh, argv, io):
         with tarfile.open(fileobj=_io.BytesIO(data), mode="r:*") as tar:
             await io.out(_text("".join(m.name + "\n" for m in tar)))
         return 0
-    errors = sh.fs.tar_extract(data, directory, keep_mtime="m" not in "".join(argv[1:2]))
+    errors = sh.fs.tar_extract(data, directory, keep_mtime=not touch)
     for line in errors:
         await io.err(_text(line + "\n"))
     return 1 if any("invalid" in e or "can't" in e for e in errors) else 0
