@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from .options import command_aws, command_settings, connection_options
-from .status import EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, StatusFailed, read_snapshot
+from .status import (EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, StatusFailed, end_progress, progress_line, read_snapshot,
+                     usage_window_option)
 from ..change_report import ReportInputError, build_report, compare, render_markdown
 from ..config import ConfigError
 from ..report_html import render_html
@@ -36,10 +37,12 @@ def _previous(path: str) -> object:
               help=f"Directory for {BASENAME}.md, .json and .html.")
 @click.option("--since", "since_path", type=click.Path(dir_okay=False), default=None,
               help="A previous report's JSON: show what changed since.")
+@usage_window_option
 @connection_options
 @click.pass_context
-def report_command(ctx: click.Context, out_dir: str, since_path: str | None, config_path: str | None, cluster: str | None,
-                   region: str | None, kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
+def report_command(ctx: click.Context, out_dir: str, since_path: str | None, usage_window: float | None,
+                   config_path: str | None, cluster: str | None, region: str | None, kubeconfig: str | None,
+                   kube_context: str | None, aws_profile: str | None) -> None:
     """Write the change-ticket report: inventory, blockers, cost before/after, start times."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
@@ -53,7 +56,10 @@ def report_command(ctx: click.Context, out_dir: str, since_path: str | None, con
         click.echo(f"iagent-tui report: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
     try:
-        snap = asyncio.run(read_snapshot(settings, obj.get("connection"), command_aws(ctx, settings)))
+        snap = asyncio.run(read_snapshot(settings, obj.get("connection"), command_aws(ctx, settings), usage_window,
+                                         progress_line() if usage_window else None))
+        if usage_window:
+            end_progress()
     except StatusFailed as err:
         click.echo(f"iagent-tui report: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)

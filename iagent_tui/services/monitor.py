@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..config import Settings
+from ..insights.usage import UsageRecord, UsageSummary
 from ..model import (
     Addon,
     ClusterInfo,
@@ -38,6 +39,7 @@ from . import convert
 from .aws import AwsServices
 from .cluster_match import cluster_mismatch
 from .connection import Connection
+from .usage_sampler import UsageSampler, workloads_by_pod
 from .errors import ServiceError, describe
 from .kube import (
     DAEMONSETS,
@@ -138,6 +140,9 @@ class ClusterMonitor:
         self._last_errors: dict[str, ServiceError] = {}
         self.aws_polls = 0
         self.current_interval = slow_interval
+        # metrics-server usage over settings.rightsizing.window, for right-sizing (dashboard only)
+        self.usage_record = UsageRecord(settings.rightsizing.window)
+        self._usage: UsageSummary | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -178,6 +183,7 @@ class ClusterMonitor:
         self._tasks.append(asyncio.create_task(self._poll_aws_loop(), name="iagent-aws-poll"))
         self._tasks.append(asyncio.create_task(self._profile_sentinel_loop(), name="iagent-profile-sentinel"))
         self._tasks.append(asyncio.create_task(self._publish_loop(), name="iagent-publish"))
+        self._tasks.append(asyncio.create_task(self._usage_loop(), name="iagent-usage"))
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -352,6 +358,8 @@ class ClusterMonitor:
             workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
             version=self._version, services=services, volume_claims=claims, volumes=volumes,
         )
+        if self._usage is not None:
+            snap = replace(snap, usage=self._usage)
         conn = snap.connection
         missing = self._last_errors.get("cluster")
         if conn is not None and snap.cluster is None and missing is not None and missing.kind == "not_found":
@@ -366,6 +374,23 @@ class ClusterMonitor:
             snap = replace(snap, connection=replace(
                 conn, token_expires_at=conn.token_expires_at + timedelta(seconds=self.server_skew)))
         return snap
+
+    # -- usage for right-sizing ---------------------------------------------------------------
+    async def _usage_loop(self) -> None:
+        """Read metrics-server every rightsizing.sample_seconds (scaled like the waits, so a
+        sandbox running faster than real time is read as often per scrape) into a bounded record."""
+        assert self.kube is not None
+        sampler = UsageSampler(self.kube, self.usage_record, self.settings.namespaces)
+        interval = self.settings.rightsizing.sample_seconds * self.settings.waits.get("scale", 1.0)
+        while True:
+            latest = self._latest
+            known = workloads_by_pod(latest.pods) if latest is not None else {}
+            before = self.usage_record.not_evaluated
+            added = await sampler.sample_once(lambda ns, name: known.get((ns, name)))
+            if added or self.usage_record.not_evaluated != before or self._usage is None:
+                self._usage = self.usage_record.summary()
+                self._mark_dirty()
+            await asyncio.sleep(interval)
 
     # -- AWS polling --------------------------------------------------------------------------
     async def poll_aws_once(self) -> None:
