@@ -6,6 +6,7 @@ in as rich Text, never markup.
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +21,7 @@ from iagent_tui.insights.durations import duration
 from iagent_tui.insights.start_compare import StartRow, start_comparison
 
 BAR_WIDTH = 40
+COMPACT = {"expand": False, "box": box.SIMPLE_HEAD, "pad_edge": False}  # ten money columns fit 120 columns
 
 
 def _money(value: float) -> str:
@@ -35,12 +37,12 @@ def _sized(case: BusinessCase) -> bool:
 
 
 def cost_table(case: BusinessCase) -> Table:
-    table = Table(title=f"Monthly cost ({case.hours_per_month:g} h), {case.region}", expand=False)
+    table = Table(title=f"Monthly cost ({case.hours_per_month:g} h), {case.region}", **COMPACT)
     headers = ["namespace", "EC2 now", "Fargate now", "Fargate after", "EC2 kept", "before", "after", "savings"]
     if _sized(case):
-        headers += ["right-sized after", "savings"]
+        headers += ["right-sized", "savings"]
     for header in headers:
-        table.add_column(header, justify="left" if header == "namespace" else "right")
+        table.add_column(header, justify="left" if header == "namespace" else "right", no_wrap=header == "namespace")
     rows = [(Text(n.namespace), n) for n in case.namespaces] + [(Text("total", style="bold"), case)]
     for name, item in rows:
         cells = [_money(m * case.hours_per_month) for m in (
@@ -79,19 +81,23 @@ def rightsizing_table(case: BusinessCase) -> Table | Text:
         return Text(f"Right-sizing {case.rightsizing_note}", end="")
     usage = sized.usage
     table = Table(title=f"Right-sizing: p95 over {duration(usage.span_seconds)} ({usage.scrapes} scrapes) "
-                        f"+ {sized.headroom_percent:g} % headroom", expand=False)
-    for header in ("workload", "pods", "size now", "right-sized", "recommended request", "saving/month"):
-        table.add_column(header, justify="right" if header in ("pods", "saving/month") else "left")
+                        f"+ {sized.headroom_percent:g} % headroom", **COMPACT)
+    for header in ("workload", "pods", "size now", "right-sized", "", "recommended request", "saving/month"):
+        table.add_column(header, justify="right" if header in ("pods", "saving/month") else "left",
+                         no_wrap=header != "recommended request")
     for w in sized.workloads:
         request = "; ".join(c.recommended for c in w.containers if c.p95_millicores is not None) or "no samples"
-        table.add_row(Text(w.workload), str(w.pods), str(w.current_size or "-"),
-                      f"{w.rightsized_size or '-'} ({w.verdict})", Text(request), _money(w.monthly_saving))
-    table.add_row(Text("total", style="bold"), "", "", "", "", _money(sized.monthly_saving))
+        # "prod/api" (kind only when it is not a Deployment): the column stays narrow enough for 120 columns.
+        kind, name = w.workload.split("/", 1)
+        table.add_row(Text(name if kind == "Deployment" else f"{kind}/{name}"), str(w.pods), str(w.current_size or "-"),
+                      str(w.rightsized_size or "-"), w.verdict, Text(request), _money(w.monthly_saving),
+                      style="green" if w.verdict == "smaller" else "red" if w.verdict == "larger" else None)
+    table.add_row(Text("total", style="bold"), "", "", "", "", "", _money(sized.monthly_saving))
     return table
 
 
 def start_table(rows: list[StartRow]) -> Table:
-    table = Table(title="Start times, creation to Ready: before (EC2) and after (Fargate)", expand=False)
+    table = Table(title="Start times, creation to Ready: before (EC2) and after (Fargate)", **COMPACT)
     for header in ("namespace", "compute", "ready", "p50", "p95", "max", "target", "slowest phase (p50)"):
         table.add_column(header, justify="left" if header in ("namespace", "compute", "slowest phase (p50)") else "right")
     for r in rows:
