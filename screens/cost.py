@@ -40,7 +40,7 @@ def cost_table(case: BusinessCase) -> Table:
     table = Table(title=f"Monthly cost ({case.hours_per_month:g} h), {case.region}", **COMPACT)
     headers = ["namespace", "EC2 now", "Fargate now", "Fargate after", "EC2 kept", "before", "after", "savings"]
     if _sized(case):
-        headers += ["right-sized", "savings"]
+        headers += ["sized", "savings"]  # after, right-sized (the bars say "sized" too)
     for header in headers:
         table.add_column(header, justify="left" if header == "namespace" else "right", no_wrap=header == "namespace")
     rows = [(Text(n.namespace), n) for n in case.namespaces] + [(Text("total", style="bold"), case)]

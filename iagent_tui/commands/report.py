@@ -74,8 +74,11 @@ def report_command(ctx: click.Context, out_dir: str, since_path: str | None, usa
     except OSError as exc:
         click.echo(f"iagent-tui report: cannot write the report to {out}: {exc.strerror or exc}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
-    saving = doc["cost"]["savings_percent"]
+    cost = doc["cost"]
+    saving, sized = cost["savings_percent"], cost.get("savings_rightsized_percent")
     click.echo(f"Wrote {out / BASENAME}.md, .json and .html"
-               + ("" if saving is None else f" (monthly {doc['cost']['before_monthly_usd']} -> "
-                                            f"{doc['cost']['after_monthly_usd']} USD, savings {saving} %)"))
+               + ("" if saving is None else f" (monthly {cost['before_monthly_usd']} -> "
+                                            f"{cost['after_monthly_usd']} USD, savings {saving} %"
+                  + ("" if sized is None else f"; right-sized {cost['after_rightsized_monthly_usd']} USD, "
+                                              f"savings {sized} %") + ")"))
     ctx.exit(EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK)
