@@ -158,7 +158,8 @@ def rightsize(after: Sequence[tuple[Pod, PodCost]], usage: UsageSummary, rates: 
         f"replicas pooled) + {headroom_percent:g} % headroom, rounded up to 1m CPU and 1 MiB; the pod's "
         "Fargate size from those requests by the sizing rule (+256 MiB, next supported combination)",
         "right-sizing applies to the pods on Fargate after the migration; init containers, containers "
-        "without samples and everything that stays on EC2 keep their requests",
+        "without samples and everything that stays on EC2 keep their requests; savings per workload are "
+        "before any Savings Plans discount",
     )
     return RightSizing(headroom_percent, usage, tuple(advice), MappingProxyType(pod_hourly), assumptions)
 

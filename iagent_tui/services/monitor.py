@@ -386,7 +386,11 @@ class ClusterMonitor:
             latest = self._latest
             known = workloads_by_pod(latest.pods) if latest is not None else {}
             before = self.usage_record.not_evaluated
-            added = await sampler.sample_once(lambda ns, name: known.get((ns, name)))
+            try:
+                added = await sampler.sample_once(lambda ns, name: known.get((ns, name)))
+            except Exception as exc:  # noqa: BLE001 - a surprise must not end sampling for the session
+                self.usage_record.fail(f"metrics.k8s.io could not be read: {exc}")
+                added = 0
             if added or self.usage_record.not_evaluated != before or self._usage is None:
                 self._usage = self.usage_record.summary()
                 self._mark_dirty()
