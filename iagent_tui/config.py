@@ -176,6 +176,8 @@ class RightsizingSettings(BaseModel):
     headroom_percent: float = Field(default=20, ge=0, le=400)  # over the observed p95, never under it
     window: float = 600.0  # seconds of samples the p95 is taken over ("10m" in the file)
     sample_seconds: float = Field(default=15, gt=0)  # how often usage is read (metrics-server scrapes every 15 s)
+    # Where the dashboard keeps its samples (rewritten every minute) for `report --usage-from`; None: nowhere
+    record_file: Path | None = None
 
     @field_validator("window", mode="before")
     @classmethod

@@ -15,7 +15,7 @@ import click
 
 from .options import command_aws, command_settings, connection_options
 from .status import (EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, StatusFailed, end_progress, progress_line, read_snapshot,
-                     usage_window_option)
+                     saved_usage, usage_window_option)
 from ..change_report import ReportInputError, build_report, compare, render_markdown
 from ..config import ConfigError
 from ..report_html import render_html
@@ -41,7 +41,7 @@ def _previous(path: str) -> object:
 @connection_options
 @click.pass_context
 def report_command(ctx: click.Context, out_dir: str, since_path: str | None, usage_window: float | None,
-                   config_path: str | None, cluster: str | None, region: str | None, kubeconfig: str | None,
+                   usage_from: str | None, config_path: str | None, cluster: str | None, region: str | None, kubeconfig: str | None,
                    kube_context: str | None, aws_profile: str | None) -> None:
     """Write the change-ticket report: inventory, blockers, cost before/after, start times."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
@@ -52,12 +52,13 @@ def report_command(ctx: click.Context, out_dir: str, since_path: str | None, usa
         previous = _previous(since_path) if since_path else None
         if previous is not None:
             compare({"cost": {}, "blockers": []}, previous)  # refuse a foreign file before reading the cluster
-    except (ConfigError, ReportInputError) as err:
+        usage = saved_usage(usage_window, usage_from, settings)
+    except (ConfigError, ValueError) as err:
         click.echo(f"iagent-tui report: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
     try:
         snap = asyncio.run(read_snapshot(settings, obj.get("connection"), command_aws(ctx, settings), usage_window,
-                                         progress_line() if usage_window else None))
+                                         progress_line() if usage_window else None, usage))
         if usage_window:
             end_progress()
     except StatusFailed as err:

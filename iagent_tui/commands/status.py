@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
@@ -28,7 +29,7 @@ from ..report import build_status, render_status
 from ..services.connection import AwsTarget, Connection, build_connection
 from ..services.errors import ServiceError
 from ..services.kube import PODS, KubeClient
-from ..services.usage_sampler import UsageSampler
+from ..services.usage_sampler import UsageSampler, load_usage_record
 from ..services.monitor import ClusterMonitor
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE = 0, 1, 2
@@ -70,7 +71,7 @@ async def sample_usage(settings: Settings, connection: Connection, window: float
 
 async def read_snapshot(settings: Settings, connection: Connection | None = None,
                         aws: AwsTarget | None = None, usage_window: float | None = None,
-                        progress: Callable[[str], None] | None = None) -> Snapshot:
+                        progress: Callable[[str], None] | None = None, usage: UsageSummary | None = None) -> Snapshot:
     """One snapshot for a one-shot command (status, doctor). Raises StatusFailed when neither the
     Kubernetes API nor the cluster can be read; a partial read is returned with its failed sources.
     ``usage_window``: first sample metrics-server usage for that many seconds (right-sizing)."""
@@ -78,7 +79,8 @@ async def read_snapshot(settings: Settings, connection: Connection | None = None
         connection = connection or await build_connection(settings, aws)
     except ServiceError as err:
         raise StatusFailed(err.message) from None
-    usage = await sample_usage(settings, connection, usage_window, progress) if usage_window else None
+    if usage_window:
+        usage = await sample_usage(settings, connection, usage_window, progress)
     snap = await _read_once(settings, connection)
     return replace(snap, usage=usage) if usage is not None else snap
 
@@ -113,9 +115,22 @@ class UsageWindow(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-usage_window_option = click.option(
-    "--usage-window", "usage_window", type=UsageWindow(), default=None,
-    help="Sample metrics-server usage for this long first (e.g. 10m) and right-size from its p95.")
+def usage_window_option(fn: Callable) -> Callable:
+    """--usage-window (sample now) and --usage-from (what the dashboard saved): right-sizing's input."""
+    fn = click.option("--usage-from", "usage_from", type=click.Path(dir_okay=False), default=None,
+                      help="Right-size from the usage the dashboard saved (rightsizing.record_file).")(fn)
+    return click.option("--usage-window", "usage_window", type=UsageWindow(), default=None,
+                        help="Sample metrics-server usage for this long first (e.g. 10m) and right-size "
+                             "from its p95.")(fn)
+
+
+def saved_usage(usage_window: float | None, usage_from: str | None, settings: Settings) -> UsageSummary | None:
+    """The record --usage-from names, over rightsizing.window. ValueError with what to do."""
+    if usage_from is None:
+        return None
+    if usage_window:
+        raise ValueError("give --usage-window (sample now) or --usage-from (the dashboard's record), not both")
+    return load_usage_record(Path(usage_from), settings.rightsizing.window)
 
 
 def progress_line() -> Callable[[str], None]:
@@ -140,9 +155,10 @@ def end_progress() -> None:
 
 async def collect_status(settings: Settings, connection: Connection | None = None,
                          aws: AwsTarget | None = None, usage_window: float | None = None,
-                         progress: Callable[[str], None] | None = None) -> tuple[dict[str, Any], int]:
+                         progress: Callable[[str], None] | None = None,
+                         usage: UsageSummary | None = None) -> tuple[dict[str, Any], int]:
     """(status document, exit code). Raises StatusFailed when the cluster cannot be reached."""
-    snap = await read_snapshot(settings, connection, aws, usage_window, progress)
+    snap = await read_snapshot(settings, connection, aws, usage_window, progress, usage)
     doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code
@@ -153,7 +169,8 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
 @usage_window_option
 @connection_options
 @click.pass_context
-def status_command(ctx: click.Context, as_json: bool, usage_window: float | None, config_path: str | None,
+def status_command(ctx: click.Context, as_json: bool, usage_window: float | None, usage_from: str | None,
+                   config_path: str | None,
                    cluster: str | None, region: str | None, kubeconfig: str | None, kube_context: str | None,
                    aws_profile: str | None) -> None:
     """Show the cluster's Fargate migration state: profiles, nodes, CoreDNS, targets, pods, cost, findings."""
@@ -162,12 +179,13 @@ def status_command(ctx: click.Context, as_json: bool, usage_window: float | None
         settings = command_settings(ctx, {"config_path": config_path, "cluster": cluster, "region": region,
                                           "kubeconfig": kubeconfig, "kube_context": kube_context,
                                           "aws_profile": aws_profile})
-    except ConfigError as err:
+        usage = saved_usage(usage_window, usage_from, settings)
+    except (ConfigError, ValueError) as err:
         click.echo(f"iagent-tui status: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
     try:
         doc, code = asyncio.run(collect_status(settings, obj.get("connection"), command_aws(ctx, settings),
-                                               usage_window, progress_line() if usage_window else None))
+                                               usage_window, progress_line() if usage_window else None, usage))
     except StatusFailed as err:
         if as_json:
             click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region}}, indent=2))

@@ -27,6 +27,7 @@ from .startup import nearest_rank, parse_time
 
 RING = 5760  # samples per workload container: a day of scrapes of one replica, an hour of 24 replicas
 DEFAULT_WINDOW_SECONDS = 600.0
+RECORD_KIND = "iagent-tui/usage-record/v1"
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,40 @@ class UsageRecord:
             if not pool:
                 del self._pools[key]
         self._seen = {k: t for k, t in self._seen.items() if t >= oldest}
+
+    def to_document(self) -> dict:
+        """The samples as JSON-ready data (the dashboard saves it; ``from_document`` reads it back)."""
+        return {"kind": RECORD_KIND, "window_seconds": self.window_seconds,
+                "samples": [[workload, container, stamp.strftime("%Y-%m-%dT%H:%M:%SZ"), pod, cpu, memory]
+                            for (workload, container), pool in sorted(self._pools.items())
+                            for stamp, pod, cpu, memory in pool]}
+
+    @classmethod
+    def from_document(cls, doc: object, window_seconds: float, source: str = "") -> "UsageRecord":
+        """A record from ``to_document``'s data, kept to the last ``window_seconds`` of it.
+        ValueError saying what is wrong when the data is not such a record."""
+        if not isinstance(doc, dict) or doc.get("kind") != RECORD_KIND or not isinstance(doc.get("samples"), list):
+            raise ValueError(f"not a usage record (expected the JSON the dashboard saves, kind {RECORD_KIND!r})")
+        record = cls(window_seconds)
+        record.source = source
+        newest = None
+        for row in doc["samples"]:
+            try:
+                workload, container, stamp, pod, cpu, memory = row
+                when = parse_time(stamp)
+                sample = (when, str(pod), float(cpu), int(memory))
+            except (TypeError, ValueError):
+                raise ValueError(f"malformed usage sample {row!r}: expected [workload, container, timestamp, "
+                                 "pod, cpu millicores, memory bytes]") from None
+            record._pools.setdefault((str(workload), str(container)), deque(maxlen=record._ring)).append(sample)
+            newest = when if newest is None or when > newest else newest
+        for pool in record._pools.values():
+            ordered = sorted(pool)
+            pool.clear()
+            pool.extend(ordered)
+        if newest is not None:
+            record._prune(newest)
+        return record
 
     def summary(self) -> UsageSummary:
         stats: dict[tuple[str, str], UsageStat] = {}

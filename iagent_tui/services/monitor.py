@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -39,7 +41,7 @@ from . import convert
 from .aws import AwsServices
 from .cluster_match import cluster_mismatch
 from .connection import Connection
-from .usage_sampler import UsageSampler, workloads_by_pod
+from .usage_sampler import RECORD_SAVE_SECONDS, UsageSampler, save_usage_record, workloads_by_pod
 from .errors import ServiceError, describe
 from .kube import (
     DAEMONSETS,
@@ -382,6 +384,15 @@ class ClusterMonitor:
         assert self.kube is not None
         sampler = UsageSampler(self.kube, self.usage_record, self.settings.namespaces)
         interval = self.settings.rightsizing.sample_seconds * self.settings.waits.get("scale", 1.0)
+        record_file = self.settings.rightsizing.record_file
+        saved_at = time.monotonic()
+        try:
+            await self._sample_usage(sampler, interval, record_file, saved_at)
+        finally:  # the dashboard closes: keep what it sampled for `report --usage-from`
+            if record_file is not None and self.usage_record.to_document()["samples"]:
+                save_usage_record(self.usage_record, Path(record_file).expanduser())
+
+    async def _sample_usage(self, sampler: UsageSampler, interval: float, record_file: Any, saved_at: float) -> None:
         while True:
             latest = self._latest
             known = workloads_by_pod(latest.pods) if latest is not None else {}
@@ -394,6 +405,9 @@ class ClusterMonitor:
             if added or self.usage_record.not_evaluated != before or self._usage is None:
                 self._usage = self.usage_record.summary()
                 self._mark_dirty()
+            if record_file is not None and added and time.monotonic() - saved_at >= RECORD_SAVE_SECONDS:
+                saved_at = time.monotonic()
+                save_usage_record(self.usage_record, Path(record_file).expanduser())
             await asyncio.sleep(interval)
 
     # -- AWS polling --------------------------------------------------------------------------

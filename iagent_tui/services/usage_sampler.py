@@ -9,7 +9,11 @@ popeye way ("not evaluated: ..."), never as zero usage.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
 import time
+from pathlib import Path
 from collections.abc import Callable, Iterable, Sequence
 
 from ..insights.usage import UsageRecord, UsageSummary
@@ -19,7 +23,36 @@ from .errors import ServiceError
 from .kube import KubeClient
 
 GROUP_PATH = "/apis/metrics.k8s.io/v1beta1"
+log = logging.getLogger(__name__)
+RECORD_SAVE_SECONDS = 60.0  # how often the dashboard rewrites rightsizing.record_file
 GRACE_SECONDS = 60.0  # a window-long sampling stops this long after the window even if scrapes stall
+
+
+def save_usage_record(record: UsageRecord, path: Path) -> None:
+    """Write the record where `report --usage-from` reads it: whole or not at all (a temporary
+    file renamed over the old one). A failure is logged, never raised: sampling goes on."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(record.to_document()), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.warning("cannot save the usage record to %s: %s", path, exc.strerror or exc)
+
+
+def load_usage_record(path: Path, window_seconds: float) -> UsageSummary:
+    """The summary of a saved record over its last ``window_seconds``. ValueError with what to do."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read the usage record {path}: {exc.strerror or exc}") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"usage record {path} is not JSON: {exc}") from None
+    try:
+        record = UsageRecord.from_document(doc, window_seconds, source=f"saved by the dashboard in {path}")
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    return record.summary()
 
 
 def why_not(err: ServiceError) -> str:
@@ -94,4 +127,5 @@ class UsageSampler:
             await asyncio.sleep(interval)
 
 
-__all__ = ["GROUP_PATH", "UsageSampler", "why_not", "workloads_by_pod"]
+__all__ = ["GROUP_PATH", "RECORD_SAVE_SECONDS", "UsageSampler", "load_usage_record", "save_usage_record", "why_not",
+           "workloads_by_pod"]
