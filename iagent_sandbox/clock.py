@@ -46,6 +46,10 @@ class SandboxClock:
     def now(self) -> datetime:
         return self._start + timedelta(seconds=self.elapsed())
 
+    def at(self, sim_seconds: float) -> datetime:
+        """The simulated time ``sim_seconds`` after the sandbox started."""
+        return self._start + timedelta(seconds=sim_seconds)
+
     def wall_seconds(self, sim_seconds: float) -> float:
         return max(0.0, sim_seconds) / self.speed
 

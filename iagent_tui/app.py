@@ -89,7 +89,7 @@ class IagentApp(App):
                  add_namespace: NamespaceActions | None = None,
                  planned_namespaces: Sequence[str] = ("default", "prod", "staging"),
                  pod_shell: PodShell | None = None, journal_dir: Path | None = None,
-                 log_interval: float = 2.0,
+                 log_interval: float = 2.0, headroom_percent: float = 20.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
         self.planned_namespaces = tuple(planned_namespaces)  # settings.fargate.namespaces: the walkthrough's plan
@@ -107,7 +107,7 @@ class IagentApp(App):
         self.journal_dir = Path(journal_dir) if journal_dir is not None else default_journal_dir()
         self.log_interval = log_interval  # seconds between two reads of a followed pod log
         self.read_only_flag = read_only
-        self.assessor = Assessor(start_target, rate_overrides, planned_namespaces)
+        self.assessor = Assessor(start_target, rate_overrides, planned_namespaces, headroom_percent=headroom_percent)
         # Normalised the way settings are ("?" -> "question_mark"); a bad keymap in code fails here.
         self.user_keymap = check_keymap(keymap or {})
         self.snapshot: Snapshot | None = None

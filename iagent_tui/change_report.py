@@ -13,6 +13,7 @@ from typing import Any
 
 from .config import Settings
 from .insights.assessment import assess
+from .insights.start_compare import start_comparison
 from .insights.startup import ready_stats_by_namespace
 from .model import Snapshot
 from .report import build_status
@@ -20,6 +21,8 @@ from .report import build_status
 REPORT_VERSION = 1
 COST_KEYS = ("ec2_monthly_usd", "fargate_monthly_usd", "fargate_projected_monthly_usd", "ec2_remaining_monthly_usd",
              "before_monthly_usd", "after_monthly_usd", "savings_percent")
+# The comparison "as requested" against "as right-sized" (None while right-sizing is not evaluated)
+RIGHTSIZED_KEYS = ("fargate_rightsized_monthly_usd", "after_rightsized_monthly_usd", "savings_rightsized_percent")
 
 
 class ReportInputError(ValueError):
@@ -52,6 +55,11 @@ def build_report(snap: Snapshot, settings: Settings) -> dict[str, Any]:
         "start_times": [{"namespace": s.namespace, "ready": s.count, "not_ready": s.not_ready, "p50_seconds": s.p50,
                          "p95_seconds": s.p95, "max_seconds": s.max, "target_seconds": s.target,
                          "over_target": s.over_target, "meets_target": s.meets_target} for s in stats],
+        "start_times_by_compute": [
+            {"namespace": r.namespace, "compute": r.compute, "ready": r.ready, "p50_seconds": r.p50,
+             "p95_seconds": r.p95, "max_seconds": r.max, "target_seconds": r.target, "meets_target": r.meets_target,
+             "slowest_phase": r.slowest_phase, "slowest_phase_p50_seconds": r.slowest_phase_p50}
+            for r in start_comparison(snap.pods, assessment.start, assessment.start_target)],
         "notes": status["notes"],
     }
 
@@ -65,7 +73,7 @@ def compare(doc: Mapping[str, Any], previous: Any) -> dict[str, Any]:
 
     def delta(now: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
         out = {}
-        for key in COST_KEYS:
+        for key in (*COST_KEYS, *RIGHTSIZED_KEYS):
             a, b = now.get(key), before.get(key) if isinstance(before, Mapping) else None
             out[key] = None if not isinstance(a, (int, float)) or not isinstance(b, (int, float)) else round(a - b, 2)
         return out
@@ -96,12 +104,55 @@ def percent(value: Any) -> str:
 
 
 def cost_rows(doc: Mapping[str, Any]) -> list[list[str]]:
-    """Header and one row per namespace, then the total: the comparison table every format shows."""
-    rows = [["namespace", "EC2 now", "Fargate now", "Fargate after", "EC2 kept", "before", "after", "savings"]]
-    for ns, c in doc["cost"]["by_namespace"].items():
-        rows.append([ns, *(money(c[k]) for k in COST_KEYS[:-1]), percent(c["savings_percent"])])
-    c = doc["cost"]
-    rows.append(["total", *(money(c[k]) for k in COST_KEYS[:-1]), percent(c["savings_percent"])])
+    """Header and one row per namespace, then the total: the comparison table every format shows,
+    "as requested" and, when right-sizing was evaluated, "as right-sized"."""
+    sized = doc["cost"].get("fargate_rightsized_monthly_usd") is not None
+    rows = [["namespace", "EC2 now", "Fargate now", "Fargate after", "EC2 kept", "before", "after", "savings"]
+            + (["Fargate right-sized", "after right-sized", "savings right-sized"] if sized else [])]
+
+    def row(name: str, c: Mapping[str, Any]) -> list[str]:
+        cells = [name, *(money(c.get(k)) for k in COST_KEYS[:-1]), percent(c.get("savings_percent"))]
+        if sized:
+            cells += [money(c.get("fargate_rightsized_monthly_usd")), money(c.get("after_rightsized_monthly_usd")),
+                      percent(c.get("savings_rightsized_percent"))]
+        return cells
+
+    rows += [row(ns, c) for ns, c in doc["cost"]["by_namespace"].items()]
+    rows.append(row("total", doc["cost"]))
+    return rows
+
+
+def rightsizing_rows(doc: Mapping[str, Any]) -> list[list[str]]:
+    """Per workload: sizes, p95 usage, the recommended request and the monthly saving."""
+    sized = (doc.get("business_case") or {}).get("rightsizing") or {}
+    rows = [["workload", "pods", "size now", "right-sized", "p95 usage", "recommended request", "saving / month"]]
+    for w in sized.get("workloads", []):
+        usage = "; ".join(f"{c['name']} {c['p95_cpu_millicores']:g}m {c['p95_memory_bytes'] / 2**20:.0f}Mi"
+                          for c in w["containers"] if c["p95_cpu_millicores"] is not None) or "no samples"
+        recommended = "; ".join(f"{c['name']} {c['recommended']}" for c in w["containers"] if c["recommended"]) or "-"
+        rows.append([w["workload"], str(w["pods"]), w["current_size"] or "-", f"{w['rightsized_size'] or '-'} ({w['verdict']})",
+                     usage, recommended, money(w["monthly_saving_usd"])])
+    return rows
+
+
+def rightsizing_lines(doc: Mapping[str, Any]) -> list[str]:
+    """The sentence that heads the right-sizing section (or says why there is none)."""
+    sized = (doc.get("business_case") or {}).get("rightsizing") or {}
+    if not sized.get("evaluated"):
+        return [f"Right-sizing {sized.get('reason') or 'not evaluated'}."]
+    return [f"p95 of metrics-server usage over {seconds(sized['window_seconds'])} ({sized['scrapes']} scrapes, "
+            f"{sized['first_sample']} to {sized['last_sample']}; {sized['source'] or 'sampled by the dashboard'}) "
+            f"+ {sized['headroom_percent']:g} % headroom, to the Fargate size that holds it: "
+            f"saves {money(sized['monthly_saving_usd'])} per month."]
+
+
+def start_rows(doc: Mapping[str, Any]) -> list[list[str]]:
+    rows = [["namespace", "compute", "ready", "p50", "p95", "max", "target", "meets target", "slowest phase (p50)"]]
+    for s in doc.get("start_times_by_compute", []):
+        rows.append([s["namespace"], s["compute"], str(s["ready"]), seconds(s["p50_seconds"]), seconds(s["p95_seconds"]),
+                     seconds(s["max_seconds"]), seconds(s["target_seconds"]),
+                     {True: "yes", False: "no", None: "-"}[s["meets_target"]],
+                     f"{s['slowest_phase']} ({seconds(s['slowest_phase_p50_seconds'])})" if s["slowest_phase"] else "-"])
     return rows
 
 
@@ -134,11 +185,15 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     lines += ["", f"Fargate rounding waste after migration: {money(case.get('fargate_rounding_waste_monthly_usd'))} per month.",
               "", "Assumptions:", ""] + [f"- {a}" for a in case.get("assumptions", [])]
     lines += [f"- Note: {n}" for n in [*case.get("notes", []), *doc["notes"]]]
+    lines += ["", "## Right-sizing", ""] + rightsizing_lines(doc)
+    if len(rightsizing_rows(doc)) > 1:
+        lines += [""] + _md_table(rightsizing_rows(doc))
     lines += ["", "## Start times (creation to Ready)", ""]
     lines += _md_table([["namespace", "ready", "p50", "p95", "max", "target", "meets target"]]
                        + [[s["namespace"], str(s["ready"]), seconds(s["p50_seconds"]), seconds(s["p95_seconds"]),
                            seconds(s["max_seconds"]), seconds(s["target_seconds"]),
                            {True: "yes", False: "no", None: "-"}[s["meets_target"]]] for s in doc["start_times"]])
+    lines += ["", "Before (EC2) and after (Fargate), with the slowest phase:", ""] + _md_table(start_rows(doc))
     since = doc.get("since")
     if since:
         lines += ["", f"## Changes since {since['previous_taken_at'] or 'the previous report'}", ""]
@@ -149,4 +204,5 @@ def render_markdown(doc: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ReportInputError", "build_report", "compare", "cost_rows", "render_markdown"]
+__all__ = ["ReportInputError", "build_report", "compare", "cost_rows", "render_markdown", "rightsizing_lines",
+           "rightsizing_rows", "start_rows"]

@@ -151,6 +151,40 @@ class RegionRates(BaseModel):
         return value
 
 
+_DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
+
+
+def parse_window(value: Any) -> float:
+    """A duration as an operator types it: 90 (seconds), "90s", "10m", "1h30m". ValueError otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        match = _DURATION.fullmatch(str(value).strip()) if isinstance(value, str) else None
+        if match is None or not any(match.groups()):
+            raise ValueError(f"{value!r} is not a duration such as 90s, 10m or 1h")
+        hours, minutes, secs = (int(g or 0) for g in match.groups())
+        seconds = float(hours * 3600 + minutes * 60 + secs)
+    if seconds <= 0:
+        raise ValueError(f"a usage window must be longer than 0 s, got {value!r}")
+    return seconds
+
+
+class RightsizingSettings(BaseModel):
+    """Right-sizing from metrics-server usage (iagent_tui/insights/rightsizing.py)."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    headroom_percent: float = Field(default=20, ge=0, le=400)  # over the observed p95, never under it
+    window: float = 600.0  # seconds of samples the p95 is taken over ("10m" in the file)
+    sample_seconds: float = Field(default=15, gt=0)  # how often usage is read (metrics-server scrapes every 15 s)
+    # Where the dashboard keeps its samples (rewritten every minute) for `report --usage-from`; None: nowhere
+    record_file: Path | None = None
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window(cls, v: Any) -> float:
+        return parse_window(v)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", frozen=True, case_sensitive=False
@@ -173,6 +207,7 @@ class Settings(BaseSettings):
     alb_proxy: str | None = None  # HTTP proxy for smoke's requests to the ALB (the sandbox's ALB front)
     keymap: dict[str, str] = Field(default_factory=dict)  # dashboard command id -> key, e.g. {open-help: f1}
     waits: dict[str, float] = Field(default_factory=dict)  # wait kind -> deadline seconds, and scale (deadlines.py)
+    rightsizing: RightsizingSettings = Field(default_factory=RightsizingSettings)
 
     _split = field_validator("namespaces", mode="before")(_split_list)
 

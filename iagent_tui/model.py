@@ -469,6 +469,9 @@ class Snapshot:
     pod_execution_roles: tuple[Mapping[str, Any], ...] = ()
     volume_claims: tuple[VolumeClaim, ...] = ()
     volumes: tuple[Volume, ...] = ()
+    # insights.usage.UsageSummary: metrics-server usage sampled over a window (right-sizing);
+    # None when nobody sampled. Typed loosely: the model sits below insights.
+    usage: Any = None
 
     # -- lookups --------------------------------------------------------------------------
     def pod(self, namespace: str, name: str) -> Pod | None:

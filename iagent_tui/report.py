@@ -40,15 +40,46 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-RIGHTSIZED_NOTE = ("fargate_rightsized_monthly_usd is null: right-sizing from metrics-server usage is not "
-                   "implemented; projections use requests")
+def _iso_or_none(dt: datetime | None) -> str | None:
+    return _iso(dt) if dt is not None else None
+
+
+def rightsizing_document(case: Any) -> dict[str, Any]:
+    """What right-sizing found (``evaluated`` false with the reason when it could not run)."""
+    sized = case.rightsizing
+    if sized is None:
+        return {"evaluated": False, "reason": case.rightsizing_note}
+    usage = sized.usage
+    return {
+        "evaluated": True, "headroom_percent": sized.headroom_percent, "window_seconds": usage.window_seconds,
+        "first_sample": _iso_or_none(usage.first), "last_sample": _iso_or_none(usage.last), "scrapes": usage.scrapes,
+        "source": usage.source or None,
+        "monthly_saving_usd": round(sized.monthly_saving, 2),
+        "workloads": [{
+            "workload": w.workload, "namespace": w.namespace, "pods": w.pods, "verdict": w.verdict,
+            "current_size": str(w.current_size) if w.current_size else None,
+            "rightsized_size": str(w.rightsized_size) if w.rightsized_size else None,
+            "current_monthly_usd_per_pod": _monthly(w.current_hourly),
+            "rightsized_monthly_usd_per_pod": _monthly(w.rightsized_hourly),
+            "monthly_saving_usd": round(w.monthly_saving, 2), "samples": w.samples,
+            "containers": [{
+                "name": c.container, "samples": c.samples,
+                "requested_cpu_millicores": c.requested_millicores, "requested_memory_bytes": c.requested_bytes,
+                "p95_cpu_millicores": None if c.p95_millicores is None else round(c.p95_millicores, 3),
+                "p95_memory_bytes": c.p95_bytes,
+                "recommended_cpu_millicores": c.recommended_millicores, "recommended_memory_bytes": c.recommended_bytes,
+                "recommended": c.recommended if c.p95_millicores is not None else None,
+            } for c in w.containers],
+        } for w in sized.workloads],
+    }
 
 
 def business_case_document(assessment: Assessment) -> dict[str, Any]:
     """The before/after keys of `cost` (all None when the region has no rates)."""
     case = assessment.business_case
     keys = ("ec2_monthly_usd", "fargate_projected_monthly_usd", "fargate_rightsized_monthly_usd",
-            "ec2_remaining_monthly_usd", "before_monthly_usd", "after_monthly_usd", "savings_percent")
+            "ec2_remaining_monthly_usd", "before_monthly_usd", "after_monthly_usd", "after_rightsized_monthly_usd",
+            "savings_percent", "savings_rightsized_percent")
     if case is None:
         return {**dict.fromkeys(keys), "by_namespace": {}, "business_case": None}
 
@@ -56,10 +87,12 @@ def business_case_document(assessment: Assessment) -> dict[str, Any]:
         return {"ec2_monthly_usd": _monthly(item.ec2_hourly),
                 "fargate_monthly_usd": _monthly(item.fargate_hourly),
                 "fargate_projected_monthly_usd": _monthly(item.fargate_projected_hourly),
-                "fargate_rightsized_monthly_usd": None,
+                "fargate_rightsized_monthly_usd": _monthly(item.fargate_rightsized_hourly),
                 "ec2_remaining_monthly_usd": _monthly(item.ec2_remaining_hourly),
                 "before_monthly_usd": _monthly(item.before_hourly), "after_monthly_usd": _monthly(item.after_hourly),
-                "savings_percent": _percent(item.savings_percent)}
+                "after_rightsized_monthly_usd": _monthly(item.after_rightsized_hourly),
+                "savings_percent": _percent(item.savings_percent),
+                "savings_rightsized_percent": _percent(item.savings_rightsized_percent)}
 
     total = figures(case)
     del total["fargate_monthly_usd"]  # the existing key of the same name is the cluster-wide one
@@ -78,8 +111,9 @@ def business_case_document(assessment: Assessment) -> dict[str, Any]:
                 "instance_type": fit.instance_type or None, "count": fit.count, "hourly_usd_each": fit.hourly_price,
                 "pods_per_node": [list(n) for n in fit.placement]},
             "fargate_rounding_waste_monthly_usd": _monthly(case.rounding_waste_hourly),
+            "rightsizing": rightsizing_document(case),
             "assumptions": list(case.assumptions),
-            "notes": [*case.notes, RIGHTSIZED_NOTE],
+            "notes": [*case.notes, *([f"right-sizing {case.rightsizing_note}"] if case.rightsizing_note else [])],
         },
     }
 
@@ -240,6 +274,14 @@ def render_status(doc: Mapping[str, Any]) -> str:
                      f"after migration Fargate {_money(cost['fargate_projected_monthly_usd'], 2)} + EC2 kept "
                      f"{_money(cost['ec2_remaining_monthly_usd'], 2)}; savings "
                      + ("-" if cost["savings_percent"] is None else f"{cost['savings_percent']:.1f} %"))
+        sized = (cost.get("business_case") or {}).get("rightsizing") or {}
+        if sized.get("evaluated"):
+            lines.append(f"Right-sized (p95 + {sized['headroom_percent']:g} % over {sized['scrapes']} scrapes): "
+                         f"Fargate {_money(cost['fargate_rightsized_monthly_usd'], 2)}, after "
+                         f"{_money(cost['after_rightsized_monthly_usd'], 2)}; savings "
+                         + ("-" if cost["savings_rightsized_percent"] is None else f"{cost['savings_rightsized_percent']:.1f} %"))
+        elif sized:
+            lines.append(f"Right-sizing {sized['reason']}")
 
     findings = doc["findings"]
     summary = doc["findings_summary"]

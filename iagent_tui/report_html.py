@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from html import escape
 from typing import Any
 
-from .change_report import cost_rows, money, percent, seconds
+from .change_report import cost_rows, money, percent, rightsizing_lines, rightsizing_rows, seconds, start_rows
 
 STYLE = """body{font-family:system-ui,sans-serif;margin:2em;max-width:70em;color:#222}
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}
@@ -21,20 +21,30 @@ def _table(rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def bar_chart(series: list[tuple[str, float, float]], labels: tuple[str, str] = ("before", "after")) -> str:
-    """Two horizontal bars per row (before, after), scaled to the largest value."""
-    top = max([v for _, a, b in series for v in (a, b)] + [0.01])
-    row_h, label_w, bar_w = 34, 160, 420
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 110}" height="{row_h * len(series) + 24}" '
-             'role="img" aria-label="monthly cost per namespace, before and after">',
-             f'<rect x="{label_w}" y="2" width="10" height="10" fill="#888"/><text x="{label_w + 14}" y="11" font-size="11">{labels[0]}</text>',
-             f'<rect x="{label_w + 80}" y="2" width="10" height="10" fill="#3a7"/><text x="{label_w + 94}" y="11" font-size="11">{labels[1]}</text>']
-    for i, (name, before, after) in enumerate(series):
+SERIES_COLOURS = ("#888", "#3a7", "#27c")
+
+
+def bar_chart(series: list[tuple[str, float, float]] | list[tuple], labels: tuple[str, ...] = ("before", "after")) -> str:
+    """One horizontal bar per value and row (before, after, and after right-sized when given),
+    scaled to the largest value; each bar carries its namespace and series for readers and tests."""
+    values = [v for row in series for v in row[1:]]
+    top = max(values + [0.01])
+    bars = len(labels)
+    row_h, label_w, bar_w = 8 + 13 * bars, 160, 420
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" data-chart="cost-by-namespace" '
+             f'width="{label_w + bar_w + 110}" height="{row_h * len(series) + 24}" '
+             'role="img" aria-label="monthly cost per namespace: ' + escape(", ".join(labels)) + '">']
+    for j, label in enumerate(labels):
+        x = label_w + j * 150
+        parts.append(f'<rect x="{x}" y="2" width="10" height="10" fill="{SERIES_COLOURS[j]}"/>'
+                     f'<text x="{x + 14}" y="11" font-size="11">{escape(label)}</text>')
+    for i, (name, *row) in enumerate(series):
         y = 20 + i * row_h
         parts.append(f'<text x="0" y="{y + 14}" font-size="12">{escape(name)}</text>')
-        for j, (value, colour) in enumerate(((before, "#888"), (after, "#3a7"))):
+        for j, value in enumerate(row):
             width = max(0.0, value) / top * bar_w
-            parts.append(f'<rect x="{label_w}" y="{y + j * 13}" width="{width:.1f}" height="11" fill="{colour}"/>'
+            parts.append(f'<rect class="bar" data-namespace="{escape(name)}" data-series="{escape(labels[j])}" '
+                         f'x="{label_w}" y="{y + j * 13}" width="{width:.1f}" height="11" fill="{SERIES_COLOURS[j]}"/>'
                          f'<text x="{label_w + width + 4:.1f}" y="{y + j * 13 + 10}" font-size="10">{escape(money(value))}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -45,7 +55,15 @@ def render_html(doc: Mapping[str, Any]) -> str:
     case = doc["business_case"] or {}
     title = f"Fargate migration report: {c['name']} ({c['region']})"
     inv = doc["inventory"]
-    series = [(ns, v["before_monthly_usd"] or 0.0, v["after_monthly_usd"] or 0.0) for ns, v in doc["cost"]["by_namespace"].items()]
+    sized = doc["cost"].get("fargate_rightsized_monthly_usd") is not None
+    labels = ("before", "after", "after right-sized") if sized else ("before", "after")
+    keys = ("before_monthly_usd", "after_monthly_usd", "after_rightsized_monthly_usd")[:len(labels)]
+    series = [(ns, *((v.get(k) or 0.0) for k in keys)) for ns, v in doc["cost"]["by_namespace"].items()]
+    cost = doc["cost"]
+    totals = (f"Monthly total: before {money(cost['before_monthly_usd'])}, after {money(cost['after_monthly_usd'])} "
+              f"(savings {percent(cost['savings_percent'])})"
+              + (f"; right-sized after {money(cost['after_rightsized_monthly_usd'])} "
+                 f"(savings {percent(cost['savings_rightsized_percent'])})" if sized else "") + ".")
     body = [f"<h1>{escape(title)}</h1>", f"<p>Snapshot taken {escape(str(doc['taken_at'] or '?'))}.</p>",
             "<h2>Inventory</h2>",
             f"<p>Nodes: {inv['nodes']['ec2']} EC2, {inv['nodes']['fargate']} Fargate.</p>",
@@ -56,14 +74,18 @@ def render_html(doc: Mapping[str, Any]) -> str:
             if doc["blockers"] else "<p>None.</p>",
             f"<h2>Cost, monthly ({case.get('hours_per_month', 730):g} h)</h2>",
             f"<p>Savings: <strong>{escape(percent(doc['cost']['savings_percent']))}</strong></p>",
-            _table(cost_rows(doc)), bar_chart(series),
+            f'<p class="totals">{escape(totals)}</p>',
+            _table(cost_rows(doc)), bar_chart(series, labels),
+            "<h3>Right-sizing</h3>", *(f"<p>{escape(line)}</p>" for line in rightsizing_lines(doc)),
+            _table(rightsizing_rows(doc)) if len(rightsizing_rows(doc)) > 1 else "",
             "<h3>Assumptions</h3><ul>" + "".join(f"<li>{escape(a)}</li>" for a in case.get("assumptions", []))
             + "".join(f"<li>Note: {escape(n)}</li>" for n in [*case.get("notes", []), *doc["notes"]]) + "</ul>",
             "<h2>Start times (creation to Ready)</h2>",
             _table([["namespace", "ready", "p50", "p95", "max", "target", "meets target"]]
                    + [[s["namespace"], str(s["ready"]), seconds(s["p50_seconds"]), seconds(s["p95_seconds"]),
                        seconds(s["max_seconds"]), seconds(s["target_seconds"]),
-                       {True: "yes", False: "no", None: "-"}[s["meets_target"]]] for s in doc["start_times"]])]
+                       {True: "yes", False: "no", None: "-"}[s["meets_target"]]] for s in doc["start_times"]]),
+            "<p>Before (EC2) and after (Fargate), with the slowest phase:</p>", _table(start_rows(doc))]
     since = doc.get("since")
     if since:
         body += [f"<h2>Changes since {escape(str(since['previous_taken_at'] or 'the previous report'))}</h2>",

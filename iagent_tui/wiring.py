@@ -168,6 +168,7 @@ class DashboardWiring:
     rate_overrides: Mapping[str, Any] = field(default_factory=dict)
     keymap: Mapping[str, str] = field(default_factory=dict)
     planned_namespaces: tuple[str, ...] = ("default", "prod", "staging")
+    headroom_percent: float = 20.0  # settings.rightsizing.headroom_percent
 
     def app_options(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -194,7 +195,8 @@ def wire_dashboard(settings: Any, connection: Any, *, source: SnapshotSource | N
         start_target=float(settings.startup_target_seconds),
         rate_overrides=settings.rate_overrides(),
         keymap=dict(keymap if keymap is not None else settings.keymap),
-        planned_namespaces=tuple(settings.fargate.namespaces))
+        planned_namespaces=tuple(settings.fargate.namespaces),
+        headroom_percent=float(settings.rightsizing.headroom_percent))
 
 
 class PodShell:

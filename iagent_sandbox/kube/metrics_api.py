@@ -29,6 +29,12 @@ class MetricsApi:
         self.clock = clock
         self.source = source
 
+    def _scraped_at(self) -> str:
+        """The source's latest scrape time (metrics-server serves the last scrape, stamped with
+        when it was taken); a source without scrapes is read live."""
+        scraped_at = getattr(self.source, "scraped_at", None)
+        return rfc3339(scraped_at() if scraped_at is not None else self.clock.now())
+
     def _meta(self, obj: dict) -> dict:
         meta = obj.get("metadata", {})
         out = {"name": meta.get("name"), "creationTimestamp": rfc3339(self.clock.now())}
@@ -43,7 +49,7 @@ class MetricsApi:
         if usage is None:
             return None
         return {"kind": "NodeMetrics", "apiVersion": GROUP_VERSION, "metadata": self._meta(node),
-                "timestamp": rfc3339(self.clock.now()), "window": WINDOW, "usage": dict(usage)}
+                "timestamp": self._scraped_at(), "window": WINDOW, "usage": dict(usage)}
 
     def pod_metrics(self, pod: dict) -> dict | None:
         usage = self.source.pod_usage(pod)
@@ -51,9 +57,19 @@ class MetricsApi:
             return None
         containers = [{"name": name, "usage": dict(u)} for name, u in usage.items()]
         return {"kind": "PodMetrics", "apiVersion": GROUP_VERSION, "metadata": self._meta(pod),
-                "timestamp": rfc3339(self.clock.now()), "window": WINDOW, "containers": containers}
+                "timestamp": self._scraped_at(), "window": WINDOW, "containers": containers}
 
     async def handle(self, request: web.Request, segs: list[str]) -> web.Response:
+        pin, unpin = getattr(self.source, "pin", None), getattr(self.source, "unpin", None)
+        if pin is not None:
+            pin()
+        try:
+            return self._handle(request, segs)
+        finally:
+            if unpin is not None:
+                unpin()
+
+    def _handle(self, request: web.Request, segs: list[str]) -> web.Response:
         if request.method != "GET":
             raise method_not_allowed()
         namespace = None

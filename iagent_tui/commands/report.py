@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from .options import command_aws, command_settings, connection_options
-from .status import EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, StatusFailed, read_snapshot
+from .status import (EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, StatusFailed, end_progress, progress_line, read_snapshot,
+                     saved_usage, usage_window_option)
 from ..change_report import ReportInputError, build_report, compare, render_markdown
 from ..config import ConfigError
 from ..report_html import render_html
@@ -36,10 +37,12 @@ def _previous(path: str) -> object:
               help=f"Directory for {BASENAME}.md, .json and .html.")
 @click.option("--since", "since_path", type=click.Path(dir_okay=False), default=None,
               help="A previous report's JSON: show what changed since.")
+@usage_window_option
 @connection_options
 @click.pass_context
-def report_command(ctx: click.Context, out_dir: str, since_path: str | None, config_path: str | None, cluster: str | None,
-                   region: str | None, kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
+def report_command(ctx: click.Context, out_dir: str, since_path: str | None, usage_window: float | None,
+                   usage_from: str | None, config_path: str | None, cluster: str | None, region: str | None, kubeconfig: str | None,
+                   kube_context: str | None, aws_profile: str | None) -> None:
     """Write the change-ticket report: inventory, blockers, cost before/after, start times."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
@@ -49,11 +52,15 @@ def report_command(ctx: click.Context, out_dir: str, since_path: str | None, con
         previous = _previous(since_path) if since_path else None
         if previous is not None:
             compare({"cost": {}, "blockers": []}, previous)  # refuse a foreign file before reading the cluster
-    except (ConfigError, ReportInputError) as err:
+        usage = saved_usage(usage_window, usage_from, settings)
+    except (ConfigError, ValueError) as err:
         click.echo(f"iagent-tui report: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
     try:
-        snap = asyncio.run(read_snapshot(settings, obj.get("connection"), command_aws(ctx, settings)))
+        snap = asyncio.run(read_snapshot(settings, obj.get("connection"), command_aws(ctx, settings), usage_window,
+                                         progress_line() if usage_window else None, usage))
+        if usage_window:
+            end_progress()
     except StatusFailed as err:
         click.echo(f"iagent-tui report: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
@@ -68,8 +75,11 @@ def report_command(ctx: click.Context, out_dir: str, since_path: str | None, con
     except OSError as exc:
         click.echo(f"iagent-tui report: cannot write the report to {out}: {exc.strerror or exc}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
-    saving = doc["cost"]["savings_percent"]
+    cost = doc["cost"]
+    saving, sized = cost["savings_percent"], cost.get("savings_rightsized_percent")
     click.echo(f"Wrote {out / BASENAME}.md, .json and .html"
-               + ("" if saving is None else f" (monthly {doc['cost']['before_monthly_usd']} -> "
-                                            f"{doc['cost']['after_monthly_usd']} USD, savings {saving} %)"))
+               + ("" if saving is None else f" (monthly {cost['before_monthly_usd']} -> "
+                                            f"{cost['after_monthly_usd']} USD, savings {saving} %"
+                  + ("" if sized is None else f"; right-sized {cost['after_rightsized_monthly_usd']} USD, "
+                                              f"savings {sized} %") + ")"))
     ctx.exit(EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK)

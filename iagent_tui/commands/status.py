@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import click
 from botocore.config import Config
 
 from .options import command_aws, command_settings, connection_options
-from ..config import ConfigError, Settings
+from ..config import ConfigError, Settings, parse_window
+from ..insights.durations import duration
+from ..insights.usage import UsageRecord, UsageSummary
 from ..model import Snapshot
+from ..services import convert
 from ..report import build_status, render_status
 from ..services.connection import AwsTarget, Connection, build_connection
 from ..services.errors import ServiceError
+from ..services.kube import PODS, KubeClient
+from ..services.usage_sampler import UsageSampler, load_usage_record
 from ..services.monitor import ClusterMonitor
 
 EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE = 0, 1, 2
@@ -33,14 +43,49 @@ class StatusFailed(Exception):
     """The cluster could not be read at all; the message is for the person at the terminal."""
 
 
+async def sample_usage(settings: Settings, connection: Connection, window: float,
+                       progress: Callable[[str], None] | None = None) -> UsageSummary:
+    """metrics-server usage read for ``window`` seconds (see services/usage_sampler.py), saying
+    how far it got on one line that rewrites itself."""
+    record = UsageRecord(window)
+    record.source = f"sampled for {duration(window)} by this command"
+    interval = settings.rightsizing.sample_seconds * settings.waits.get("scale", 1.0)
+
+    def said(summary: UsageSummary, wanted: float) -> None:
+        if progress is not None:
+            pods = len({(s.workload, s.container) for s in summary.stats.values()})
+            progress(f"sampling usage: {duration(summary.span_seconds)} of {duration(wanted)}, "
+                     f"{summary.scrapes} scrapes, {pods} workload containers")
+
+    async with KubeClient(connection) as kube:
+        async def pods() -> list:
+            items, _ = await kube.list(PODS)
+            return [convert.pod_from_raw(item) for item in items]
+
+        try:
+            return await UsageSampler(kube, record, settings.namespaces).sample_window(window, interval, pods, said)
+        except ServiceError as err:  # the pod list failed: no workload to pool samples by
+            record.fail(f"pods could not be listed to group usage by workload: {err.message}")
+            return record.summary()
+
+
 async def read_snapshot(settings: Settings, connection: Connection | None = None,
-                        aws: AwsTarget | None = None) -> Snapshot:
+                        aws: AwsTarget | None = None, usage_window: float | None = None,
+                        progress: Callable[[str], None] | None = None, usage: UsageSummary | None = None) -> Snapshot:
     """One snapshot for a one-shot command (status, doctor). Raises StatusFailed when neither the
-    Kubernetes API nor the cluster can be read; a partial read is returned with its failed sources."""
+    Kubernetes API nor the cluster can be read; a partial read is returned with its failed sources.
+    ``usage_window``: first sample metrics-server usage for that many seconds (right-sizing)."""
     try:
         connection = connection or await build_connection(settings, aws)
     except ServiceError as err:
         raise StatusFailed(err.message) from None
+    if usage_window:
+        usage = await sample_usage(settings, connection, usage_window, progress)
+    snap = await _read_once(settings, connection)
+    return replace(snap, usage=usage) if usage is not None else snap
+
+
+async def _read_once(settings: Settings, connection: Connection) -> Snapshot:
     monitor = ClusterMonitor(connection, settings, aws_config=STATUS_AWS_CONFIG)
     try:
         snap = await asyncio.wait_for(monitor.one_shot(), STATUS_TIMEOUT_SECONDS)
@@ -57,10 +102,63 @@ async def read_snapshot(settings: Settings, connection: Connection | None = None
     return snap
 
 
+class UsageWindow(click.ParamType):
+    """--usage-window: 90s, 10m, 1h (config.parse_window), refused with the reason otherwise."""
+    name = "duration"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_window(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def usage_window_option(fn: Callable) -> Callable:
+    """--usage-window (sample now) and --usage-from (what the dashboard saved): right-sizing's input."""
+    fn = click.option("--usage-from", "usage_from", type=click.Path(dir_okay=False), default=None,
+                      help="Right-size from the usage the dashboard saved (rightsizing.record_file).")(fn)
+    return click.option("--usage-window", "usage_window", type=UsageWindow(), default=None,
+                        help="Sample metrics-server usage for this long first (e.g. 10m) and right-size "
+                             "from its p95.")(fn)
+
+
+def saved_usage(usage_window: float | None, usage_from: str | None, settings: Settings) -> UsageSummary | None:
+    """The record --usage-from names, over rightsizing.window. ValueError with what to do."""
+    if usage_from is None:
+        return None
+    if usage_window:
+        raise ValueError("give --usage-window (sample now) or --usage-from (the dashboard's record), not both")
+    return load_usage_record(Path(usage_from), settings.rightsizing.window)
+
+
+def progress_line() -> Callable[[str], None]:
+    """Progress on stderr: one line rewritten in place on a terminal, a line a minute otherwise."""
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def say(text: str) -> None:
+        now = time.monotonic()
+        if tty:
+            click.echo(f"\r{text}\033[K", err=True, nl=False)
+        elif now - last[0] >= 60:
+            click.echo(text, err=True)
+            last[0] = now
+    return say
+
+
+def end_progress() -> None:
+    if sys.stderr.isatty():
+        click.echo("", err=True)
+
+
 async def collect_status(settings: Settings, connection: Connection | None = None,
-                         aws: AwsTarget | None = None) -> tuple[dict[str, Any], int]:
+                         aws: AwsTarget | None = None, usage_window: float | None = None,
+                         progress: Callable[[str], None] | None = None,
+                         usage: UsageSummary | None = None) -> tuple[dict[str, Any], int]:
     """(status document, exit code). Raises StatusFailed when the cluster cannot be reached."""
-    snap = await read_snapshot(settings, connection, aws)
+    snap = await read_snapshot(settings, connection, aws, usage_window, progress, usage)
     doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code
@@ -68,25 +166,32 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
 
 @click.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (stable keys, for scripts and CI).")
+@usage_window_option
 @connection_options
 @click.pass_context
-def status_command(ctx: click.Context, as_json: bool, config_path: str | None, cluster: str | None, region: str | None,
-                   kubeconfig: str | None, kube_context: str | None, aws_profile: str | None) -> None:
+def status_command(ctx: click.Context, as_json: bool, usage_window: float | None, usage_from: str | None,
+                   config_path: str | None,
+                   cluster: str | None, region: str | None, kubeconfig: str | None, kube_context: str | None,
+                   aws_profile: str | None) -> None:
     """Show the cluster's Fargate migration state: profiles, nodes, CoreDNS, targets, pods, cost, findings."""
     obj = ctx.obj if isinstance(ctx.obj, dict) else {}
     try:
         settings = command_settings(ctx, {"config_path": config_path, "cluster": cluster, "region": region,
                                           "kubeconfig": kubeconfig, "kube_context": kube_context,
                                           "aws_profile": aws_profile})
-    except ConfigError as err:
+        usage = saved_usage(usage_window, usage_from, settings)
+    except (ConfigError, ValueError) as err:
         click.echo(f"iagent-tui status: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
     try:
-        doc, code = asyncio.run(collect_status(settings, obj.get("connection"), command_aws(ctx, settings)))
+        doc, code = asyncio.run(collect_status(settings, obj.get("connection"), command_aws(ctx, settings),
+                                               usage_window, progress_line() if usage_window else None, usage))
     except StatusFailed as err:
         if as_json:
             click.echo(json.dumps({"error": str(err), "cluster": {"name": settings.cluster, "region": settings.region}}, indent=2))
         click.echo(f"iagent-tui status: {err}", err=True)
         ctx.exit(EXIT_UNREACHABLE)
+    if usage_window:
+        end_progress()
     click.echo(json.dumps(doc, indent=2) if as_json else render_status(doc))
     ctx.exit(code)

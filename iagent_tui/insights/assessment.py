@@ -146,7 +146,8 @@ class Assessor:
 
     def __init__(self, start_target: float = 120.0, rate_overrides: Mapping[str, Any] | None = None,
                  planned: Sequence[str] = ("default", "prod", "staging"),
-                 stuck_profile_seconds: float = 600.0, discount_percent: float = 0.0) -> None:
+                 stuck_profile_seconds: float = 600.0, discount_percent: float = 0.0,
+                 headroom_percent: float = 20.0) -> None:
         if start_target <= 0:
             raise ValueError(f"start-time target must be positive, got {start_target}")
         self.start_target = start_target
@@ -156,6 +157,7 @@ class Assessor:
         if not 0 <= discount_percent < 100:
             raise ValueError(f"discount must be at least 0 and below 100 percent, got {discount_percent}")
         self.discount_percent = discount_percent
+        self.headroom_percent = headroom_percent
         self._compat_key: Any = None
         self._compat: list[Finding] = []
         self._pods: dict[str, _PodFacts] = {}
@@ -164,7 +166,8 @@ class Assessor:
     @classmethod
     def from_settings(cls, settings: "Settings") -> "Assessor":
         return cls(float(settings.startup_target_seconds), settings.rate_overrides(), tuple(settings.fargate.namespaces),
-                   discount_percent=settings.pricing_discount_percent)
+                   discount_percent=settings.pricing_discount_percent,
+                   headroom_percent=settings.rightsizing.headroom_percent)
 
     def __call__(self, snap: Snapshot) -> Assessment:
         from .migration import migration_steps  # it reads a built Assessment
@@ -191,7 +194,7 @@ class Assessor:
         if rates is not None:
             try:
                 case = business_case(snap, findings, costs, rates, ec2_prices(region, self.rate_overrides),
-                                     self.discount_percent)
+                                     self.discount_percent, snap.usage, self.headroom_percent)
             except ValueError as exc:
                 notes.append(f"business case not computed: {exc}")
         assessment = Assessment(

@@ -30,7 +30,9 @@ from .ec2_pricing import PRICES_CHECKED, PRICES_SOURCE, SHAPES
 from .finding import Finding
 from .pricing import HOURS_PER_MONTH, RateCard
 from .quantities import GIB
+from .rightsizing import DEFAULT_HEADROOM_PERCENT, RightSizing, rightsize
 from .sizing import pod_request_exact
+from .usage import UsageSummary
 from .workloads import workload_of
 
 UNALLOCATED = "(unallocated)"
@@ -44,6 +46,7 @@ class NamespaceCase:
     fargate_hourly: float = 0.0             # billed on Fargate now
     fargate_projected_hourly: float = 0.0   # on Fargate after the migration
     ec2_remaining_hourly: float = 0.0       # share of the node group that remains
+    fargate_rightsized_hourly: float | None = None  # Fargate after, right-sized; None: not evaluated
 
     @property
     def before_hourly(self) -> float:
@@ -56,6 +59,16 @@ class NamespaceCase:
     @property
     def savings_percent(self) -> float | None:
         return savings_percent(self.before_hourly, self.after_hourly)
+
+    @property
+    def after_rightsized_hourly(self) -> float | None:
+        r = self.fargate_rightsized_hourly
+        return None if r is None else r + self.ec2_remaining_hourly
+
+    @property
+    def savings_rightsized_percent(self) -> float | None:
+        after = self.after_rightsized_hourly
+        return None if after is None else savings_percent(self.before_hourly, after)
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,8 @@ class BusinessCase:
     rounding_waste_hourly: float             # Fargate after: paid for rounding up to a size
     assumptions: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    rightsizing: RightSizing | None = None   # None: not evaluated, rightsizing_note says why
+    rightsizing_note: str = ""
 
     def _sum(self, attr: str) -> float:
         return sum(getattr(n, attr) for n in self.namespaces)
@@ -111,6 +126,20 @@ class BusinessCase:
     @property
     def savings_percent(self) -> float | None:
         return savings_percent(self.before_hourly, self.after_hourly)
+
+    @property
+    def fargate_rightsized_hourly(self) -> float | None:
+        return None if self.rightsizing is None else self._sum("fargate_rightsized_hourly")
+
+    @property
+    def after_rightsized_hourly(self) -> float | None:
+        r = self.fargate_rightsized_hourly
+        return None if r is None else r + self.ec2_remaining_hourly
+
+    @property
+    def savings_rightsized_percent(self) -> float | None:
+        after = self.after_rightsized_hourly
+        return None if after is None else savings_percent(self.before_hourly, after)
 
     def monthly(self, hourly: float) -> float:
         return hourly * self.hours_per_month
@@ -161,8 +190,22 @@ def _live(pod: Pod) -> bool:
     return pod.phase not in ("Succeeded", "Failed") and not pod.deleting
 
 
+def _rightsizing(after: list[tuple[Pod, PodCost]], usage: UsageSummary | None, rates: RateCard,
+                 headroom_percent: float) -> tuple[RightSizing | None, str]:
+    """Right-sizing of the Fargate-after pods, or None and why it was not evaluated."""
+    if usage is None:
+        return None, ("not evaluated: no usage sampled (the dashboard samples metrics-server while it runs; "
+                      "headless: --usage-window 10m)")
+    if usage.not_evaluated:
+        return None, f"not evaluated: {usage.not_evaluated}"
+    if not usage.stats:
+        return None, "not evaluated: no usage samples yet (metrics.k8s.io served no PodMetrics for these pods)"
+    return rightsize(after, usage, rates, headroom_percent), ""
+
+
 def business_case(snap: Snapshot, findings: Sequence[Finding], pod_costs: Mapping[str, PodCost], rates: RateCard,
-                  ec2_prices: Mapping[str, float], discount_percent: float = 0.0) -> BusinessCase:
+                  ec2_prices: Mapping[str, float], discount_percent: float = 0.0, usage: UsageSummary | None = None,
+                  headroom_percent: float = DEFAULT_HEADROOM_PERCENT) -> BusinessCase:
     """The comparison for one snapshot (see the module docstring for every rule)."""
     factor = 1 - discount_percent / 100
     notes: list[str] = []
@@ -198,6 +241,7 @@ def business_case(snap: Snapshot, findings: Sequence[Finding], pod_costs: Mappin
     fargate_now: dict[str, float] = defaultdict(float)
     fargate_after: dict[str, float] = defaultdict(float)
     waste = 0.0
+    after: list[tuple[Pod, PodCost]] = []
     for pod in pods:
         cost = pod_costs.get(pod.key)
         if pod.owner_kind == "DaemonSet" or pod.key in stay_keys:
@@ -206,6 +250,7 @@ def business_case(snap: Snapshot, findings: Sequence[Finding], pod_costs: Mappin
             notes.append(f"pod {pod.key}: no Fargate price ({cost.note if cost else 'not sized'}); left out of 'after'")
             continue
         fargate_after[pod.namespace] += cost.hourly
+        after.append((pod, cost))
         waste += rounding_waste_hourly(cost, rates)
         if cost.basis == "provisioned":
             fargate_now[pod.namespace] += cost.hourly
@@ -231,9 +276,15 @@ def business_case(snap: Snapshot, findings: Sequence[Finding], pod_costs: Mappin
             for ns, value in per_ns.items():
                 remaining[ns] += value
 
+    sized, sized_note = _rightsizing(after, usage, rates, headroom_percent)
+    rightsized: dict[str, float] = defaultdict(float)
+    for pod, _ in after:
+        if sized is not None:
+            rightsized[pod.namespace] += sized.pod_hourly[pod.key]
     namespaces = sorted({*ec2_now, *fargate_now, *fargate_after, *remaining}, key=lambda n: (n == UNALLOCATED, n))
     cases = tuple(NamespaceCase(ns, ec2_now[ns] * factor, fargate_now[ns] * factor, fargate_after[ns] * factor,
-                                remaining[ns] * factor) for ns in namespaces)
+                                remaining[ns] * factor, None if sized is None else rightsized[ns] * factor)
+                  for ns in namespaces)
     assumptions = (
         f"region {rates.region}; {HOURS_PER_MONTH:g} hours per month (365 x 24 / 12)",
         f"Fargate on-demand rates: ${rates.vcpu_hour} per vCPU-hour, ${rates.gb_hour} per GB-hour ({rates.source})",
@@ -253,7 +304,8 @@ def business_case(snap: Snapshot, findings: Sequence[Finding], pod_costs: Mappin
         nodes=tuple(node_costs), namespaces=cases,
         workload_ec2_hourly={k: v * factor for k, v in sorted(workload_share.items())},
         stays_on_ec2=tuple(sorted(stay_keys)), daemonsets=tuple(sorted(overhead)), remaining=fit,
-        rounding_waste_hourly=waste * factor, assumptions=assumptions, notes=tuple(notes))
+        rounding_waste_hourly=waste * factor, assumptions=(*assumptions, *(sized.assumptions if sized else ())),
+        notes=tuple(notes), rightsizing=sized, rightsizing_note=sized_note)
 
 
 __all__ = ["UNALLOCATED", "BusinessCase", "NamespaceCase", "NodeCost", "business_case", "savings_percent",

@@ -4,9 +4,21 @@ Prices: USD per instance-hour, Linux, on-demand, shared tenancy, no Savings Plan
 Instances. Source: the AWS EC2 on-demand pricing page (https://aws.amazon.com/ec2/pricing/on-demand/)
 as transcribed in public price tables found in code snapshots (checked 2026-12-02, find_string over
 stored repositories). us-east-1 figures agree across every table found. eu-central-1 tables
-disagree for t3 and c5 (t3.large 0.096 vs 0.0992/0.0999, c5.large 0.097 vs 0.102); the lower,
-most often seen value is used and the difference is small next to the Fargate/EC2 gap. Confirm
-against the Price List API before a purchasing decision: every price is overridable in settings
+disagree for t3 and c5 (t3.large 0.096 vs 0.0992/0.0999, c5.large 0.097 vs 0.102).
+
+Decision on that disagreement (re-checked 2026-12-02 with the public sources reachable offline:
+code snapshots via find_string, the docs and pages corpora; no AWS page or Price List record for
+EUC1-BoxUsage on-demand rates was among them):
+* t3: 0.096 for t3.large. T3 prices double exactly with each size in every region (us-east-1:
+  0.0208, 0.0416, 0.0832) and every table agrees on eu-central-1 t3.small = 0.024, so t3.medium
+  = 0.048 and t3.large = 0.096. The tables with t3.large 0.0992 also list t3.small 0.024 beside
+  t3.medium 0.0496, which breaks that doubling; the one with 0.0999 is labelled us-gov-west-1
+  (GovCloud), not Frankfurt.
+* c5: 0.097 for c5.large, *unconfirmed*. 0.102 appears only in the tables above (with r5.large
+  0.151 against 0.152 here) and 0.097 in none with provenance either; the difference is 5 %.
+  The sandbox's node groups are t3 only, so none of its figures depend on it.
+Confirm against the Price List API (``aws pricing get-products --service-code AmazonEC2``) before
+a purchasing decision: every price is overridable in settings
 (``pricing: {<region>: {ec2: {<instance type>: <usd per hour>}}}``).
 
 Shapes (vCPU, memory GiB, max pods with the VPC CNI) are from the EC2 instance-type documentation

@@ -6,7 +6,7 @@ Grammar (k8s.io/apimachinery/pkg/api/resource/quantity.go):
     <number>          ::= <digits> | <digits>.<digits> | <digits>. | .<digits>
     <suffix>          ::= <binarySI> | <decimalExponent> | <decimalSI>
     <binarySI>        ::= Ki | Mi | Gi | Ti | Pi | Ei
-    <decimalSI>       ::= m | "" | k | M | G | T | P | E
+    <decimalSI>       ::= n | u | m | "" | k | M | G | T | P | E
     <decimalExponent> ::= "e" <signedNumber> | "E" <signedNumber>
 
 Values are kept exact (``Decimal``), because sizing compares against hard boundaries: 256Mi must
@@ -22,6 +22,8 @@ from decimal import ROUND_CEILING, Decimal, InvalidOperation
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
+    "n": Decimal("1e-9"),  # metrics-server reports CPU in nanocores ("12345678n")
+    "u": Decimal("1e-6"),
     "m": Decimal("0.001"),
     "": Decimal(1),
     "k": Decimal(10) ** 3,
@@ -33,7 +35,7 @@ _DECIMAL = {
 }
 _QUANTITY = re.compile(
     r"(?P<number>[+-]?(?:\d+\.?\d*|\.\d+))"
-    r"(?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)|[eE](?P<exponent>[+-]?\d+)|(?P<decimal>[mkMGTPE]?))"
+    r"(?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)|[eE](?P<exponent>[+-]?\d+)|(?P<decimal>[numkMGTPE]?))"
 )
 MIB = 2**20
 GIB = 2**30

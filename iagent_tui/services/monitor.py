@@ -14,13 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from ..config import Settings
+from ..insights.usage import UsageRecord, UsageSummary
 from ..model import (
     Addon,
     ClusterInfo,
@@ -38,6 +41,7 @@ from . import convert
 from .aws import AwsServices
 from .cluster_match import cluster_mismatch
 from .connection import Connection
+from .usage_sampler import RECORD_SAVE_SECONDS, UsageSampler, save_usage_record, workloads_by_pod
 from .errors import ServiceError, describe
 from .kube import (
     DAEMONSETS,
@@ -138,6 +142,9 @@ class ClusterMonitor:
         self._last_errors: dict[str, ServiceError] = {}
         self.aws_polls = 0
         self.current_interval = slow_interval
+        # metrics-server usage over settings.rightsizing.window, for right-sizing (dashboard only)
+        self.usage_record = UsageRecord(settings.rightsizing.window)
+        self._usage: UsageSummary | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property
@@ -178,6 +185,7 @@ class ClusterMonitor:
         self._tasks.append(asyncio.create_task(self._poll_aws_loop(), name="iagent-aws-poll"))
         self._tasks.append(asyncio.create_task(self._profile_sentinel_loop(), name="iagent-profile-sentinel"))
         self._tasks.append(asyncio.create_task(self._publish_loop(), name="iagent-publish"))
+        self._tasks.append(asyncio.create_task(self._usage_loop(), name="iagent-usage"))
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
@@ -352,6 +360,8 @@ class ClusterMonitor:
             workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
             version=self._version, services=services, volume_claims=claims, volumes=volumes,
         )
+        if self._usage is not None:
+            snap = replace(snap, usage=self._usage)
         conn = snap.connection
         missing = self._last_errors.get("cluster")
         if conn is not None and snap.cluster is None and missing is not None and missing.kind == "not_found":
@@ -366,6 +376,39 @@ class ClusterMonitor:
             snap = replace(snap, connection=replace(
                 conn, token_expires_at=conn.token_expires_at + timedelta(seconds=self.server_skew)))
         return snap
+
+    # -- usage for right-sizing ---------------------------------------------------------------
+    async def _usage_loop(self) -> None:
+        """Read metrics-server every rightsizing.sample_seconds (scaled like the waits, so a
+        sandbox running faster than real time is read as often per scrape) into a bounded record."""
+        assert self.kube is not None
+        sampler = UsageSampler(self.kube, self.usage_record, self.settings.namespaces)
+        interval = self.settings.rightsizing.sample_seconds * self.settings.waits.get("scale", 1.0)
+        record_file = self.settings.rightsizing.record_file
+        saved_at = time.monotonic()
+        try:
+            await self._sample_usage(sampler, interval, record_file, saved_at)
+        finally:  # the dashboard closes: keep what it sampled for `report --usage-from`
+            if record_file is not None and self.usage_record.to_document()["samples"]:
+                save_usage_record(self.usage_record, Path(record_file).expanduser())
+
+    async def _sample_usage(self, sampler: UsageSampler, interval: float, record_file: Any, saved_at: float) -> None:
+        while True:
+            latest = self._latest
+            known = workloads_by_pod(latest.pods) if latest is not None else {}
+            before = self.usage_record.not_evaluated
+            try:
+                added = await sampler.sample_once(lambda ns, name: known.get((ns, name)))
+            except Exception as exc:  # noqa: BLE001 - a surprise must not end sampling for the session
+                self.usage_record.fail(f"metrics.k8s.io could not be read: {exc}")
+                added = 0
+            if added or self.usage_record.not_evaluated != before or self._usage is None:
+                self._usage = self.usage_record.summary()
+                self._mark_dirty()
+            if record_file is not None and added and time.monotonic() - saved_at >= RECORD_SAVE_SECONDS:
+                saved_at = time.monotonic()
+                save_usage_record(self.usage_record, Path(record_file).expanduser())
+            await asyncio.sleep(interval)
 
     # -- AWS polling --------------------------------------------------------------------------
     async def poll_aws_once(self) -> None:

@@ -162,3 +162,93 @@ def business_case(env: dict, eks, cluster: str) -> dict:
     return {"namespaces": {k: dict(v) for k, v in ns.items()}, "remaining_type": remaining_type,
             "staying": sorted(f"{p['metadata']['namespace']}/{p['metadata']['name']}" for p in staying),
             "daemonsets": sorted(daemonsets)}
+
+
+# -- right-sizing ------------------------------------------------------------------------------
+# Rules written here, not read from the product: per workload container, p95 (nearest rank: the
+# value at rank ceil(0.95 n) of the sorted samples, replicas pooled) of the usage kubectl read from
+# metrics.k8s.io, plus 20 % headroom, rounded up to a whole millicore and a whole MiB; the pod's
+# Fargate size is the first supported combination holding the sum of those (+256 MiB); the monthly
+# saving is (price now - price right-sized) x pods x 730.
+HEADROOM = 0.20
+
+
+def kubectl_raw(env, path: str) -> dict:
+    out = subprocess.run(["kubectl", "get", "--raw", path], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def nearest_rank_p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[-(-95 * len(ordered) // 100) - 1]
+
+
+def recommended(p95: float) -> int:
+    """p95 + headroom rounded up to a whole unit (millicores, MiB)."""
+    value = p95 * (1 + HEADROOM)
+    whole = int(value)
+    return whole if whole >= value - 1e-9 else whole + 1
+
+
+def workload_of(pod: dict, replicasets: dict) -> str:
+    meta = pod["metadata"]
+    owner = (meta.get("ownerReferences") or [None])[0]
+    if owner is None:
+        return f"Pod/{meta['namespace']}/{meta['name']}"
+    if owner["kind"] == "ReplicaSet":
+        rs_owner = (replicasets[(meta["namespace"], owner["name"])]["metadata"].get("ownerReferences") or [owner])[0]
+        return f"{rs_owner['kind']}/{meta['namespace']}/{rs_owner['name']}"
+    return f"{owner['kind']}/{meta['namespace']}/{owner['name']}"
+
+
+def price(size: tuple[float, float]) -> float:
+    return size[0] * VCPU_RATE + size[1] * GB_RATE
+
+
+def current_size(pod: dict) -> tuple[float, float]:
+    annotation = (pod["metadata"].get("annotations") or {}).get("CapacityProvisioned")
+    if annotation:
+        return tuple(float(x) for x in re.fullmatch(r"([0-9.]+)vCPU ([0-9.]+)GB", annotation).groups())
+    return fargate_size(*requests(pod["spec"]))
+
+
+def rightsizing(env, samples: dict, first: str, last: str) -> dict:
+    """Per workload moving to Fargate: pods, current and right-sized size, the recommendation per
+    container and the monthly saving, from ``samples`` {(ns, pod, container, timestamp): (cores, bytes)}
+    taken between ``first`` and ``last`` (RFC 3339, the product's window)."""
+    pods = [p for p in kubectl(env, "get", "pods", "-A")["items"]
+            if p["status"].get("phase") not in ("Succeeded", "Failed") and not p["metadata"].get("deletionTimestamp")]
+    replicasets = {(r["metadata"]["namespace"], r["metadata"]["name"]): r for r in kubectl(env, "get", "rs", "-A")["items"]}
+    pvcs = {(c["metadata"]["namespace"], c["metadata"]["name"]): c for c in kubectl(env, "get", "pvc", "-A")["items"]}
+    pvs = {v["metadata"]["name"]: v for v in kubectl(env, "get", "pv")["items"]}
+    by_pod = {(p["metadata"]["namespace"], p["metadata"]["name"]): p for p in pods}
+    pooled: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for (namespace, pod, container, stamp), usage in samples.items():
+        if first <= stamp <= last and (namespace, pod) in by_pod:
+            pooled[(workload_of(by_pod[(namespace, pod)], replicasets), container)].append(usage)
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for p in pods:
+        owner = (p["metadata"].get("ownerReferences") or [{}])[0]
+        if owner.get("kind") != "DaemonSet" and not stays_on_ec2(p, pvcs, pvs):
+            groups[workload_of(p, replicasets)].append(p)
+    result = {}
+    for workload, members in groups.items():
+        spec = members[0]["spec"]
+        containers, total_cpu, total_mem = {}, 0.0, 0.0
+        for c in spec["containers"]:
+            usage = pooled.get((workload, c["name"]))
+            if usage:
+                p95_cpu = nearest_rank_p95([u[0] for u in usage]) * 1000
+                p95_mem = nearest_rank_p95([u[1] for u in usage]) / 2**20
+                cpu_m, mem_mib = recommended(p95_cpu), recommended(p95_mem)
+                containers[c["name"]] = {"samples": len(usage), "p95_cpu_m": p95_cpu, "p95_mem_mib": p95_mem,
+                                         "cpu_m": cpu_m, "mem_mib": mem_mib}
+                total_cpu, total_mem = total_cpu + cpu_m / 1000, total_mem + mem_mib * 2**20
+            else:
+                cores, memory = requests({"containers": [c]})
+                total_cpu, total_mem = total_cpu + cores, total_mem + memory
+        now = current_size(members[0])
+        sized = fargate_size(total_cpu, total_mem) if containers else now
+        result[workload] = {"pods": len(members), "current": now, "rightsized": sized, "containers": containers,
+                            "saving": sum(price(current_size(m)) - price(sized) for m in members) * HOURS}
+    return result
