@@ -84,6 +84,9 @@ def test_status_reports_what_was_not_permitted(read_only_files):
     assert doc["sources"]["pods"]["ok"] and doc["sources"]["deployments"]["ok"]
     text = run(read_only_files / "ro.env", "iagent-tui status")
     assert "not evaluated (data missing): " in text.stdout and "not permitted" in text.stdout
+    # Unread is not empty: no "Nodes: 0" for a viewer who may not list nodes.
+    assert "Nodes: not read (see Problems reading the cluster below)" in text.stdout
+    assert "Problems reading the cluster" in text.stdout
 
 
 def test_doctor_says_not_evaluated_never_passed(read_only_files):
@@ -93,6 +96,29 @@ def test_doctor_says_not_evaluated_never_passed(read_only_files):
     assert "nodes failed" in out.stdout
     junit = run(read_only_files / "ro.env", "iagent-tui doctor --format junit")
     assert "not evaluated: a source it reads could not be read" in junit.stdout
+
+
+def test_eks_tokens_of_the_restricted_iam_user_are_the_read_only_group(sandbox, read_only_files):
+    # What an `aws eks update-kubeconfig` user with these keys would send: an EKS token.
+    token = run(read_only_files / "ro.env", f"aws eks get-token --cluster-name {sandbox.info.cluster_name}")
+    assert token.returncode == 0, token.stderr
+    bearer = json.loads(token.stdout)["status"]["token"]
+    from kubernetes import client
+    cfg = client.Configuration()
+    cfg.host = sandbox.info.kube_url
+    ca = read_only_files / "ca.crt"
+    ca.write_bytes(sandbox.info.ca_pem)
+    cfg.ssl_ca_cert = str(ca)
+    cfg.api_key = {"BearerToken": bearer}
+    cfg.api_key_prefix = {"BearerToken": "Bearer"}
+    with client.ApiClient(cfg) as api:
+        who = client.AuthenticationV1Api(api).create_self_subject_review({}).status.user_info
+        assert who.username == "arn:aws:iam::123456789012:user/iagent-readonly"
+        assert who.groups == ["iagent:readonly", "system:authenticated"]
+        assert client.CoreV1Api(api).list_namespaced_pod("prod").items
+        with pytest.raises(client.ApiException) as denied:
+            client.CoreV1Api(api).list_node()
+        assert denied.value.status == 403
 
 
 def test_deploy_stops_at_its_first_write_and_changes_nothing(sandbox, read_only_files, aws, k8s, tmp_path):
