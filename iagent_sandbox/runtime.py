@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import secrets
 import shlex
 import threading
@@ -27,6 +28,7 @@ from .world import SandboxWorld
 
 SCENARIOS = ("pre-migration", "migrated", "broken")
 CONTEXT_NAME = "iagent-sandbox"
+READONLY_CONTEXT_NAME = "iagent-sandbox-readonly"
 # Simulated seconds per wall second while a scenario is brought up at start: the node group's
 # nodes join very fast (their join time is not shown anywhere that matters), then the workloads
 # start at a speed low enough that event-loop jitter barely distorts their recorded start phases.
@@ -50,26 +52,35 @@ class SandboxInfo:
     secret_access_key: str
     alb_url: str
     extras: dict[str, Any] = field(default_factory=dict)
+    # The read-only identities (identities.py): a Kubernetes token bound to `view`, and the keys
+    # of the IAM user with the read-only policy.
+    readonly_token: str = field(default="", repr=False)
+    readonly_access_key_id: str = field(default="", repr=False)
+    readonly_secret_access_key: str = field(default="", repr=False)
 
-    def kubeconfig(self) -> dict:
+    def kubeconfig(self, read_only: bool = False) -> dict:
+        """The admin's kubeconfig, or (read_only) the read-only user's (context
+        iagent-sandbox-readonly, same cluster and CA)."""
+        name = READONLY_CONTEXT_NAME if read_only else CONTEXT_NAME
         return {
             "apiVersion": "v1",
             "kind": "Config",
             "clusters": [{"name": CONTEXT_NAME, "cluster": {
                 "server": self.kube_url,
                 "certificate-authority-data": base64.b64encode(self.ca_pem).decode()}}],
-            "users": [{"name": CONTEXT_NAME, "user": {"token": self.token}}],
-            "contexts": [{"name": CONTEXT_NAME, "context": {
-                "cluster": CONTEXT_NAME, "user": CONTEXT_NAME, "namespace": "default"}}],
-            "current-context": CONTEXT_NAME,
+            "users": [{"name": name, "user": {"token": self.readonly_token if read_only else self.token}}],
+            "contexts": [{"name": name, "context": {
+                "cluster": CONTEXT_NAME, "user": name, "namespace": "default"}}],
+            "current-context": name,
             "preferences": {},
         }
 
-    def env(self, kubeconfig_path: Path | None = None) -> dict[str, str]:
+    def env(self, kubeconfig_path: Path | None = None, read_only: bool = False) -> dict[str, str]:
         env = {
             "AWS_ENDPOINT_URL": self.aws_endpoint,
-            "AWS_ACCESS_KEY_ID": self.access_key_id,
-            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_ACCESS_KEY_ID": self.readonly_access_key_id if read_only else self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": (self.readonly_secret_access_key if read_only
+                                      else self.secret_access_key),
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
             "IAGENT_CLUSTER": self.cluster_name,
@@ -82,23 +93,31 @@ class SandboxInfo:
 
 
 def write_connection_files(info: SandboxInfo, kubeconfig_path: Path, env_path: Path,
-                           bin_dir: Path | None = None) -> None:
-    """Write the kubeconfig (0600: it holds a token) and a file of `export` lines to source."""
+                           bin_dir: Path | None = None, read_only: bool = False) -> None:
+    """Write the kubeconfig (0600: it holds a token) and a file of `export` lines to source
+    (0600: it holds keys), for the admin or (read_only) for the read-only identities."""
     kubeconfig_path = kubeconfig_path.resolve()
     env_path = env_path.resolve()
     kubeconfig_path.parent.mkdir(parents=True, exist_ok=True)
     env_path.parent.mkdir(parents=True, exist_ok=True)
-    kubeconfig_path.write_text(yaml.safe_dump(info.kubeconfig(), sort_keys=False))
-    kubeconfig_path.chmod(0o600)
-    lines = ["# iagent-tui sandbox: `source` this file, then aws, kubectl and boto3 use the sandbox.",
+    _write_private(kubeconfig_path, yaml.safe_dump(info.kubeconfig(read_only), sort_keys=False))
+    who = "the read-only identities" if read_only else "the sandbox"
+    lines = [f"# iagent-tui sandbox: `source` this file, then aws, kubectl and boto3 use {who}.",
              # A profile or session token in the caller's shell would take precedence over these keys.
              "unset AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN"]
-    for name, value in info.env(kubeconfig_path).items():
+    for name, value in info.env(kubeconfig_path, read_only).items():
         lines.append(f"export {name}={shlex.quote(value)}")
     if bin_dir is not None:
         lines.append(f'export PATH={shlex.quote(str(bin_dir.resolve()))}:"$PATH"')
-    env_path.write_text("\n".join(lines) + "\n")
-    env_path.chmod(0o600)
+    _write_private(env_path, "\n".join(lines) + "\n")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create the file 0600 before any secret is written into it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    path.chmod(0o600)  # an existing file keeps its mode through O_CREAT
 
 
 class SandboxRuntime:
@@ -128,6 +147,7 @@ class SandboxRuntime:
         from .controllers.logs import SandboxLogs
         from .controllers.metrics import SandboxMetrics
         from .controllers.pod_apps import SandboxApps
+        from . import identities
         from .kube.eks_token import EksTokenVerifier
         from .kube.server import KubeApiServer
         from .kube.store import ObjectStore
@@ -139,6 +159,7 @@ class SandboxRuntime:
         try:
             await aws.start()
             aws.seed(self.scenario, cluster_name=self.cluster_name)
+            readonly_key, readonly_secret = identities.create_readonly_iam_user(aws)
         except Exception:
             await aws.stop()
             raise
@@ -147,10 +168,16 @@ class SandboxRuntime:
         self.world = world
 
         token = secrets.token_urlsafe(32)
-        verifier = EksTokenVerifier(self.cluster_name, {aws.access_key_id: aws.secret_access_key})
+        verifier = EksTokenVerifier(self.cluster_name, {aws.access_key_id: aws.secret_access_key,
+                                                        readonly_key: readonly_secret})
+        eks_users = identities.eks_token_users(verifier, aws.access_key_id, aws.account_id,
+                                               lambda: readonly_key)
         self._kube_server = KubeApiServer(store, clock, token, metrics=SandboxMetrics(world),
-                                          logs=SandboxLogs(world), authenticators=[verifier.verify],
+                                          logs=SandboxLogs(world), authenticators=[eks_users],
                                           apps=SandboxApps())
+        readonly_token = secrets.token_urlsafe(32)
+        self._kube_server.add_token(readonly_token, identities.READONLY_USER)
+        identities.seed_kube(store)
         kube_url = await self._kube_server.start()
         aws.set_cluster_endpoint(self.cluster_name, kube_url, self._kube_server.ca_pem)
 
@@ -172,7 +199,8 @@ class SandboxRuntime:
             cluster_name=self.cluster_name, region=self.region, kube_url=kube_url,
             ca_pem=self._kube_server.ca_pem, token=token, aws_endpoint=aws.endpoint,
             access_key_id=aws.access_key_id, secret_access_key=aws.secret_access_key,
-            alb_url=self._alb.url)
+            alb_url=self._alb.url, readonly_token=readonly_token,
+            readonly_access_key_id=readonly_key, readonly_secret_access_key=readonly_secret)
         return self.info
 
     async def _wait_until(self, predicate, what: str) -> None:

@@ -220,9 +220,17 @@ def render_status(doc: Mapping[str, Any]) -> str:
         if conn.get("mismatch"):
             lines.append(f"  WRONG CLUSTER: {conn['mismatch']}")
 
+    def unread(source: str) -> str:
+        # A source that could not be read is "not read", never an empty list (errors.py).
+        state = doc.get("sources", {}).get(source) or {}
+        return "" if state.get("ok", True) else "not read (see Problems reading the cluster below)"
+
     lines.append("")
-    lines.append(f"Fargate profiles ({len(doc['fargate_profiles'])})")
-    lines += _table([["NAME", "STATUS", "SELECTORS", "SUBNETS"]] + [
+    if unread("fargate_profiles"):
+        lines.append(f"Fargate profiles: {unread('fargate_profiles')}")
+    else:
+        lines.append(f"Fargate profiles ({len(doc['fargate_profiles'])})")
+    lines += [] if unread("fargate_profiles") else _table([["NAME", "STATUS", "SELECTORS", "SUBNETS"]] + [
         [p["name"], p["status"],
          "; ".join(s["namespace"] + ("{" + ",".join(f"{k}={v}" for k, v in s["labels"].items()) + "}" if s["labels"] else "") for s in p["selectors"]),
          ",".join(p["subnets"])]
@@ -233,8 +241,11 @@ def render_status(doc: Mapping[str, Any]) -> str:
     fargate_nodes = sum(n["compute_type"] == "fargate" for n in nodes)
     not_ready = [n["name"] for n in nodes if not n["ready"]]
     lines.append("")
-    lines.append(f"Nodes: {len(nodes)} ({fargate_nodes} Fargate, {len(nodes) - fargate_nodes} EC2)"
-                 + (f"; not ready: {', '.join(not_ready)}" if not_ready else ""))
+    if unread("nodes"):
+        lines.append(f"Nodes: {unread('nodes')}")
+    else:
+        lines.append(f"Nodes: {len(nodes)} ({fargate_nodes} Fargate, {len(nodes) - fargate_nodes} EC2)"
+                     + (f"; not ready: {', '.join(not_ready)}" if not_ready else ""))
 
     dns = doc["coredns"]
     lines.append("")

@@ -1,5 +1,6 @@
 """The sandbox's AWS endpoint: one aiohttp server on loopback that every AWS client is pointed at
-(``AWS_ENDPOINT_URL``). It injects faults, hands the request to the dispatcher on the engine thread,
+(``AWS_ENDPOINT_URL``). It checks the request's SigV4 signature and the caller's IAM policy
+(``access.AccessGuard``), injects faults, hands the request to the dispatcher on the engine thread,
 and afterwards tells add-on listeners about configuration changes on this event loop."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from .dispatcher import Dispatcher
-from .engine import HttpRequest
+from .engine import HttpReply, HttpRequest
 from .faults import FaultDecision, FaultInjector
 from .protocol import server_error_reply, signing_service
 
@@ -25,8 +26,10 @@ MAX_BODY = 16 * 1024 * 1024
 
 class Gateway:
     def __init__(self, dispatcher: Dispatcher, faults: FaultInjector,
-                 listeners: Callable[[], list[AddonListener]]) -> None:
+                 listeners: Callable[[], list[AddonListener]],
+                 guard: Callable[[HttpRequest], HttpReply | None] | None = None) -> None:
         self.dispatcher = dispatcher
+        self.guard = guard  # None when the reply may be served; else AWS's auth error
         self.faults = faults
         self.listeners = listeners  # read at each notification: the owner may replace its list
         self._runner: web.AppRunner | None = None
@@ -60,6 +63,20 @@ class Gateway:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items()}
         service = signing_service(headers)
+        aws_request = HttpRequest(
+            method=request.method,
+            path=request.raw_path.split("?", 1)[0],
+            query_string=request.query_string,
+            headers=headers,
+            body=body,
+            service=service,
+        )
+        loop = asyncio.get_running_loop()
+        executor = self.dispatcher.engine.executor
+        # AWS authenticates and authorizes before anything else, throttling included.
+        denied = await loop.run_in_executor(executor, self.guard, aws_request) if self.guard else None
+        if denied is not None:
+            return web.Response(status=denied.status, body=denied.body, headers=denied.headers)
         try:
             decision = self.faults.decide(service)
         except ValueError:
@@ -71,19 +88,8 @@ class Gateway:
         if decision.reply is not None:
             reply = decision.reply
         else:
-            aws_request = HttpRequest(
-                method=request.method,
-                path=request.raw_path.split("?", 1)[0],
-                query_string=request.query_string,
-                headers=headers,
-                body=body,
-                service=service,
-            )
-            loop = asyncio.get_running_loop()
             try:
-                reply = await loop.run_in_executor(
-                    self.dispatcher.engine.executor, self.dispatcher.handle, aws_request
-                )
+                reply = await loop.run_in_executor(executor, self.dispatcher.handle, aws_request)
             except Exception:
                 # A sandbox bug must still look like an AWS 500 to the client, and be visible here.
                 log.exception("AWS sandbox failed on %s %s", request.method, request.path)

@@ -4,6 +4,7 @@ they would against AWS)."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any
@@ -55,9 +56,10 @@ def eks_error(status: int, code: str, message: str, **fields: Any) -> HttpReply:
     and the exception's modeled fields (clusterName, fargateProfileName, ...)."""
     body: dict[str, Any] = {"message": message}
     body.update({k: v for k, v in fields.items() if v is not None})
-    return HttpReply.json(
-        status, body, {"x-amzn-ErrorType": code, "x-amzn-RequestId": request_id()}
-    )
+    # Compact, as AWS writes it: clients that show the raw body (curl) see AWS's bytes.
+    return HttpReply(status, json.dumps(body, separators=(",", ":"), default=str).encode(),
+                     {"Content-Type": "application/json", "x-amzn-ErrorType": code,
+                      "x-amzn-RequestId": request_id()})
 
 
 def query_error(status: int, code: str, message: str, *, sender: bool = True) -> HttpReply:

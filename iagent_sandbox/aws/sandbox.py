@@ -19,6 +19,7 @@ from typing import Any
 
 from ..clock import SandboxClock
 from . import moto_time
+from .access import AccessGuard, new_access_key
 from .addons import Addons
 from .dispatcher import Dispatcher
 from .engine import MotoEngine
@@ -31,10 +32,6 @@ from .scenarios import ScenarioSeeder
 from .target_health import TargetHealthOverrides
 from .timings import AwsTimings
 
-# Fixed, obviously-sandbox credentials in AWS's formats (AKIA + 16, 40-char secret). They open
-# nothing outside this process, but the product must still never print them.
-SANDBOX_ACCESS_KEY_ID = "AKIAIAGENTSANDBOX001"
-SANDBOX_SECRET_ACCESS_KEY = "iAgentSandbox/NotASecret+LocalTwinOnly01"
 
 
 class AwsSandbox:
@@ -44,8 +41,8 @@ class AwsSandbox:
         *,
         region: str = "eu-central-1",
         account_id: str = "123456789012",
-        access_key_id: str = SANDBOX_ACCESS_KEY_ID,
-        secret_access_key: str = SANDBOX_SECRET_ACCESS_KEY,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
         timings: AwsTimings | None = None,
     ) -> None:
         if not (account_id.isdigit() and len(account_id) == 12):
@@ -53,6 +50,13 @@ class AwsSandbox:
         self.clock = clock
         self.region = region
         self.account_id = account_id
+        # The account administrator's keys: generated per sandbox unless given (both or neither),
+        # in AWS's formats. Every request to the endpoint must be signed with these or with an
+        # IAM user's keys created in the sandbox.
+        if (access_key_id is None) != (secret_access_key is None):
+            raise ValueError("give both access_key_id and secret_access_key, or neither")
+        if access_key_id is None or secret_access_key is None:
+            access_key_id, secret_access_key = new_access_key()
         self.access_key_id = access_key_id
         self.secret_access_key = secret_access_key
         self.endpoint = ""
@@ -65,7 +69,9 @@ class AwsSandbox:
         # for every CreateAddon and UpdateAddon, after the change is recorded and before the
         # response is sent; a coroutine result runs as a task owned by the gateway.
         self.addon_update_listeners: list[AddonListener] = []
-        self._gateway = Gateway(self._dispatcher, self._faults, lambda: self.addon_update_listeners)
+        self.guard = AccessGuard(self._engine, access_key_id, secret_access_key)
+        self._gateway = Gateway(self._dispatcher, self._faults, lambda: self.addon_update_listeners,
+                                guard=self.guard.check)
 
     # -- lifecycle -----------------------------------------------------------------------------
     async def start(self, host: str = "127.0.0.1") -> str:

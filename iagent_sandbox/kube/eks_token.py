@@ -2,7 +2,7 @@
 
 A real EKS control plane forwards the presigned STS GetCallerIdentity URL inside the token to STS,
 which recomputes the SigV4 signature. The sandbox knows the secret of every access key it issued,
-so it recomputes the signature itself: same canonical request, same signing key derivation. The
+so it recomputes the signature itself with botocore's SigV4 signer, as the AWS gateway does. The
 signature covers the header ``x-k8s-aws-id: <cluster>``, so a token minted for another cluster
 fails. Age is checked on the real wall clock (X-Amz-Date is written by botocore from the wall
 clock, not the sandbox clock), with the 15-minute window real EKS applies.
@@ -11,16 +11,18 @@ clock, not the sandbox clock), with the 15-minute window real EKS applies.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
 TOKEN_PREFIX = "k8s-aws-v1."
 CLUSTER_HEADER = "x-k8s-aws-id"
-_EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _CLOCK_SKEW_SECONDS = 300  # tokens dated slightly in the future are fine (clock drift)
 
 
@@ -34,10 +36,6 @@ def _aws_sts_host(host: str) -> bool:
 def _loopback_host(host: str) -> bool:
     # The sandbox's AWS gateway listens on loopback; tokens presigned against it name that host.
     return host.split(":", 1)[0] in ("127.0.0.1", "localhost", "[::1]")
-
-
-def _hmac(key: bytes, msg: str) -> bytes:
-    return hmac.new(key, msg.encode(), hashlib.sha256).digest()
 
 
 class EksTokenVerifier:
@@ -127,26 +125,15 @@ class EksTokenVerifier:
         if age < -_CLOCK_SKEW_SECONDS:
             return "token is dated in the future"
 
-        # Canonical request exactly as botocore's SigV4QueryAuth builds it for a presigned GET:
-        # the query's already-encoded pairs (minus the signature) sorted, headers host and the
-        # cluster id, and the hash of the empty body.
-        raw_pairs = [p.partition("=") for p in parts.query.split("&") if p]
-        canonical_query = "&".join(
-            f"{k}={v}" for k, _, v in sorted((k, s, v) for k, s, v in raw_pairs if k != "X-Amz-Signature")
-        )
-        canonical_headers = f"host:{parts.netloc}\n{CLUSTER_HEADER}:{self.cluster_name}\n"
-        canonical_request = "\n".join(
-            ["GET", "/", canonical_query, canonical_headers, f"host;{CLUSTER_HEADER}", _EMPTY_SHA256]
-        )
-        scope_text = "/".join(scope[1:])
-        string_to_sign = "\n".join(
-            ["AWS4-HMAC-SHA256", amz_date, scope_text, hashlib.sha256(canonical_request.encode()).hexdigest()]
-        )
-        key = _hmac(f"AWS4{secret}".encode(), date_stamp)
-        key = _hmac(key, region)
-        key = _hmac(key, "sts")
-        key = _hmac(key, "aws4_request")
-        expected = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+        # Recomputed by botocore's own SigV4 signer (the code that presigned it): the URL minus
+        # its signature, the headers it signed (host and the cluster id), no body.
+        unsigned_query = "&".join(p for p in parts.query.split("&")
+                                  if p and p.partition("=")[0] != "X-Amz-Signature")
+        request = AWSRequest(method="GET", url=f"{parts.scheme}://{parts.netloc}/?{unsigned_query}",
+                             headers={"host": parts.netloc, CLUSTER_HEADER: self.cluster_name})
+        request.context["timestamp"] = amz_date
+        auth = SigV4Auth(Credentials(access_key, secret), "sts", region)
+        expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
         if not hmac.compare_digest(expected, signature):
             return "signature mismatch (wrong cluster, wrong secret or altered token)"
         return None

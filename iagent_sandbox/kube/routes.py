@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ..clock import SandboxClock
 from . import openapi, protobuf, reviews, tables
+from .authz import AUTHORIZER_KEY, USER_KEY
 from .errors import (ApiError, bad_request, json_response, method_not_allowed, not_found,
                      unsupported_media_type)
 from .eviction import evict
@@ -146,7 +147,8 @@ class ResourceRoutes:
             if m == "POST" and t.name is None:
                 body = await read_object(request, t.rt)
                 check_kind(body, t.rt)
-                return self._json(reviews.answer(t.rt, body), 201)
+                return self._json(reviews.answer(t.rt, body, request.get(USER_KEY),
+                                                 request.get(AUTHORIZER_KEY)), 201)
             raise method_not_allowed()
         if t.name is None:
             if m == "GET":

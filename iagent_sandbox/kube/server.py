@@ -20,6 +20,8 @@ from aiohttp import web
 
 from ..clock import SandboxClock
 from . import discovery, openapi
+from .authz import (ADMIN, AUTHORIZER_KEY, MASTERS, USER_KEY, Authorizer, UserInfo,
+                    request_attributes)
 from .errors import ApiError, json_response, method_not_allowed, not_found_path
 from .exec_ws import PodExec
 from .metrics_api import MetricsApi
@@ -34,6 +36,8 @@ from .watch_http import Target
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+# An authenticator answers a bearer token with the user it belongs to (True: the admin), or None.
+Authenticator = Callable[[str], "UserInfo | bool | None"]
 MAX_BODY = 3 * 1024 * 1024  # a real API server refuses request bodies over 3 MiB
 
 
@@ -44,7 +48,7 @@ def status_response(err: ApiError) -> web.Response:
 class KubeApiServer:
     def __init__(self, store, clock: SandboxClock, token: str, *,
                  metrics: MetricsSource | None = None, logs: LogSource | None = None,
-                 authenticators: Sequence[Callable[[str], bool]] = (),
+                 authenticators: Sequence[Authenticator] = (),
                  apps: AppSource | None = None) -> None:
         if not token:
             raise ValueError("the static sandbox token must not be empty")
@@ -52,6 +56,8 @@ class KubeApiServer:
         self.clock = clock
         self._token: str | None = token
         self._authenticators = list(authenticators)
+        self._users: dict[str, UserInfo] = {}  # further static tokens (the read-only user)
+        self.authorizer = Authorizer(store)
         self._tls = generate_tls()
         self.ca_pem: bytes = self._tls.ca_pem
         self.url: str = ""
@@ -97,6 +103,12 @@ class KubeApiServer:
             raise ValueError("token must not be empty")
         self._token = token
 
+    def add_token(self, token: str, user: UserInfo) -> None:
+        """Accept ``token`` as ``user`` (RBAC decides what that user may do)."""
+        if not token or token == self._token:
+            raise ValueError("a user's token must be non-empty and differ from the admin token")
+        self._users[token] = user
+
     def drop_watches(self) -> None:
         """End every open watch and log stream, as an API server restart does."""
         self.resources.close_streams()
@@ -104,25 +116,39 @@ class KubeApiServer:
         self.store.close_all_watches()  # and any watch not being served over HTTP right now
 
     # -- middleware -------------------------------------------------------------------------------
-    def _authenticated(self, header: str) -> bool:
+    def _authenticated(self, header: str) -> UserInfo | None:
         scheme, _, token = header.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
-            return False
+            return None
         if self._token is not None and hmac.compare_digest(token.encode(), self._token.encode()):
-            return True
+            return ADMIN
+        for known, user in self._users.items():
+            if hmac.compare_digest(token.encode(), known.encode()):
+                return user
         for check in self._authenticators:
             try:
-                if check(token):
-                    return True
+                user = check(token)
             except Exception:  # noqa: BLE001 - a broken verifier must not open the door
                 log.exception("authenticator failed")
-        return False
+                continue
+            if isinstance(user, UserInfo):
+                return user
+            if user is True:
+                return ADMIN
+        return None
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not self._authenticated(request.headers.get("Authorization", "")):
+        user = self._authenticated(request.headers.get("Authorization", ""))
+        if user is None:
             raise ApiError(401, "Unauthorized", "Unauthorized")
+        # Authorization precedes routing, as in kube-apiserver: a denied user learns nothing
+        # about whether the object or even the path exists.
+        if MASTERS not in user.groups:  # the privileged group skips RBAC, as in kube-apiserver
+            self.authorizer.check(user, request_attributes(request.method, request.path, request.query))
+        request[USER_KEY] = user
+        request[AUTHORIZER_KEY] = self.authorizer
         return await handler(request)
 
     @web.middleware

@@ -108,7 +108,7 @@ def required(field: str, detail: str = "") -> FieldError:
 def name_errors(kind_rule: str, name: str) -> list[FieldError]:
     """Errors for metadata.name under a naming rule: "subdomain", "label" or "dns1035"."""
     check = {"subdomain": dns1123_subdomain_errors, "label": dns1123_label_errors,
-             "dns1035": dns1035_label_errors}[kind_rule]
+             "dns1035": dns1035_label_errors, "path": path_segment_errors}[kind_rule]
     return [invalid_value("metadata.name", name, msg) for msg in check(name)]
 
 
@@ -144,7 +144,17 @@ def annotations_errors(annotations: object, field: str = "metadata.annotations")
 
 # -- whole-object checks run on create and update ----------------------------------------------
 
-NAME_RULES = {"namespaces": "label", "services": "dns1035"}
+NAME_RULES = {"namespaces": "label", "services": "dns1035",
+              # RBAC names are path segments (ValidateRBACName): "system:discovery" is valid.
+              "roles": "path", "rolebindings": "path", "clusterroles": "path",
+              "clusterrolebindings": "path"}
+
+
+def path_segment_errors(name: str) -> list[str]:
+    """apimachinery's path.IsValidPathSegmentName."""
+    if name in (".", ".."):
+        return [f"may not be '{name}'"]
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
 
 
 def _go_map(labels: dict) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from .sandbox_checks import check_output_paths, check_rates
+from .sandbox_checks import check_output_paths, check_rates, check_read_only_paths
 
 # The sandbox's scenarios, spelled here so that building the command line needs no sandbox import
 # (a test checks them against iagent_sandbox.runtime.SCENARIOS).
@@ -59,29 +59,37 @@ def _write_helm_shim(bin_dir: Path) -> None:
               required=True, help="Where to write the kubeconfig (context iagent-sandbox).")
 @click.option("--env-file", "env_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Where to write `export` lines for the aws CLI, boto3 and kubectl.")
+@click.option("--read-only-kubeconfig", "ro_kubeconfig_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write a kubeconfig for the read-only user iagent-readonly (ClusterRole view; "
+                   "context iagent-sandbox-readonly). Needs --read-only-env-file.")
+@click.option("--read-only-env-file", "ro_env_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write `export` lines for the restricted IAM user iagent-readonly (describe/list "
+                   "only) with KUBECONFIG set to the read-only kubeconfig.")
 @click.option("--aws-throttle-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: fraction of AWS calls answered with the service's throttling error.")
 @click.option("--aws-error-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: fraction of AWS calls answered with a 5xx.")
 @click.option("--aws-latency", type=click.FloatRange(0), default=0.0, help="Fault: seconds added to each AWS call.")
-def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, aws_throttle_rate,
-                    aws_error_rate, aws_latency):
+def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, ro_kubeconfig_path, ro_env_path,
+                    aws_throttle_rate, aws_error_rate, aws_latency):
     """Start a local twin of an EKS cluster mid-migration, served over the real AWS and
     Kubernetes APIs, and keep it running until Ctrl-C."""
     check_rates(speed, aws_throttle_rate, aws_error_rate, aws_latency)
     check_output_paths(kubeconfig_path, env_path)
+    check_read_only_paths(kubeconfig_path, env_path, ro_kubeconfig_path, ro_env_path)
     sandbox = load_runtime()
+    read_only = (ro_kubeconfig_path, ro_env_path) if ro_kubeconfig_path and ro_env_path else None
     try:
         asyncio.run(_serve(sandbox.SandboxRuntime(speed=speed, seed=seed, scenario=scenario),
                            kubeconfig_path, env_path, sandbox.write_connection_files,
                            faults=dict(throttle_rate=aws_throttle_rate, error_rate=aws_error_rate,
-                                       latency_seconds=aws_latency)))
+                                       latency_seconds=aws_latency), read_only=read_only))
     except sandbox.SandboxError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 async def _serve(runtime: Any, kubeconfig_path: Path, env_path: Path, write_connection_files,
-                 faults: dict) -> None:
+                 faults: dict, read_only: tuple[Path, Path] | None = None) -> None:
     started = time.monotonic()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -94,11 +102,14 @@ async def _serve(runtime: Any, kubeconfig_path: Path, env_path: Path, write_conn
             setattr(runtime.world.aws.faults, name, value)
         _write_helm_shim(bin_dir)
         write_connection_files(info, kubeconfig_path, env_path, bin_dir=bin_dir)
-        click.echo(_ready_message(info, kubeconfig_path, env_path, runtime, time.monotonic() - started))
+        if read_only:
+            write_connection_files(info, read_only[0], read_only[1], bin_dir=bin_dir, read_only=True)
+        click.echo(_ready_message(info, kubeconfig_path, env_path, runtime, time.monotonic() - started,
+                                  read_only))
         await stop.wait()
         click.echo("\nStopping the sandbox…")
     finally:
-        for path in (kubeconfig_path, env_path, bin_dir / "helm"):
+        for path in (kubeconfig_path, env_path, bin_dir / "helm", *(read_only or ())):
             path.unlink(missing_ok=True)
         try:
             bin_dir.rmdir()
@@ -107,11 +118,15 @@ async def _serve(runtime: Any, kubeconfig_path: Path, env_path: Path, write_conn
         await runtime.stop()
 
 
-def _ready_message(info, kubeconfig_path: Path, env_path: Path, runtime: Any, took: float) -> str:
+def _ready_message(info, kubeconfig_path: Path, env_path: Path, runtime: Any, took: float,
+                   read_only: tuple[Path, Path] | None = None) -> str:
+    extra = "" if not read_only else f"""  Read-only       kubeconfig {read_only[0]} (user iagent-readonly, ClusterRole view), env {read_only[1]}
+                  (IAM user iagent-readonly: describe/list only) — source it to act as a viewer
+"""
     return f"""iagent-tui sandbox ready in {took:.1f}s — cluster {info.cluster_name} ({info.region}), scenario {runtime.scenario}, speed {runtime.speed:g}x, seed {runtime.seed}
   Kubernetes API  {info.kube_url}   (kubeconfig {kubeconfig_path}, context iagent-sandbox)
-  AWS endpoint    {info.aws_endpoint}
-  ALB front       {info.alb_url}   (curl -x {info.alb_url} http://<ingress hostname>/)
+  AWS endpoint    {info.aws_endpoint}   (SigV4 with the env file's per-run keys)
+{extra}  ALB front       {info.alb_url}   (curl -x {info.alb_url} http://<ingress hostname>/)
 
 In another shell:
   source {env_path}

@@ -60,3 +60,24 @@ def check_output_paths(kubeconfig: Path, env_file: Path) -> None:
     if problem or (helm.parent.is_dir() and not os.access(helm.parent, os.W_OK | os.X_OK)):
         raise click.BadParameter(f"the sandbox's helm goes to {helm}: {problem or f'{helm.parent} is not writable'}",
                                  param_hint="--env-file")
+
+
+def check_read_only_paths(kubeconfig: Path, env_file: Path, ro_kubeconfig: Path | None,
+                          ro_env_file: Path | None) -> None:
+    """The read-only identity's files: both or neither, and none of them another output file."""
+    if (ro_kubeconfig is None) != (ro_env_file is None):
+        given, missing = (("--read-only-kubeconfig", "--read-only-env-file") if ro_kubeconfig
+                          else ("--read-only-env-file", "--read-only-kubeconfig"))
+        raise click.BadParameter(f"{given} needs {missing} too (the env file points KUBECONFIG "
+                                 "at the read-only kubeconfig)", param_hint=given)
+    if ro_kubeconfig is None or ro_env_file is None:
+        return
+    taken = {kubeconfig.resolve(): "--kubeconfig", env_file.resolve(): "--env-file"}
+    for path, hint in ((ro_kubeconfig, "--read-only-kubeconfig"), (ro_env_file, "--read-only-env-file")):
+        if path.resolve() in taken:
+            raise click.BadParameter(f"{path} is also the {taken[path.resolve()]}; give a file of its own",
+                                     param_hint=hint)
+        taken[path.resolve()] = hint
+        problem = path_problem(path)
+        if problem:
+            raise click.BadParameter(problem, param_hint=hint)
