@@ -216,6 +216,22 @@ class ObjectStore(Deletion):
             self._rng.setstate(rng_state)
             self._services.set_rng_state(services_state)
 
+    @contextlib.contextmanager
+    def recording(self, recorder: Callable[[ResourceType, dict | None, dict], None]) -> Iterator[None]:
+        """The next create or update inside calls recorder(rt, old, new) once, after defaults and
+        validation and before it is stored: how the HTTP layer keeps metadata.managedFields for
+        the request's field manager (controllers' own writes record nothing)."""
+        self._recorder = recorder
+        try:
+            yield
+        finally:
+            self._recorder = None
+
+    def _record(self, rt: ResourceType, old: dict | None, new: dict) -> None:
+        recorder, self._recorder = getattr(self, "_recorder", None), None
+        if recorder is not None:
+            recorder(rt, old, new)
+
     def _commit(self, rt: ResourceType, kind: str, new: dict, old: dict | None) -> dict:
         if self._dry:
             if kind == "ADDED":
@@ -294,6 +310,7 @@ class ObjectStore(Deletion):
         for hook in self._admission:
             hook(rt, obj)
         self._validate(rt, obj)
+        self._record(rt, None, obj)
         if (self._ns(rt, meta.get("namespace")), name) in self._objects[rt]:
             raise errors.already_exists(rt, name)
         if rt.plural == "services":
@@ -422,6 +439,7 @@ class ObjectStore(Deletion):
             errs = object_errors(rt.plural, new) + update_errors(rt.plural, cur, new)
             if errs:
                 raise errors.invalid(rt, cur_meta["name"], errs)
+        self._record(rt, cur, new)
         if rt.plural in TRACKS_GENERATION and new.get("spec") != cur.get("spec"):
             meta["generation"] = cur_meta.get("generation", 1) + 1
         if meta.get("deletionTimestamp") and cur_meta.get("finalizers") and \
