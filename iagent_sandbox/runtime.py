@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .clock import SandboxClock
+from .clock import SandboxClock, behind_wall_lead
 from .world import SandboxWorld
 
 SCENARIOS = ("pre-migration", "migrated", "broken")
@@ -32,6 +32,12 @@ CONTEXT_NAME = "iagent-sandbox"
 # start at a speed low enough that event-loop jitter barely distorts their recorded start phases.
 BOOTSTRAP_NODE_SPEED = 3000.0
 BOOTSTRAP_WORKLOAD_SPEED = 100.0
+# The clock never runs ahead of the wall clock (kubectl computes ages on its own clock), so the
+# scenario's history starts this far back: room for the bootstrap's fast-forward (it takes a few
+# simulated minutes) and for `headroom` wall seconds at the chosen speed; after that the sandbox
+# runs at real time.
+BOOTSTRAP_ALLOWANCE = 4 * 3600.0  # it takes ~40 simulated minutes; loop stalls at 3000x add more
+DEFAULT_HEADROOM = 3600.0
 
 
 class SandboxError(RuntimeError):
@@ -104,7 +110,7 @@ def write_connection_files(info: SandboxInfo, kubeconfig_path: Path, env_path: P
 class SandboxRuntime:
     def __init__(self, *, speed: float = 10.0, seed: int = 0, scenario: str = "pre-migration",
                  cluster_name: str = "iagent-cluster", region: str = "eu-central-1",
-                 bootstrap_timeout: float = 120.0) -> None:
+                 bootstrap_timeout: float = 120.0, headroom: float = DEFAULT_HEADROOM) -> None:
         if scenario not in SCENARIOS:
             raise SandboxError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
         if speed <= 0:
@@ -115,6 +121,7 @@ class SandboxRuntime:
         self.cluster_name = cluster_name
         self.region = region
         self.bootstrap_timeout = bootstrap_timeout
+        self.headroom = headroom
         self.world: SandboxWorld | None = None
         self.info: SandboxInfo | None = None
         self._kube_server = None
@@ -132,7 +139,8 @@ class SandboxRuntime:
         from .kube.store import ObjectStore
         from .scenarios import seed_kube, settled
 
-        clock = SandboxClock(speed=self.speed, seed=self.seed)
+        clock = SandboxClock(speed=self.speed, seed=self.seed,
+                             lead=behind_wall_lead(self.speed, BOOTSTRAP_ALLOWANCE, self.headroom))
         store = ObjectStore(clock)
         aws = AwsSandbox(clock, region=self.region)
         try:

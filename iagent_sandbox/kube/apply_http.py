@@ -22,7 +22,7 @@ MAX_MANAGER = 128
 
 def _patch_options_invalid(field: str, kind: str, detail: str) -> ApiError:
     """ValidatePatchOptions' 422, as the API server words it."""
-    reason = {"Required": "FieldValueRequired", "Forbidden": "FieldValueForbidden",
+    reason = {"Required value": "FieldValueRequired", "Forbidden": "FieldValueForbidden",
               "Too long": "FieldValueTooLong"}[kind]
     return ApiError(422, "Invalid",
                     f'PatchOptions.meta.k8s.io "" is invalid: {field}: {kind}: {detail}',
@@ -68,7 +68,7 @@ async def serve_apply(routes: "ResourceRoutes", request: web.Request, t: Target)
 
     manager = request.query.get("fieldManager")
     if not manager:
-        raise _patch_options_invalid("fieldManager", "Required", "is required for apply patch")
+        raise _patch_options_invalid("fieldManager", "Required value", "is required for apply patch")
     manager = manager_of(request)
     if t.subresource not in (None, "status"):
         raise ApiError(415, "UnsupportedMediaType",
