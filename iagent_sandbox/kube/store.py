@@ -457,7 +457,8 @@ class ObjectStore(Deletion):
         spec = new.get("spec")
         if not isinstance(spec, dict):
             return
-        if rt.plural in ("deployments", "replicasets", "daemonsets", "statefulsets"):
+        if rt.plural in ("deployments", "replicasets", "daemonsets", "statefulsets",
+                         "replicationcontrollers"):
             template = spec.get("template")
             if isinstance(template, dict) and isinstance(template.get("spec"), dict):
                 default_pod_spec(template["spec"])
@@ -504,6 +505,8 @@ class ObjectStore(Deletion):
 
         meta = obj["metadata"]
         selector = (obj.get("spec") or {}).get("selector")
+        if rt.plural == "replicationcontrollers" and selector:
+            selector = {"matchLabels": selector}  # a ReplicationController's is a plain map
         return {
             "kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",
