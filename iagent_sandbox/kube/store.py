@@ -316,7 +316,7 @@ class ObjectStore(Deletion):
         if rt.plural == "services":
             self._services.allocate(rt, obj, self._objects[rt].values())
         created = copy.deepcopy(self._commit(rt, "ADDED", obj, None))
-        if rt.plural == "namespaces":
+        if rt.plural == "namespaces" and not self._dry:  # a dry run stores no namespace to fill
             # What the service account controller does for every new namespace: pods name
             # "default" as their service account, and `kubectl get sa` lists it.
             self.create(resolve_rt("serviceaccounts"), {"metadata": {"name": "default"}},
