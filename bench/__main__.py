@@ -2,10 +2,10 @@
 
 import sys
 
-from . import dashboard, lists, sandbox_start, status_vs_cli
+from . import apply, dashboard, lists, sandbox_start, status_vs_cli
 
 BENCHES = {"sandbox": sandbox_start.run, "status": status_vs_cli.run, "dashboard": dashboard.run,
-           "lists": lists.run}
+           "lists": lists.run, "apply": apply.run}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)
