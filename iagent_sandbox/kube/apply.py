@@ -152,8 +152,23 @@ def conflict_error(conflicts: list[tuple[Manager, tuple]]) -> ApiError:
     return ApiError(409, "Conflict", message, {"causes": causes})
 
 
-def _path_order(path: tuple) -> tuple:
-    return tuple(({"f": 0, "k": 1, "v": 2, "i": 3}[k], str(v)) for k, v in path)
+def _iteration_order(paths: set) -> list:
+    """The order fieldpath.Set.Iterate visits paths: at each level the paths that end there
+    (members) first, then the deeper ones (children), each by path element."""
+    def element(e: tuple) -> tuple:
+        return ({"f": 0, "k": 1, "v": 2, "i": 3}[e[0]], str(e[1]))
+
+    def visit(prefix: tuple, group: list) -> list:
+        members = sorted((p for p in group if len(p) == len(prefix) + 1), key=lambda p: element(p[-1]))
+        deeper: dict = {}
+        for p in group:
+            if len(p) > len(prefix) + 1:
+                deeper.setdefault(p[len(prefix)], []).append(p)
+        out = list(members)
+        for e in sorted(deeper, key=element):
+            out += visit(prefix + (e,), deeper[e])
+        return out
+    return visit((), list(paths))
 
 
 def apply(rt: ResourceType, live: dict | None, config: dict, manager: str, force: bool,
@@ -181,8 +196,8 @@ def apply(rt: ResourceType, live: dict | None, config: dict, manager: str, force
     live_set = _owned_paths(rt, base, subresource)
     merged_set = _owned_paths(rt, merged, subresource)
     added, _, modified = fs.compare(base, merged, schema, live_set, merged_set)
-    conflicts = sorted(((m, p) for m in others for p in m.fields & (added | modified)),
-                       key=lambda c: (c[0].manager, _path_order(c[1])))
+    conflicts = [(m, p) for m in sorted(others, key=lambda m: m.described())
+                 for p in _iteration_order(m.fields & (added | modified))]
     if conflicts and not force:
         raise conflict_error(conflicts)
     for m in others:
