@@ -100,3 +100,21 @@ def test_kubectl_describe_and_events_show_valid_ages(running):
     assert re.search(r"Normal\s+Scheduled\s+\S+", described)
     events = _kubectl(d, "get", "events", "-A")
     assert "<invalid>" not in events and len(events.splitlines()) > 5
+
+
+def test_bootstrap_fits_in_its_allowance_at_real_speed():
+    """At --speed 1 the lead is the bootstrap's allowance alone: the fast-forwarded bootstrap must
+    finish before simulated time reaches the wall clock (else it would crawl at real time)."""
+    sandbox = SandboxThread(speed=1.0, seed=5, cluster_name="real-speed")  # moto is per process
+    try:
+        sandbox.start()
+        clock = sandbox.runtime.world.clock
+        assert 0 < clock.behind_wall() < sandbox_allowance()
+        assert clock.now() <= datetime.now(timezone.utc)
+    finally:
+        sandbox.stop()
+
+
+def sandbox_allowance() -> float:
+    from iagent_sandbox.runtime import BOOTSTRAP_ALLOWANCE
+    return BOOTSTRAP_ALLOWANCE
