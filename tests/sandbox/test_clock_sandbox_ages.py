@@ -80,6 +80,22 @@ def test_every_stored_timestamp_is_at_or_before_the_wall_clock(running):
     assert sandbox.runtime.world.clock.rate() == SPEED  # still within its headroom at speed
 
 
+def test_aws_timestamps_are_not_ahead_of_the_wall_clock(running):
+    import boto3
+
+    sandbox, _ = running
+    info = sandbox.info
+    eks = boto3.client("eks", region_name=info.region, endpoint_url=info.aws_endpoint,
+                       aws_access_key_id=info.access_key_id, aws_secret_access_key=info.secret_access_key)
+    cluster = eks.describe_cluster(name=info.cluster_name)["cluster"]
+    stamps = [cluster["createdAt"]]
+    for name in eks.list_nodegroups(clusterName=info.cluster_name)["nodegroups"]:
+        group = eks.describe_nodegroup(clusterName=info.cluster_name, nodegroupName=name)["nodegroup"]
+        stamps += [group["createdAt"], group["modifiedAt"]]
+    wall = datetime.now(timezone.utc) + timedelta(seconds=1)
+    assert stamps and all(stamp <= wall for stamp in stamps), stamps
+
+
 def test_date_header_is_not_ahead_of_the_wall_clock(running):
     sandbox, _ = running
     info = sandbox.info
