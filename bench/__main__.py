@@ -2,10 +2,10 @@
 
 import sys
 
-from . import authz, dashboard, lists, sandbox_start, status_vs_cli, streams
+from . import apply, authz, dashboard, lists, sandbox_start, status_vs_cli, streams
 
 BENCHES = {"sandbox": sandbox_start.run, "status": status_vs_cli.run, "dashboard": dashboard.run,
-           "lists": lists.run, "streams": streams.run, "authz": authz.run}
+           "lists": lists.run, "streams": streams.run, "authz": authz.run, "apply": apply.run}
 
 if __name__ == "__main__":
     chosen = sys.argv[1:] or list(BENCHES)

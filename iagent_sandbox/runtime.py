@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .clock import SandboxClock
+from .clock import SandboxClock, behind_wall_lead
 from .world import SandboxWorld
 
 SCENARIOS = ("pre-migration", "migrated", "broken")
@@ -34,6 +34,12 @@ READONLY_CONTEXT_NAME = "iagent-sandbox-readonly"
 # start at a speed low enough that event-loop jitter barely distorts their recorded start phases.
 BOOTSTRAP_NODE_SPEED = 3000.0
 BOOTSTRAP_WORKLOAD_SPEED = 100.0
+# The clock never runs ahead of the wall clock (kubectl computes ages on its own clock), so the
+# scenario's history starts this far back: room for the bootstrap's fast-forward (it takes a few
+# simulated minutes) and for `headroom` wall seconds at the chosen speed; after that the sandbox
+# runs at real time.
+BOOTSTRAP_ALLOWANCE = 2 * 3600.0  # measured 17 min at speed 10, 39 at 200; stalls at 3000x add more
+DEFAULT_HEADROOM = 3600.0
 
 
 class SandboxError(RuntimeError):
@@ -123,7 +129,7 @@ def _write_private(path: Path, text: str) -> None:
 class SandboxRuntime:
     def __init__(self, *, speed: float = 10.0, seed: int = 0, scenario: str = "pre-migration",
                  cluster_name: str = "iagent-cluster", region: str = "eu-central-1",
-                 bootstrap_timeout: float = 120.0) -> None:
+                 bootstrap_timeout: float = 120.0, headroom: float = DEFAULT_HEADROOM) -> None:
         if scenario not in SCENARIOS:
             raise SandboxError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
         if speed <= 0:
@@ -134,6 +140,7 @@ class SandboxRuntime:
         self.cluster_name = cluster_name
         self.region = region
         self.bootstrap_timeout = bootstrap_timeout
+        self.headroom = headroom
         self.world: SandboxWorld | None = None
         self.info: SandboxInfo | None = None
         self._kube_server = None
@@ -153,7 +160,8 @@ class SandboxRuntime:
         from .kube.store import ObjectStore
         from .scenarios import seed_kube, settled
 
-        clock = SandboxClock(speed=self.speed, seed=self.seed)
+        clock = SandboxClock(speed=self.speed, seed=self.seed,
+                             lead=behind_wall_lead(self.speed, BOOTSTRAP_ALLOWANCE, self.headroom))
         store = ObjectStore(clock)
         aws = AwsSandbox(clock, region=self.region)
         try:

@@ -329,7 +329,7 @@ def poll_interval(clock) -> float:
     """Simulated seconds between reads of the node groups: once per wall second, or every
     POLL_SIM_SECONDS when the clock runs so fast that a wall second would hide a whole scaling
     step, but never more than ten times per wall second."""
-    return max(MIN_POLL_WALL * clock.speed, min(POLL_WALL_SECONDS * clock.speed, POLL_SIM_SECONDS))
+    return max(MIN_POLL_WALL * clock.rate(), min(POLL_WALL_SECONDS * clock.rate(), POLL_SIM_SECONDS))
 
 
 async def run(world) -> None:

@@ -72,8 +72,8 @@ class ProfileDeletionController:
         while True:
             self.reconcile()
             clock = self.world.clock
-            await self.wakeup.wait(max(MIN_POLL_WALL * clock.speed,
-                                       min(POLL_WALL_SECONDS * clock.speed, POLL_SIM_SECONDS)))
+            await self.wakeup.wait(max(MIN_POLL_WALL * clock.rate(),
+                                       min(POLL_WALL_SECONDS * clock.rate(), POLL_SIM_SECONDS)))
 
 
 async def run(world) -> None:

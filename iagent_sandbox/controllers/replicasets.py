@@ -1,6 +1,9 @@
 """The ReplicaSet controller: keep ``spec.replicas`` active pods from the template, report
 replicas/ready/available in status (pkg/controller/replicaset). Pods are created with
-generateName ``<rs>-`` (the API server appends five random characters, as for real pods)."""
+generateName ``<rs>-`` (the API server appends five random characters, as for real pods).
+
+The ReplicationController manager is the same controller over v1 ReplicationControllers, as in
+kube-controller-manager (pkg/controller/replication wraps the ReplicaSet one)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import copy
 
 from . import kubeutil as ku
 from ..clock import parse_rfc3339
+from ..kube.resources import rt
 
 BURST = 500  # the controller's slow-start batch cap
 
@@ -49,6 +53,10 @@ def _negated(text: str) -> tuple:
 
 
 class ReplicaSetController:
+    resource = ku.REPLICASETS
+    kind = "ReplicaSet"
+    component = "replicaset-controller"
+
     def __init__(self, world) -> None:
         self.world = world
         self.store = world.store
@@ -62,12 +70,12 @@ class ReplicaSetController:
     def on_pod(self, event: str, pod: dict) -> None:
         self.pods.update(event, pod)
         ref = ku.controller_ref(pod)
-        if ref and ref.get("kind") == "ReplicaSet":
+        if ref and ref.get("kind") == self.kind:
             self.queue.add((pod["metadata"]["namespace"], ref["name"]))
 
     def reconcile(self, key: tuple[str, str]) -> None:
         namespace, name = key
-        rs = self.store.get(ku.REPLICASETS, namespace, name)
+        rs = self.store.get(self.resource, namespace, name)
         if rs is None or ku.is_terminating(rs):
             return
         active = [p for p in self.pods.owned(rs["metadata"]["uid"]) if ku.is_active(p)]
@@ -80,7 +88,7 @@ class ReplicaSetController:
                 active.append(created)
                 self.store.record_event(rs, "SuccessfulCreate",
                                         f"Created pod: {created['metadata']['name']}",
-                                        component="replicaset-controller")
+                                        component=self.component)
         elif diff < 0:
             for pod in sorted(active, key=deletion_rank)[:-diff]:
                 gone = self.store.delete(ku.PODS, namespace, pod["metadata"]["name"])
@@ -89,7 +97,7 @@ class ReplicaSetController:
                 active.remove(pod)
                 self.store.record_event(rs, "SuccessfulDelete",
                                         f"Deleted pod: {pod['metadata']['name']}",
-                                        component="replicaset-controller")
+                                        component=self.component)
         self._status(rs, active)
 
     def _status(self, rs: dict, active: list[dict]) -> None:
@@ -110,17 +118,23 @@ class ReplicaSetController:
             if avail:
                 st["availableReplicas"] = avail
             obj["status"] = st
-        self.store.mutate(ku.REPLICASETS, rs["metadata"]["namespace"], rs["metadata"]["name"],
+        self.store.mutate(self.resource, rs["metadata"]["namespace"], rs["metadata"]["name"],
                           apply, status=True)
         if min_ready and ready > avail:
             # Availability is time based: look again when the youngest ready pod qualifies.
             self.queue.add_after(ku.obj_key(rs), self.world.clock.wall_seconds(min_ready))
 
     async def run(self) -> None:
-        await asyncio.gather(ku.informer(self.store, ku.REPLICASETS, self.on_rs),
+        await asyncio.gather(ku.informer(self.store, self.resource, self.on_rs),
                              ku.informer(self.store, ku.PODS, self.on_pod),
-                             ku.run_workers(self.queue, self.reconcile, "replicaset-controller"))
+                             ku.run_workers(self.queue, self.reconcile, self.component))
+
+
+class ReplicationManager(ReplicaSetController):
+    resource = rt("replicationcontrollers")
+    kind = "ReplicationController"
+    component = "replication-controller"
 
 
 async def run(world) -> None:
-    await ReplicaSetController(world).run()
+    await asyncio.gather(ReplicaSetController(world).run(), ReplicationManager(world).run())

@@ -15,14 +15,14 @@ from .resources import ResourceType
 # Resources whose create strategy discards any status the client sent (PrepareForCreate).
 STATUS_RESET_ON_CREATE = {
     "pods", "services", "deployments", "replicasets", "daemonsets", "statefulsets", "ingresses",
-    "persistentvolumeclaims", "persistentvolumes", "namespaces", "targetgroupbindings",
+    "replicationcontrollers", "persistentvolumeclaims", "persistentvolumes", "namespaces", "targetgroupbindings",
     "jobs", "cronjobs", "poddisruptionbudgets",
 }
 
 # Resources that track metadata.generation (their spec is reconciled by a controller).
 TRACKS_GENERATION = {
     "deployments", "replicasets", "daemonsets", "statefulsets", "ingresses", "ingressclasses",
-    "targetgroupbindings", "jobs", "cronjobs", "poddisruptionbudgets",
+    "replicationcontrollers", "targetgroupbindings", "jobs", "cronjobs", "poddisruptionbudgets",
 }
 
 
@@ -152,6 +152,19 @@ def _default_replicaset(r: dict[str, Any]) -> None:
     _default_template(r)
 
 
+def _default_replication_controller(rc: dict[str, Any]) -> None:
+    """SetDefaults_ReplicationController: selector and labels from the template's labels."""
+    spec = rc.setdefault("spec", {})
+    spec.setdefault("replicas", 1)
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels")
+    if template_labels:
+        if not spec.get("selector"):
+            spec["selector"] = dict(template_labels)
+        if not (rc.get("metadata") or {}).get("labels"):
+            rc.setdefault("metadata", {})["labels"] = dict(template_labels)
+    _default_template(rc)
+
+
 def _default_service(svc: dict[str, Any]) -> None:
     spec = svc.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
@@ -237,6 +250,7 @@ def _default_pdb(pdb: dict[str, Any]) -> None:
 _BY_PLURAL = {
     "jobs": _default_job, "cronjobs": _default_cronjob, "poddisruptionbudgets": _default_pdb,
     "pods": _default_pod, "deployments": _default_deployment, "replicasets": _default_replicaset,
+    "replicationcontrollers": _default_replication_controller,
     "daemonsets": _default_daemonset, "statefulsets": _default_statefulset,
     "services": _default_service, "namespaces": _default_namespace, "secrets": _default_secret,
     "persistentvolumeclaims": _default_pvc, "persistentvolumes": _default_pv,

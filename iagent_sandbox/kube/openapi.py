@@ -26,9 +26,10 @@ from .resources import RESOURCES, ResourceType
 SCHEMA_RELEASE = "v1.31.0-local"
 META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 PATCH_CONTENT_TYPES = ("application/json-patch+json", "application/merge-patch+json",
-                       "application/strategic-merge-patch+json")
+                       "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 # Custom resources take no strategic merge patch; kubectl reads this list to pick a patch type.
-CUSTOM_PATCH_CONTENT_TYPES = PATCH_CONTENT_TYPES[:2]
+CUSTOM_PATCH_CONTENT_TYPES = ("application/json-patch+json", "application/merge-patch+json",
+                              "application/apply-patch+yaml")
 
 # The AWS Load Balancer Controller's CRD schema (v1beta1, trimmed to the fields it defines).
 TGB = "io.k8s.aws.elbv2.v1beta1.TargetGroupBinding"

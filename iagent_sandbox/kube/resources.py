@@ -73,6 +73,8 @@ RESOURCES: tuple[ResourceType, ...] = (
           subresources=("status",)),
     _core("endpoints", "Endpoints", "endpoints", short=("ep",)),
     _core("events", "Event", "event", short=("ev",)),
+    _core("replicationcontrollers", "ReplicationController", "replicationcontroller",
+          short=("rc",), categories=("all",), subresources=("status", "scale")),
     _core("serviceaccounts", "ServiceAccount", "serviceaccount", short=("sa",)),
     _core("configmaps", "ConfigMap", "configmap", short=("cm",)),
     _core("secrets", "Secret", "secret"),
@@ -115,6 +117,9 @@ RESOURCES: tuple[ResourceType, ...] = (
                  False, "selfsubjectrulesreview", (), CREATE_ONLY),
     ResourceType("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview",
                  False, "subjectaccessreview", (), CREATE_ONLY),
+    # The aggregator's registrations: one Local APIService per served group version.
+    ResourceType("apiregistration.k8s.io", "v1", "apiservices", "APIService", False, "apiservice",
+                 (), STANDARD_VERBS, ("api-extensions",), ("status",)),
     ResourceType("elbv2.k8s.aws", "v1beta1", "targetgroupbindings", "TargetGroupBinding", True,
                  "targetgroupbinding", (), STANDARD_VERBS, (), ("status",)),
 )

@@ -15,7 +15,7 @@ import yaml
 from aiohttp import web
 
 from ..clock import SandboxClock
-from . import openapi, protobuf, reviews, tables
+from . import apply_http, openapi, protobuf, reviews, tables
 from .authz import AUTHORIZER_KEY, USER_KEY
 from .errors import (ApiError, bad_request, json_response, method_not_allowed, not_found,
                      unsupported_media_type)
@@ -189,6 +189,10 @@ class ResourceRoutes:
                 return await self.delete(request, t)
         raise method_not_allowed()
 
+    def _recording(self, request: web.Request, t: Target):
+        """managedFields: the write about to be made is an Update by the request's manager."""
+        return self.store.recording(apply_http.update_recorder(request, t, self.clock))
+
     # -- reads ------------------------------------------------------------------------------------
     def _get(self, t: Target) -> dict:
         obj = self.store.get(t.rt, t.namespace, t.name)
@@ -260,7 +264,7 @@ class ResourceRoutes:
             raise bad_request("the namespace of the provided object does not match the namespace "
                               "sent on the request")
         warnings, _ = field_validation(request, body, t.rt)
-        with self.store.dry_run(dry_run(request)):
+        with self.store.dry_run(dry_run(request)), self._recording(request, t):
             created = self.store.create(t.rt, body, namespace=t.namespace)
         return self._single(request, t, created, status=201, warnings=warnings)
 
@@ -280,16 +284,14 @@ class ResourceRoutes:
         warnings, _ = field_validation(request, body, t.rt, self._get(t))
         body.setdefault("apiVersion", t.rt.api_version)
         body.setdefault("kind", t.rt.kind)
-        with self.store.dry_run(dry_run(request)):
+        with self.store.dry_run(dry_run(request)), self._recording(request, t):
             updated = self.store.replace_status(t.rt, body) if status else self.store.replace(t.rt, body)
         return self._single(request, t, updated, warnings=warnings)
 
     async def patch(self, request: web.Request, t: Target) -> web.Response:
         media = _media_type(request)
         if media == APPLY_PATCH:
-            raise ApiError(415, "UnsupportedMediaType",
-                           "server-side apply is not supported by the sandbox API server: "
-                           "use client-side apply (kubectl apply without --server-side)")
+            return await apply_http.serve_apply(self, request, t)
         if media not in PATCH_TYPES:
             raise unsupported_media_type(PATCH_TYPES)
         raw = await request.read()
@@ -301,7 +303,7 @@ class ResourceRoutes:
             raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
         if media != "application/json-patch+json" and not isinstance(body, dict):
             raise bad_request("error decoding patch: a merge patch must be a JSON object")
-        with self.store.dry_run(dry_run(request)):
+        with self.store.dry_run(dry_run(request)), self._recording(request, t):
             return self._patch(request, t, body, media)
 
     def _patch(self, request: web.Request, t: Target, body: Any, media: str) -> web.Response:
@@ -334,7 +336,7 @@ class ResourceRoutes:
             if (body.get("metadata") or {}).get("name") not in (None, t.name):
                 raise bad_request(f"the name of the object ({body['metadata']['name']}) does not "
                                   f"match the name on the URL ({t.name})")
-            with self.store.dry_run(dry_run(request)):
+            with self.store.dry_run(dry_run(request)), self._recording(request, t):
                 return self._json(self.store.replace_scale(t.rt, t.namespace, t.name, body))
         return await self.patch(request, t)
 

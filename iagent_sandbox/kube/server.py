@@ -19,7 +19,7 @@ from typing import Awaitable, Callable, Sequence
 from aiohttp import web
 
 from ..clock import SandboxClock
-from . import discovery, openapi
+from . import apiservices, discovery, openapi
 from .authz import (ADMIN, AUTHORIZER_KEY, MASTERS, USER_KEY, Authorizer, UserInfo,
                     request_attributes)
 from .errors import ApiError, json_response, method_not_allowed, not_found_path
@@ -72,6 +72,7 @@ class KubeApiServer:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         if self._runner is not None:
             raise RuntimeError("the API server is already running")
+        apiservices.register(self.store, with_metrics=self.metrics is not None)
         app = web.Application(middlewares=[self._errors, self._auth], client_max_size=MAX_BODY)
         app.router.add_route("*", "/{path:.*}", self._dispatch)
         app.on_response_prepare.append(self._stamp_date)

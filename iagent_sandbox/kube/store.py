@@ -216,6 +216,22 @@ class ObjectStore(Deletion):
             self._rng.setstate(rng_state)
             self._services.set_rng_state(services_state)
 
+    @contextlib.contextmanager
+    def recording(self, recorder: Callable[[ResourceType, dict | None, dict], None]) -> Iterator[None]:
+        """The next create or update inside calls recorder(rt, old, new) once, after defaults and
+        validation and before it is stored: how the HTTP layer keeps metadata.managedFields for
+        the request's field manager (controllers' own writes record nothing)."""
+        self._recorder = recorder
+        try:
+            yield
+        finally:
+            self._recorder = None
+
+    def _record(self, rt: ResourceType, old: dict | None, new: dict) -> None:
+        recorder, self._recorder = getattr(self, "_recorder", None), None
+        if recorder is not None:
+            recorder(rt, old, new)
+
     def _commit(self, rt: ResourceType, kind: str, new: dict, old: dict | None) -> dict:
         if self._dry:
             if kind == "ADDED":
@@ -294,12 +310,13 @@ class ObjectStore(Deletion):
         for hook in self._admission:
             hook(rt, obj)
         self._validate(rt, obj)
+        self._record(rt, None, obj)
         if (self._ns(rt, meta.get("namespace")), name) in self._objects[rt]:
             raise errors.already_exists(rt, name)
         if rt.plural == "services":
             self._services.allocate(rt, obj, self._objects[rt].values())
         created = copy.deepcopy(self._commit(rt, "ADDED", obj, None))
-        if rt.plural == "namespaces":
+        if rt.plural == "namespaces" and not self._dry:  # a dry run stores no namespace to fill
             # What the service account controller does for every new namespace: pods name
             # "default" as their service account, and `kubectl get sa` lists it.
             self.create(resolve_rt("serviceaccounts"), {"metadata": {"name": "default"}},
@@ -422,6 +439,7 @@ class ObjectStore(Deletion):
             errs = object_errors(rt.plural, new) + update_errors(rt.plural, cur, new)
             if errs:
                 raise errors.invalid(rt, cur_meta["name"], errs)
+        self._record(rt, cur, new)
         if rt.plural in TRACKS_GENERATION and new.get("spec") != cur.get("spec"):
             meta["generation"] = cur_meta.get("generation", 1) + 1
         if meta.get("deletionTimestamp") and cur_meta.get("finalizers") and \
@@ -439,7 +457,8 @@ class ObjectStore(Deletion):
         spec = new.get("spec")
         if not isinstance(spec, dict):
             return
-        if rt.plural in ("deployments", "replicasets", "daemonsets", "statefulsets"):
+        if rt.plural in ("deployments", "replicasets", "daemonsets", "statefulsets",
+                         "replicationcontrollers"):
             template = spec.get("template")
             if isinstance(template, dict) and isinstance(template.get("spec"), dict):
                 default_pod_spec(template["spec"])
@@ -486,6 +505,8 @@ class ObjectStore(Deletion):
 
         meta = obj["metadata"]
         selector = (obj.get("spec") or {}).get("selector")
+        if rt.plural == "replicationcontrollers" and selector:
+            selector = {"matchLabels": selector}  # a ReplicationController's is a plain map
         return {
             "kind": "Scale", "apiVersion": "autoscaling/v1",
             "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion",

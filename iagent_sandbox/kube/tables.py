@@ -677,6 +677,9 @@ COLUMNS_BY_PLURAL: dict[str, tuple[Column, ...]] = {
 from .tables_batch import BATCH_POLICY_RBAC_COLUMNS  # noqa: E402
 
 COLUMNS_BY_PLURAL.update(BATCH_POLICY_RBAC_COLUMNS)
+from .tables_rc_apiservices import RC_APISERVICE_COLUMNS  # noqa: E402
+
+COLUMNS_BY_PLURAL.update(RC_APISERVICE_COLUMNS)
 
 
 # -- the Table object ---------------------------------------------------------------------------

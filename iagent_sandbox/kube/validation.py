@@ -105,10 +105,17 @@ def required(field: str, detail: str = "") -> FieldError:
     return FieldError("FieldValueRequired", field, "Required value" + (f": {detail}" if detail else ""))
 
 
+def _path_segment_errors(name: str) -> list[str]:
+    """path.IsValidPathSegmentName."""
+    if name in (".", ".."):
+        return [f'may not be \'{name}\'']
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+
+
 def name_errors(kind_rule: str, name: str) -> list[FieldError]:
     """Errors for metadata.name under a naming rule: "subdomain", "label" or "dns1035"."""
     check = {"subdomain": dns1123_subdomain_errors, "label": dns1123_label_errors,
-             "dns1035": dns1035_label_errors, "path": path_segment_errors}[kind_rule]
+             "dns1035": dns1035_label_errors, "path": _path_segment_errors}[kind_rule]
     return [invalid_value("metadata.name", name, msg) for msg in check(name)]
 
 
@@ -145,16 +152,10 @@ def annotations_errors(annotations: object, field: str = "metadata.annotations")
 # -- whole-object checks run on create and update ----------------------------------------------
 
 NAME_RULES = {"namespaces": "label", "services": "dns1035",
-              # RBAC names are path segments (ValidateRBACName): "system:discovery" is valid.
+              # RBAC names are path segments (ValidateRBACName): "system:discovery" is valid;
+              # APIServices are named "<version>.<group>" ("v1." for the core group).
               "roles": "path", "rolebindings": "path", "clusterroles": "path",
-              "clusterrolebindings": "path"}
-
-
-def path_segment_errors(name: str) -> list[str]:
-    """apimachinery's path.IsValidPathSegmentName."""
-    if name in (".", ".."):
-        return [f"may not be '{name}'"]
-    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
+              "clusterrolebindings": "path", "apiservices": "path"}
 
 
 def _go_map(labels: dict) -> str:
@@ -222,6 +223,18 @@ def object_errors(plural: str, obj: dict) -> list[FieldError]:
         if isinstance(replicas, int) and replicas < 0:
             errs.append(FieldError("FieldValueInvalid", "spec.replicas",
                                    f"Invalid value: {replicas}: must be greater than or equal to 0"))
+    elif plural == "replicationcontrollers":
+        spec = spec if isinstance(spec, dict) else {}
+        selector = spec.get("selector") or {}
+        template = spec.get("template") or {}
+        tlabels = (template.get("metadata") or {}).get("labels") or {}
+        if not selector:
+            errs.append(required("spec.selector"))
+        elif any(tlabels.get(k) != v for k, v in selector.items()):
+            errs.append(FieldError("FieldValueInvalid", "spec.template.metadata.labels",
+                                   f"Invalid value: {_go_map(tlabels)}: `selector` does not "
+                                   "match template `labels`"))
+        errs += _pod_spec_errors(template.get("spec"), "spec.template.spec")
     elif plural == "leases":
         errs += _lease_spec_errors(spec if isinstance(spec, dict) else {})
     elif plural == "jobs":

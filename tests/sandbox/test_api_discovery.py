@@ -54,7 +54,8 @@ def test_group_lists(c):
                       "batch": "batch/v1", "policy": "policy/v1",
                       "rbac.authorization.k8s.io": "rbac.authorization.k8s.io/v1",
                       "authentication.k8s.io": "authentication.k8s.io/v1",
-                      "authorization.k8s.io": "authorization.k8s.io/v1"}
+                      "authorization.k8s.io": "authorization.k8s.io/v1",
+                      "apiregistration.k8s.io": "apiregistration.k8s.io/v1"}
 
 
 def test_resource_lists_carry_verbs_short_names_and_subresources(c):
@@ -95,7 +96,8 @@ def test_openapi_v3_index_and_group_documents(c):
                                    "apis/coordination.k8s.io/v1", "apis/elbv2.k8s.aws/v1beta1",
                                    "apis/batch/v1", "apis/policy/v1",
                                    "apis/rbac.authorization.k8s.io/v1",
-                                   "apis/authentication.k8s.io/v1", "apis/authorization.k8s.io/v1"}
+                                   "apis/authentication.k8s.io/v1", "apis/authorization.k8s.io/v1",
+                                   "apis/apiregistration.k8s.io/v1"}
     url = index["paths"]["apis/apps/v1"]["serverRelativeURL"]
     assert url.startswith("/openapi/v3/apis/apps/v1?hash=")
     status, doc, _ = _get(c, url)

@@ -158,9 +158,10 @@ async def test_missing_cluster_is_a_clear_error(sandbox, aws_target):
 
 
 async def test_snapshot_times_follow_the_api_servers_clock(sandbox, sandbox_files):
-    """The sandbox's clock runs faster than ours (like a server whose clock is off): the monitor
-    measures the skew from the API server's Date header and puts the snapshot on that clock, so
-    ages of objects created on the server are never negative."""
+    """The sandbox's clock differs from ours (like a server whose clock is off): it starts its
+    history in the past and never runs ahead of the wall clock. The monitor measures the skew from
+    the API server's Date header and puts the snapshot on that clock, so ages of objects created
+    on the server are never negative."""
     from iagent_tui.config import Settings
     from iagent_tui.services.connection import AwsTarget, from_kubeconfig
     from iagent_tui.services.monitor import ClusterMonitor
@@ -175,8 +176,8 @@ async def test_snapshot_times_follow_the_api_servers_clock(sandbox, sandbox_file
     snap = await monitor.one_shot()
     server_now = sandbox.runtime.world.clock.now()
     local_now = datetime.now(timezone.utc)
-    # bootstrap fast-forwarded the sandbox's clock by minutes: the snapshot is on that clock
-    assert (snap.taken_at - local_now).total_seconds() > 60
+    # the sandbox's history started in the past and has not caught up: the snapshot is on its clock
+    assert (local_now - snap.taken_at).total_seconds() > 60
     assert abs((snap.taken_at - server_now).total_seconds()) < 30
     newest_node = max(n.created for n in snap.nodes)
     assert snap.taken_at >= newest_node
