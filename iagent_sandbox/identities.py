@@ -49,7 +49,16 @@ def seed_kube(store) -> None:
 def create_readonly_iam_user(aws) -> tuple[str, str]:
     """Create the restricted IAM user through the IAM API; return its (access key id, secret)."""
     iam = aws.client("iam")
-    iam.create_user(UserName=READONLY_NAME, Tags=[{"Key": "iagent-sandbox", "Value": "read-only"}])
+    # moto's IAM is one per process and global, like IAM in an account: a second sandbox in the
+    # same process (tests) finds the user already there and gets a key of its own.
+    try:
+        iam.create_user(UserName=READONLY_NAME,
+                        Tags=[{"Key": "iagent-sandbox", "Value": "read-only"}])
+    except iam.exceptions.EntityAlreadyExistsException:
+        keys = iam.list_access_keys(UserName=READONLY_NAME)["AccessKeyMetadata"]
+        if len(keys) >= 2:  # IAM's limit is two keys a user: the oldest one goes
+            oldest = min(keys, key=lambda k: k["CreateDate"])
+            iam.delete_access_key(UserName=READONLY_NAME, AccessKeyId=oldest["AccessKeyId"])
     iam.put_user_policy(UserName=READONLY_NAME, PolicyName=READONLY_POLICY_NAME,
                         PolicyDocument=json.dumps(READONLY_POLICY))
     key = iam.create_access_key(UserName=READONLY_NAME)["AccessKey"]
