@@ -44,14 +44,18 @@ from screens.namespaces import NamespaceSwitcher
 from screens.pod_logs import PodLogsScreen
 from screens.progress import ActionProgress
 from screens.rows import View
+from screens.contexts import ContextSwitcher
 from screens.cost import CostScreen
+from screens.port_forward import ForwardsScreen, PortForwardDialog
 from screens.walkthrough import WalkthroughScreen
 
 from .keymap import check_keymap
 from .model import Snapshot
 from .services.errors import ServiceError, describe, is_connection_error
-from .wiring import (ActionProvider, NamespaceActions, PodShell, RunAction, SnapshotSource, StaticSource,
-                     wire_dashboard)
+from .kube_contexts import KubeconfigError
+from .port_forward import PortForwards, free_local_port
+from .wiring import (ActionProvider, ContextSwitch, DashboardWiring, NamespaceActions, PodShell, RunAction,
+                     SnapshotSource, StaticSource, wire_dashboard)
 
 # StaticSource and NamespaceActions are re-exported: tests and demos build the App with them from here.
 __all__ = ["ADD_NAMESPACE", "IagentApp", "NamespaceActions", "StaticSource", "build_app", "in_transition",
@@ -89,6 +93,7 @@ class IagentApp(App):
                  add_namespace: NamespaceActions | None = None,
                  planned_namespaces: Sequence[str] = ("default", "prod", "staging"),
                  pod_shell: PodShell | None = None, journal_dir: Path | None = None,
+                 context_switch: ContextSwitch | None = None, port_forwards: PortForwards | None = None,
                  log_interval: float = 2.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -104,6 +109,8 @@ class IagentApp(App):
         self.run_action_events = run_action or _default_run
         self.fetch_logs = fetch_logs
         self.pod_shell = pod_shell or PodShell()
+        self.context_switch = context_switch  # None: no kubeconfig behind this dashboard (tests, demos)
+        self.port_forwards = port_forwards or PortForwards()
         self.journal_dir = Path(journal_dir) if journal_dir is not None else default_journal_dir()
         self.log_interval = log_interval  # seconds between two reads of a followed pod log
         self.read_only_flag = read_only
@@ -145,6 +152,10 @@ class IagentApp(App):
         self.refresh_bindings()  # the action keys become active
 
     async def on_unmount(self) -> None:
+        await self.port_forwards.stop_all()  # no kubectl left listening after the dashboard quits
+        await self._close_services()
+
+    async def _close_services(self) -> None:
         await self.source.stop()
         if self.action_provider is not None:
             await self.action_provider.close()
@@ -153,8 +164,11 @@ class IagentApp(App):
             await close()
 
     async def _follow(self) -> None:
-        await self.source.start()
-        async for snapshot in self.source.snapshots():
+        source = self.source
+        await source.start()
+        async for snapshot in source.snapshots():
+            if source is not self.source:
+                return  # switched to another context meanwhile: this feed is the old cluster's
             self.apply_snapshot(snapshot)
 
     @property
@@ -351,6 +365,121 @@ class IagentApp(App):
         if code not in (0, 130):
             self.notify(f"{shown} ended with exit code {code}.", severity="warning", timeout=10, markup=False)
 
+    # -- another context, port-forwards --------------------------------------------------------
+    def action_switch_context(self) -> None:
+        if self.screen is not self.dashboard:
+            return
+        if self.context_switch is None:
+            self.notify("This dashboard was not opened from a kubeconfig: there is no other context to switch to.",
+                        severity="warning", markup=False)
+            return
+        try:
+            contexts = self.context_switch.contexts()
+        except KubeconfigError as exc:
+            self.notify(str(exc), severity="error", timeout=15, markup=False)
+            return
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.run_worker(self._switch_to(name), group="context", exclusive=True, exit_on_error=False,
+                                description=f"switch to context {name}")
+        self.push_screen(ContextSwitcher(contexts, self.context_switch.current), chosen)
+
+    async def _switch_to(self, name: str) -> None:
+        assert self.context_switch is not None
+        if self.dashboard.query_one(ActionProgress).running:
+            self.notify("An action is running on this cluster; wait for it (or cancel it with c) before switching.",
+                        severity="warning", markup=False)
+            return
+        try:
+            wiring = await self.context_switch.wiring_for(name)
+        except ServiceError as err:
+            self.notify(f"Staying on {self.context_switch.current or 'the current context'}: {err.message}",
+                        title=f"Cannot switch to {name}", severity="error", timeout=20, markup=False)
+            return
+        await self.use_wiring(wiring)
+        self.notify(f"Switched to context {name}.", markup=False)
+
+    async def use_wiring(self, wiring: DashboardWiring) -> None:
+        """Stop the old monitor and services, take the new ones, and start again with empty panels
+        (the old cluster's rows must not linger under the new cluster's name)."""
+        self.workers.cancel_group(self, "monitor")
+        self.workers.cancel_group(self, "setup")
+        await self._close_services()
+        self.source = wiring.source
+        self.actions = {a.name: a for a in wiring.actions}
+        self.run_action_events = wiring.run_action or _default_run
+        self.action_provider = wiring.action_provider
+        self.add_namespace = None
+        self.fetch_logs = wiring.fetch_logs
+        self.pod_shell = wiring.pod_shell or PodShell()
+        self.context_switch = wiring.context_switch
+        if wiring.port_forwards is not None:
+            self.port_forwards.builder = wiring.port_forwards.builder  # running forwards stay until stopped
+        self.read_only_flag = wiring.read_only
+        self.snapshot = None
+        self.feed_error = ""
+        self.assessment = Assessment(start_target=self.assessment.start_target)
+        self.dashboard.clear()
+        self.refresh_bindings()
+        self.run_worker(self._follow(), group="monitor", exit_on_error=False, description="follow cluster snapshots")
+        if self.action_provider is not None:
+            self.run_worker(self._open_actions(), group="setup", exit_on_error=False, description="prepare the actions")
+
+    def selected_forward_target(self) -> tuple[str, str, str, list[str]] | None:
+        """(kind, namespace, name, declared ports) for the Pods/CoreDNS row (the pod) or the ALB
+        row (the Service its TargetGroupBinding names), or None after saying what to select."""
+        focused = self.focused
+        table_id = getattr(focused, "id", "") or ""
+        key = focused.cursor_key() if table_id.startswith("table-") else None
+        snap = self.snapshot
+        if key and snap is not None and table_id in ("table-pods", "table-coredns"):
+            namespace, _, name = key.partition("/")
+            pod = snap.pod(namespace, name)
+            ports = [str(p.container_port) for c in (pod.spec.containers if pod else ()) for p in c.ports]
+            return "pod", namespace, name, list(dict.fromkeys(ports))
+        if key and snap is not None and table_id == "table-targets":
+            arn = key.split("|", 1)[0]
+            binding = next((b for b in snap.tgbs if b.target_group_arn == arn), None)
+            if binding is not None:
+                return "service", binding.namespace, binding.service_name, [binding.service_port]
+            self.notify("No TargetGroupBinding names a Service for that target group.", severity="warning",
+                        markup=False)
+            return None
+        self.notify("Select a pod (Pods or CoreDNS panel) or a target (ALB panel) first.", severity="warning",
+                    markup=False)
+        return None
+
+    def action_port_forward(self) -> None:
+        target = self.selected_forward_target() if self.screen is self.dashboard else None
+        if target is None:
+            return
+        kind, namespace, name, ports = target
+
+        def chosen(choice: tuple[int, str] | None) -> None:
+            if choice is not None:
+                self.run_worker(self._start_forward(kind, namespace, name, *choice), group="port-forward",
+                                exit_on_error=False, description=f"port-forward {kind}/{namespace}/{name}")
+        self.push_screen(PortForwardDialog(f"{kind}/{namespace}/{name}", ports, free_local_port()), chosen)
+
+    async def _start_forward(self, kind: str, namespace: str, name: str, local: int, remote: str) -> None:
+        try:
+            forward = await self.port_forwards.start(kind, namespace, name, local, remote)
+        except (ValueError, OSError) as exc:
+            self.notify(str(exc), title="Port-forward", severity="error", timeout=15, markup=False)
+            return
+        if forward is None:
+            shown = shlex.join(self.port_forwards.builder.command(kind, namespace, name, local, remote))
+            self.notify(f"kubectl is not on PATH; run it in a terminal:\n{shown}", title="Port-forward",
+                        severity="warning", timeout=30, markup=False)
+            return
+        self.notify(f"Forwarding 127.0.0.1:{local} to {kind}/{namespace}/{name}:{remote} in the background; "
+                    f"f lists the forwards.", title="Port-forward", markup=False)
+
+    def action_list_forwards(self) -> None:
+        if self.screen is self.dashboard:
+            self.push_screen(ForwardsScreen(self.port_forwards))
+
     def start_step_action(self, name: str, suggested_namespace: str = "") -> None:
         """The walkthrough's `a`: the same flow as the dashboard's action keys (plan, confirm
         dialog, progress), run by the App so it outlives the screen."""
@@ -412,7 +541,8 @@ class IagentApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
                       "start_action", "open_walkthrough", "open_cost", "cancel_action", "toggle_warnings",
-                      "open_journal", "pod_shell", "pod_logs") and self.screen is not self.dashboard:
+                      "open_journal", "pod_shell", "pod_logs", "switch_context", "port_forward",
+                      "list_forwards") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False
