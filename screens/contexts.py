@@ -13,7 +13,8 @@ from textual.widgets import DataTable, Static
 
 from iagent_tui.kube_contexts import KubeContext
 
-COLUMNS = (("name", "Context"), ("cluster", "Cluster"), ("region", "Region"), ("server", "Server"))
+# Region before the cluster entry: an ARN is long, and a narrow terminal cuts from the right.
+COLUMNS = (("name", "Context"), ("region", "Region"), ("cluster", "Cluster"), ("server", "Server"))
 
 
 def _cell(context: KubeContext, column: str, active: str) -> Text:

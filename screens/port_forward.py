@@ -32,8 +32,8 @@ class PortForwardDialog(ModalScreen[tuple[int, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="port-forward-box"):
             yield Static(Text(f"Port-forward {self.target}", style="bold", end=""), id="port-forward-title")
-            known = ", ".join(self.remote_ports) if self.remote_ports else "none declared"
-            yield Static(Text(f"Remote port (declared: {known}):", end=""))
+            known = f"declared: {', '.join(self.remote_ports)}" if self.remote_ports else "it declares none"
+            yield Static(Text(f"Remote port ({known}):", end=""))
             yield Input(self.remote_ports[0] if self.remote_ports else "", placeholder="80", id="port-forward-remote")
             yield Static(Text("Local port on 127.0.0.1:", end=""))
             yield Input(str(self.local_port), placeholder="8080", id="port-forward-local")
