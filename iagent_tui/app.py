@@ -677,10 +677,12 @@ def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None =
 
 
 def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,
-                  actions: Iterable[Action] | None = None, run_action: RunAction | None = None) -> int:
+                  actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
+                  badge: str = "") -> int:
     """Open the dashboard and block until the user quits. Returns the process exit code."""
-    app = build_app(settings, connection, actions=actions, run_action=run_action, sandbox=sandbox_info is not None)
-    if sandbox_info is not None:
+    sandbox = sandbox_info is not None or badge == "SANDBOX"
+    app = build_app(settings, connection, actions=actions, run_action=run_action, sandbox=sandbox)
+    if sandbox:
         app.badge = "SANDBOX"  # never mistake the local twin for a real cluster
     app.run()
     return app.return_code or 0
