@@ -62,6 +62,7 @@ __all__ = ["ADD_NAMESPACE", "IagentApp", "NamespaceActions", "StaticSource", "bu
            "run_dashboard"]
 
 ADD_NAMESPACE = "add-namespace"
+IDLE_AGE_SECONDS = 10.0  # how often ages advance while nothing is in transition
 
 
 def in_transition(snapshot: Snapshot) -> bool:
@@ -101,7 +102,8 @@ class IagentApp(App):
         # Seconds since some fixed point; ages between snapshots advance by it (injected in tests).
         self.clock = clock
         self._received_at = 0.0  # clock() when the latest snapshot arrived
-        self.age_timer: Timer | None = None  # runs only while something is in transition
+        self.age_timer: Timer | None = None  # once a second in transitions, slower when idle
+        self.age_interval = 0.0
         self.action_provider = action_provider
         self.source = source
         self.actions: dict[str, Action] = {a.name: a for a in actions}
@@ -205,15 +207,18 @@ class IagentApp(App):
         self._schedule_age_refresh(snapshot)
 
     def _schedule_age_refresh(self, snapshot: Snapshot) -> None:
-        """Ages ("In state", "Age") are measured against the snapshot's taken_at, so they freeze
-        between snapshots. While something changes, tick them once a second; while nothing does,
-        no timer at all (an idle dashboard costs no CPU)."""
-        if in_transition(snapshot):
-            if self.age_timer is None:
-                self.age_timer = self.set_interval(1.0, self.refresh_ages, name="age-refresh")
-        elif self.age_timer is not None:
+        """Ages ("In state", "Age") are measured against the snapshot's taken_at (server time) plus
+        the time since it arrived. While something changes they tick once a second; while nothing
+        does, every IDLE_AGE_SECONDS: an idle cluster publishes no snapshot for hours, and ages
+        frozen at the last one (a Fargate node "0s" for an hour) disagree with kubectl. The idle
+        tick re-renders only the age cells of three panels, diffed by key."""
+        interval = 1.0 if in_transition(snapshot) else IDLE_AGE_SECONDS
+        if self.age_timer is not None and self.age_interval != interval:
             self.age_timer.stop()
             self.age_timer = None
+        if self.age_timer is None:
+            self.age_interval = interval
+            self.age_timer = self.set_interval(interval, self.refresh_ages, name="age-refresh")
 
     def refresh_ages(self) -> None:
         """Re-render the age cells as of taken_at + the time elapsed since the snapshot arrived."""
