@@ -44,6 +44,7 @@ from screens.namespaces import NamespaceSwitcher
 from screens.pod_logs import PodLogsScreen
 from screens.progress import ActionProgress
 from screens.rows import View
+from screens.connecting import ConnectingScreen
 from screens.contexts import ContextSwitcher
 from screens.cost import CostScreen
 from screens.port_forward import ForwardsScreen, PortForwardDialog
@@ -52,6 +53,7 @@ from screens.walkthrough import WalkthroughScreen
 from .keymap import check_keymap
 from .model import Snapshot
 from .services.errors import ServiceError, describe, is_connection_error
+from .connecting import source_progress, unreachable
 from .kube_contexts import KubeconfigError
 from .port_forward import PortForwards, free_local_port
 from .wiring import (ActionProvider, ContextSwitch, DashboardWiring, NamespaceActions, PodShell, RunAction,
@@ -130,12 +132,14 @@ class IagentApp(App):
         self.feed_error = ""  # why no new snapshots arrive (the source failed)
         self._quit_armed = False
         self._action_worker: Worker | None = None  # the worker running the confirmed action
+        self._stale_version = -1  # snapshots up to this version predate a retry: not an answer to it
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.push_screen(self.dashboard)
+        self._show_connecting()
         self.run_worker(self._follow(), group="monitor", exit_on_error=False,
                         description="follow cluster snapshots")
         if self.action_provider is not None:
@@ -205,6 +209,38 @@ class IagentApp(App):
         elif isinstance(self.screen, CostScreen):
             self.screen.show(self.assessment)
         self._schedule_age_refresh(snapshot)
+        if isinstance(self.screen, ConnectingScreen) and snapshot.version > self._stale_version:
+            problem = unreachable(snapshot)
+            if problem:
+                self.screen.show_problem(problem)
+            else:
+                self.pop_screen()  # the dashboard catches up on this snapshot as it is shown
+
+    # -- connecting: progress per source, retry, quit ---------------------------------------------
+    def _show_connecting(self) -> None:
+        """The connecting screen over the dashboard, for a source that reports progress (the
+        monitor; fixed data needs none)."""
+        if not source_progress(self.source) or isinstance(self.screen, ConnectingScreen):
+            return
+        kube = getattr(getattr(self.source, "connection", None), "kube", None)
+        target = f"context {kube.context}  {kube.server}" if kube is not None else "the cluster"
+        self.push_screen(ConnectingScreen(target, lambda: source_progress(self.source),
+                                          tone_styles(self.theme_variables)))
+
+    def retry_connect(self) -> None:
+        """Start the monitor again from nothing; the failed snapshot it still holds is no answer."""
+        self._stale_version = self.snapshot.version if self.snapshot is not None else -1
+        self.workers.cancel_group(self, "monitor")
+        self.run_worker(self._restart_source(), group="monitor", exit_on_error=False,
+                        description="follow cluster snapshots")
+
+    async def _restart_source(self) -> None:
+        await self.source.stop()
+        await self._follow()
+
+    def quit_connecting(self, problem: str) -> None:
+        # Exit 1 when the cluster was never read: a script (or a user's shell) sees it failed.
+        self.exit(return_code=1 if problem else 0, message=problem or None)
 
     def _schedule_age_refresh(self, snapshot: Snapshot) -> None:
         """Ages ("In state", "Age") are measured against the snapshot's taken_at (server time) plus
@@ -372,7 +408,7 @@ class IagentApp(App):
 
     # -- another context, port-forwards --------------------------------------------------------
     def action_switch_context(self) -> None:
-        if self.screen is not self.dashboard:
+        if self.screen is not self.dashboard and not isinstance(self.screen, ConnectingScreen):
             return
         if self.context_switch is None:
             self.notify("This dashboard was not opened from a kubeconfig: there is no other context to switch to.",
@@ -427,6 +463,10 @@ class IagentApp(App):
         self.assessment = Assessment(start_target=self.assessment.start_target)
         self.dashboard.clear()
         self.refresh_bindings()
+        self._stale_version = -1
+        if isinstance(self.screen, ConnectingScreen):
+            self.pop_screen()  # a new one names the new target
+        self._show_connecting()
         self.run_worker(self._follow(), group="monitor", exit_on_error=False, description="follow cluster snapshots")
         if self.action_provider is not None:
             self.run_worker(self._open_actions(), group="setup", exit_on_error=False, description="prepare the actions")
@@ -546,11 +586,13 @@ class IagentApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
                       "start_action", "open_walkthrough", "open_cost", "cancel_action", "toggle_warnings",
-                      "open_journal", "pod_shell", "pod_logs", "switch_context", "port_forward",
+                      "open_journal", "pod_shell", "pod_logs", "port_forward",
                       "list_forwards") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False
+        if action == "switch_context":
+            return self.screen is self.dashboard or isinstance(self.screen, ConnectingScreen)
         if action == "start_action":
             return bool(parameters) and (parameters[0] in self.actions
                                          or (parameters[0] == ADD_NAMESPACE and self.add_namespace is not None))

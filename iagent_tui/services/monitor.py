@@ -240,6 +240,11 @@ class ClusterMonitor:
         return await asyncio.wait_for(first(), timeout)
 
     @property
+    def aws_sources(self) -> Mapping[str, SourceState]:
+        """Each AWS source's state after its first poll (absent: not answered yet)."""
+        return MappingProxyType(dict(self._aws_state))
+
+    @property
     def aws_errors(self) -> Mapping[str, ServiceError]:
         """The last AWS poll's failures by source name (kinds, for callers that branch on them)."""
         return MappingProxyType(dict(self._last_errors))

@@ -76,3 +76,36 @@ def test_forwards_list_at(size, snap_compare):
         await until(pilot, lambda: isinstance(pilot.app.screen, ForwardsScreen), what="list")
     assert snap_compare(IagentApp(StaticSource(mid_migration()), port_forwards=forwards, clock=lambda: 0.0),
                         terminal_size=size, run_before=open_list)
+
+
+class UnreachableSource(StaticSource):
+    """Progress as the monitor reports it with the API server down and EKS answering, then the
+    first snapshot, in which no Kubernetes resource could be read."""
+
+    def __init__(self) -> None:
+        from datetime import datetime, timezone
+
+        from iagent_tui.model import ConnectionState, Snapshot, SourceState
+        from iagent_tui.services.errors import ServiceError
+
+        error = ServiceError("unreachable", "Could not list pods (all namespaces): endpoint unreachable: cannot "
+                                            "connect to 127.0.0.1:1: connection refused (nothing listens there).")
+        self.reflectors = [SimpleNamespace(error=error, synced=False) for _ in range(11)]
+        taken = datetime(2026, 12, 2, 10, 30, tzinfo=timezone.utc)
+        self.aws_sources = {name: SourceState(name, True, taken) for name in ("cluster", "fargate_profiles")}
+        super().__init__(Snapshot(
+            taken_at=taken, cluster=None,
+            connection=ConnectionState("iagent-sandbox", "https://127.0.0.1:1", "token"),
+            sources={"pods": SourceState("pods", False, error=error.message, stale_since=taken),
+                     "nodes": SourceState("nodes", False, error=error.message, stale_since=taken)}))
+        self.connection = SimpleNamespace(kube=SimpleNamespace(context="iagent-sandbox", server="https://127.0.0.1:1"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=size_id)
+def test_connecting_screen_unreachable_at(size, snap_compare):
+    from screens.connecting import ConnectingScreen
+
+    async def said(pilot):
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConnectingScreen) and pilot.app.screen.problem,
+                    what="the sentence")
+    assert snap_compare(IagentApp(UnreachableSource(), clock=lambda: 0.0), terminal_size=size, run_before=said)
