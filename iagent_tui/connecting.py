@@ -64,8 +64,8 @@ def unreachable(snapshot: Snapshot, server: str = "") -> str:
     where = f"{conn.server} (context {conn.context})" if conn is not None else (server or "the API server")
     reason = next((s.error for s in kube if s.error), "no answer.")
     return (f"Cannot read the cluster: the Kubernetes API at {where} does not answer. {reason} "
-            "Check that the cluster (or `iagent-tui sandbox`) is running and that the kubeconfig context "
-            "points at it. r tries again, K picks another context, q quits.")
+            "Is this the context you meant (for the sandbox: is `iagent-tui sandbox` still running)? "
+            "r tries again, K picks another context, q quits.")
 
 
 _AWS_NAMES = frozenset(n for names in AWS_GROUPS.values() for n in names)
