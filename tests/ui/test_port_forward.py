@@ -148,3 +148,26 @@ async def test_without_kubectl_F_shows_the_command(monkeypatch):
         await until(pilot, lambda: any("kubectl --kubeconfig=/tmp/kc --context=c port-forward" in str(n.message)
                                        for n in app._notifications), what="the command shown")
         assert app.port_forwards.forwards == []
+
+
+async def test_F_on_an_alb_target_forwards_the_service_its_binding_names(stand_in):
+    from iagent_tui.model import TargetGroupBinding
+
+    from .fixtures import evolve
+
+    snap = mid_migration()
+    arn = snap.target_groups[0].arn
+    binding = TargetGroupBinding("default", "k8s-default-api", arn, "ip", "api", "http")
+    app = IagentApp(StaticSource(evolve(snap, tgbs=(binding,))), port_forwards=PortForwards(kubectl=str(stand_in)))
+    async with app.run_test(size=SIZE) as pilot:
+        await started(pilot, app)
+        app.action_focus_panel("targets")
+        await pilot.press("F")
+        dialog = await until(pilot, lambda: isinstance(app.screen, PortForwardDialog) and app.screen, what="dialog")
+        assert dialog.target == "service/default/api"
+        assert dialog.query_one("#port-forward-remote").value == "http"  # a named port goes to kubectl as is
+        dialog.query_one("#port-forward-local").value = "18093"
+        await pilot.press("enter")
+        forward = await until(pilot, lambda: app.port_forwards.forwards and app.port_forwards.forwards[0],
+                              what="the forward")
+        assert forward.command[-2:] == ["service/api", "18093:http"]
