@@ -66,7 +66,7 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
 for _command in (status_command, report_command, doctor_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
     main.add_command(with_sandbox_option(_command))
 main.add_command(sandbox_command)
-main.add_command(with_sandbox_option(serve_command))
+main.add_command(serve_command)  # its own --sandbox, started once the bind address is accepted
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ import sys
 
 import click
 
+from .sandbox_option import _sandbox_callback as start_sandbox_from_env
 from .sandbox_option import sandbox_link
 
 INSTALL_HINT = ("`iagent-tui serve` needs textual-serve, which is not installed: "
@@ -65,8 +66,11 @@ def sandbox_environment(ctx: click.Context) -> dict[str, str]:
 @click.option("--public", is_flag=True,
               help="Allow a --host other than loopback: anyone who reaches it drives the dashboard (no login).")
 @click.option("--public-url", default=None, help="The URL browsers use, when it is not http://HOST:PORT (a proxy).")
+@click.option("--sandbox", "with_sandbox", is_flag=True,
+              help="Start a local sandbox cluster in-process; every browser tab's dashboard reads it.")
 @click.pass_context
-def serve_command(ctx: click.Context, host: str, port: int, public: bool, public_url: str | None) -> None:
+def serve_command(ctx: click.Context, host: str, port: int, public: bool, public_url: str | None,
+                  with_sandbox: bool) -> None:
     """The dashboard in a browser (textual-serve), one dashboard per browser tab."""
     if not is_loopback(host) and not public:
         raise click.BadParameter(
@@ -78,6 +82,8 @@ def serve_command(ctx: click.Context, host: str, port: int, public: bool, public
         from textual_serve.server import Server
     except ImportError:
         raise click.ClickException(INSTALL_HINT) from None
+    if with_sandbox:  # after the checks: a refused --host starts nothing
+        start_sandbox_from_env(ctx, None, True)  # IAGENT_SANDBOX_SCENARIO and _SPEED, checked as --sandbox does
     if not is_loopback(host):
         click.echo(f"WARNING: serving the dashboard on {host}:{port} with no login: anyone who reaches it "
                    f"uses this machine's cluster credentials{'' if ctx.find_root().params.get('read_only') else ' and can run its actions (add --read-only to refuse them)'}.",
