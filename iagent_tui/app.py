@@ -209,12 +209,7 @@ class IagentApp(App):
         elif isinstance(self.screen, CostScreen):
             self.screen.show(self.assessment)
         self._schedule_age_refresh(snapshot)
-        if isinstance(self.screen, ConnectingScreen) and snapshot.version > self._stale_version:
-            problem = unreachable(snapshot)
-            if problem:
-                self.screen.show_problem(problem)
-            else:
-                self.pop_screen()  # the dashboard catches up on this snapshot as it is shown
+        self.connecting_verdict()
 
     # -- connecting: progress per source, retry, quit ---------------------------------------------
     def _show_connecting(self) -> None:
@@ -226,6 +221,20 @@ class IagentApp(App):
         target = f"context {kube.context}  {kube.server}" if kube is not None else "the cluster"
         self.push_screen(ConnectingScreen(target, lambda: source_progress(self.source),
                                           tone_styles(self.theme_variables)))
+
+    def connecting_verdict(self) -> None:
+        """Leave the connecting screen once the latest snapshot read the cluster, or say why it
+        could not. Called on each snapshot and when the screen mounts (the first snapshot can
+        arrive before it is shown)."""
+        snapshot = self.snapshot
+        if not isinstance(self.screen, ConnectingScreen) or snapshot is None \
+                or snapshot.version <= self._stale_version:
+            return
+        problem = unreachable(snapshot)
+        if problem:
+            self.screen.show_problem(problem)
+        else:
+            self.pop_screen()  # the dashboard catches up on this snapshot as it is shown
 
     def retry_connect(self) -> None:
         """Start the monitor again from nothing; the failed snapshot it still holds is no answer."""

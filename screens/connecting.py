@@ -43,6 +43,7 @@ class ConnectingScreen(Screen):
         self._paint_problem()
         # Only while this screen is up (seconds): the monitor has no event for "one more source answered".
         self.set_interval(0.25, self.refresh_progress, name="connecting-progress")
+        self.call_after_refresh(self.app.connecting_verdict)  # a snapshot may have come first
 
     def refresh_progress(self) -> None:
         text = Text(end="")
