@@ -56,7 +56,11 @@ def test_port_forward_dialog_at(size, snap_compare, monkeypatch):
         await rendered(pilot)
         await select_pod(pilot, pilot.app)
         await pilot.press("F")
-        await until(pilot, lambda: isinstance(pilot.app.screen, PortForwardDialog), what="dialog")
+        dialog = await until(pilot, lambda: isinstance(pilot.app.screen, PortForwardDialog) and pilot.app.screen,
+                             what="dialog")
+        for box in dialog.query("Input"):
+            box.cursor_blink = False  # a blinking cursor is drawn or not depending on the moment
+        await pilot.pause()
     assert snap_compare(IagentApp(StaticSource(mid_migration()), clock=lambda: 0.0), terminal_size=size,
                         run_before=open_dialog)
 
