@@ -28,6 +28,11 @@ RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
 FetchLogs = Callable[[str, str], "str | Awaitable[str]"]
 
 
+def default_run(action: Action, plan: Plan) -> AsyncIterator[ProgressEvent]:
+    """Run an action without a runner (no journal, no lock): what tests and demos get."""
+    return action.run(plan)
+
+
 @dataclass(frozen=True)
 class NamespaceActions:
     """How the dashboard builds add-namespace, the one action that needs input: ``check(name)``

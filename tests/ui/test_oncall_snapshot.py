@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-import iagent_tui.app
+import iagent_tui.app_oncall
 from iagent_tui.app import IagentApp, StaticSource
 from iagent_tui.config import Settings
 from iagent_tui.port_forward import ActiveForward, PortForward, PortForwards
@@ -50,7 +50,7 @@ def test_context_switcher_at(size, snap_compare, tmp_path):
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
 def test_port_forward_dialog_at(size, snap_compare, monkeypatch):
-    monkeypatch.setattr(iagent_tui.app, "free_local_port", lambda: 8080)  # the suggestion, fixed
+    monkeypatch.setattr(iagent_tui.app_oncall, "free_local_port", lambda: 8080)  # the suggestion, fixed
 
     async def open_dialog(pilot):
         await rendered(pilot)
