@@ -8,10 +8,18 @@ STAMP := $(VENV)/.installed
 # The brief's targets run against whatever the environment points at (a real cluster, or a running
 # `make sandbox` after `source .sandbox/env`). ARGS passes flags through, e.g. make deploy ARGS=--yes
 
+# The stamp is written last: a .venv without it is an install that was interrupted (Ctrl-C during the
+# first `make run`), and one whose python does not run is broken; both are rebuilt from scratch
+# rather than patched. A .venv with an older stamp (pyproject.toml changed) is updated in place.
+PIP_UPGRADE ?= $(BIN)/python -m pip install -q --upgrade pip
+PIP_INSTALL ?= $(BIN)/python -m pip install -q -e '.[dev,sandbox]'
+
 $(STAMP): pyproject.toml
+	@if [ -d $(VENV) ] && { [ ! -f $(STAMP) ] || ! $(BIN)/python -c '' 2>/dev/null; }; then \
+	  echo "$(VENV) is half-built (an earlier install was interrupted): rebuilding it"; rm -rf $(VENV); fi
 	test -d $(VENV) || $(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev,sandbox]'
+	$(PIP_UPGRADE)
+	$(PIP_INSTALL)
 	touch $(STAMP)
 
 install: $(STAMP)

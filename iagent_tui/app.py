@@ -14,7 +14,7 @@ import shlex
 import shutil
 import subprocess
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -44,20 +44,24 @@ from screens.namespaces import NamespaceSwitcher
 from screens.pod_logs import PodLogsScreen
 from screens.progress import ActionProgress
 from screens.rows import View
+from screens.connecting import ConnectingScreen
 from screens.cost import CostScreen
 from screens.walkthrough import WalkthroughScreen
 
 from .keymap import check_keymap
 from .model import Snapshot
 from .services.errors import ServiceError, describe, is_connection_error
-from .wiring import (ActionProvider, NamespaceActions, PodShell, RunAction, SnapshotSource, StaticSource,
-                     wire_dashboard)
+from .port_forward import PortForwards
+from .app_oncall import OnCallMixin
+from .wiring import (ActionProvider, ContextSwitch, NamespaceActions, PodShell, RunAction, SnapshotSource,
+                     StaticSource, default_run, wire_dashboard)
 
 # StaticSource and NamespaceActions are re-exported: tests and demos build the App with them from here.
 __all__ = ["ADD_NAMESPACE", "IagentApp", "NamespaceActions", "StaticSource", "build_app", "in_transition",
            "run_dashboard"]
 
 ADD_NAMESPACE = "add-namespace"
+IDLE_AGE_SECONDS = 10.0  # how often ages advance while nothing is in transition
 
 
 def in_transition(snapshot: Snapshot) -> bool:
@@ -67,11 +71,7 @@ def in_transition(snapshot: Snapshot) -> bool:
         for p in snapshot.pods)
 
 
-def _default_run(action: Action, plan: Plan) -> AsyncIterator[ProgressEvent]:
-    return action.run(plan)
-
-
-class IagentApp(App):
+class IagentApp(OnCallMixin, App):
     TITLE = "iagent-tui"
     CSS_PATH = Path(screens.__file__).parent / "app.tcss"
     BINDINGS = [
@@ -89,6 +89,7 @@ class IagentApp(App):
                  add_namespace: NamespaceActions | None = None,
                  planned_namespaces: Sequence[str] = ("default", "prod", "staging"),
                  pod_shell: PodShell | None = None, journal_dir: Path | None = None,
+                 context_switch: ContextSwitch | None = None, port_forwards: PortForwards | None = None,
                  log_interval: float = 2.0, headroom_percent: float = 20.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
@@ -96,14 +97,17 @@ class IagentApp(App):
         # Seconds since some fixed point; ages between snapshots advance by it (injected in tests).
         self.clock = clock
         self._received_at = 0.0  # clock() when the latest snapshot arrived
-        self.age_timer: Timer | None = None  # runs only while something is in transition
+        self.age_timer: Timer | None = None  # once a second in transitions, slower when idle
+        self.age_interval = 0.0
         self.action_provider = action_provider
         self.source = source
         self.actions: dict[str, Action] = {a.name: a for a in actions}
         self.add_namespace = add_namespace
-        self.run_action_events = run_action or _default_run
+        self.run_action_events = run_action or default_run
         self.fetch_logs = fetch_logs
         self.pod_shell = pod_shell or PodShell()
+        self.context_switch = context_switch  # None: no kubeconfig behind this dashboard (tests, demos)
+        self.port_forwards = port_forwards or PortForwards()
         self.journal_dir = Path(journal_dir) if journal_dir is not None else default_journal_dir()
         self.log_interval = log_interval  # seconds between two reads of a followed pod log
         self.read_only_flag = read_only
@@ -121,12 +125,14 @@ class IagentApp(App):
         self.feed_error = ""  # why no new snapshots arrive (the source failed)
         self._quit_armed = False
         self._action_worker: Worker | None = None  # the worker running the confirmed action
+        self._stale_version = -1  # snapshots up to this version predate a retry: not an answer to it
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_mount(self) -> None:
         if self.user_keymap:
             self.set_keymap(self.user_keymap)
         self.push_screen(self.dashboard)
+        self._show_connecting()
         self.run_worker(self._follow(), group="monitor", exit_on_error=False,
                         description="follow cluster snapshots")
         if self.action_provider is not None:
@@ -145,6 +151,10 @@ class IagentApp(App):
         self.refresh_bindings()  # the action keys become active
 
     async def on_unmount(self) -> None:
+        await self.port_forwards.stop_all()  # no kubectl left listening after the dashboard quits
+        await self._close_services()
+
+    async def _close_services(self) -> None:
         await self.source.stop()
         if self.action_provider is not None:
             await self.action_provider.close()
@@ -153,8 +163,11 @@ class IagentApp(App):
             await close()
 
     async def _follow(self) -> None:
-        await self.source.start()
-        async for snapshot in self.source.snapshots():
+        source = self.source
+        await source.start()
+        async for snapshot in source.snapshots():
+            if source is not self.source:
+                return  # switched to another context meanwhile: this feed is the old cluster's
             self.apply_snapshot(snapshot)
 
     @property
@@ -189,17 +202,21 @@ class IagentApp(App):
         elif isinstance(self.screen, CostScreen):
             self.screen.show(self.assessment)
         self._schedule_age_refresh(snapshot)
+        self.connecting_verdict()
 
     def _schedule_age_refresh(self, snapshot: Snapshot) -> None:
-        """Ages ("In state", "Age") are measured against the snapshot's taken_at, so they freeze
-        between snapshots. While something changes, tick them once a second; while nothing does,
-        no timer at all (an idle dashboard costs no CPU)."""
-        if in_transition(snapshot):
-            if self.age_timer is None:
-                self.age_timer = self.set_interval(1.0, self.refresh_ages, name="age-refresh")
-        elif self.age_timer is not None:
+        """Ages ("In state", "Age") are measured against the snapshot's taken_at (server time) plus
+        the time since it arrived. While something changes they tick once a second; while nothing
+        does, every IDLE_AGE_SECONDS: an idle cluster publishes no snapshot for hours, and ages
+        frozen at the last one (a Fargate node "0s" for an hour) disagree with kubectl. The idle
+        tick re-renders only the age cells of three panels, diffed by key."""
+        interval = 1.0 if in_transition(snapshot) else IDLE_AGE_SECONDS
+        if self.age_timer is not None and self.age_interval != interval:
             self.age_timer.stop()
             self.age_timer = None
+        if self.age_timer is None:
+            self.age_interval = interval
+            self.age_timer = self.set_interval(interval, self.refresh_ages, name="age-refresh")
 
     def refresh_ages(self) -> None:
         """Re-render the age cells as of taken_at + the time elapsed since the snapshot arrived."""
@@ -412,10 +429,13 @@ class IagentApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("filter", "switch_namespace", "clear_filter", "focus_panel", "close_progress", "zoom",
                       "start_action", "open_walkthrough", "open_cost", "cancel_action", "toggle_warnings",
-                      "open_journal", "pod_shell", "pod_logs") and self.screen is not self.dashboard:
+                      "open_journal", "pod_shell", "pod_logs", "port_forward",
+                      "list_forwards") and self.screen is not self.dashboard:
             # Dashboard keys: hidden from the footer of detail views and dialogs (modal dialogs
             # already swallow them; a detail view must not start an action behind the user's back).
             return False
+        if action == "switch_context":
+            return self.screen is self.dashboard or isinstance(self.screen, ConnectingScreen)
         if action == "start_action":
             return bool(parameters) and (parameters[0] in self.actions
                                          or (parameters[0] == ADD_NAMESPACE and self.add_namespace is not None))
@@ -547,10 +567,12 @@ def build_app(settings: Any, connection: Any, *, source: SnapshotSource | None =
 
 
 def run_dashboard(settings: Any, connection: Any, *, sandbox_info: Any = None,
-                  actions: Iterable[Action] | None = None, run_action: RunAction | None = None) -> int:
+                  actions: Iterable[Action] | None = None, run_action: RunAction | None = None,
+                  badge: str = "") -> int:
     """Open the dashboard and block until the user quits. Returns the process exit code."""
-    app = build_app(settings, connection, actions=actions, run_action=run_action, sandbox=sandbox_info is not None)
-    if sandbox_info is not None:
+    sandbox = sandbox_info is not None or badge == "SANDBOX"
+    app = build_app(settings, connection, actions=actions, run_action=run_action, sandbox=sandbox)
+    if sandbox:
         app.badge = "SANDBOX"  # never mistake the local twin for a real cluster
     app.run()
     return app.return_code or 0

@@ -17,6 +17,7 @@ from .commands.doctor import doctor_command
 from .commands.report import report_command
 from .commands.sandbox import sandbox_command
 from .commands.sandbox_option import sandbox_option, with_sandbox_option
+from .commands.serve import serve_command
 from .commands.status import status_command
 
 
@@ -25,19 +26,21 @@ from .commands.status import status_command
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
 @click.option("--read-only", is_flag=True, default=None, help="Refuse every change (plans are still shown).")
+# `serve` runs one dashboard per browser tab against the sandbox it started: they say SANDBOX too.
+@click.option("--badge", default="", hidden=True)
 @click.pass_context
-def main(ctx: click.Context, config_path: str | None, read_only: bool | None) -> None:
+def main(ctx: click.Context, config_path: str | None, read_only: bool | None, badge: str) -> None:
     """iagent-tui: the cockpit for moving an EKS cluster's workloads onto AWS Fargate.
 
     With no command, opens the live dashboard."""
     if ctx.invoked_subcommand is None:
-        sys.exit(_open_dashboard(ctx, config_path, read_only))
+        sys.exit(_open_dashboard(ctx, config_path, read_only, badge))
 
 
 main.params.insert(0, sandbox_option())
 
 
-def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool | None) -> int:
+def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool | None, badge: str = "") -> int:
     from .app import run_dashboard
     from .commands.options import command_aws, with_sandbox
     from .config import ConfigError, load_settings
@@ -57,12 +60,13 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
     sandbox = ctx.find_root().meta.get("iagent.sandbox")
     # The dashboard offers the standard actions (deploy, smoke, rollback) through the same runner
     # as the headless commands: one journal, one read-only gate.
-    return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None)
+    return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None, badge=badge)
 
 
 for _command in (status_command, report_command, doctor_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
     main.add_command(with_sandbox_option(_command))
 main.add_command(sandbox_command)
+main.add_command(serve_command)  # its own --sandbox, started once the bind address is accepted
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -54,6 +54,11 @@ APP_COMMANDS: tuple[Command, ...] = (
     Command("open-journal", "j", "open_journal", "Journal: past action runs", "View", show=False),
     Command("pod-shell", "s", "pod_shell", "Shell in the selected pod (kubectl exec)", "Panels", show=False),
     Command("pod-logs", "l", "pod_logs", "Follow the selected pod's logs", "Panels", show=False),
+    # k9s's `:ctx` and shift-f: another kubeconfig context without a restart; kubectl port-forward.
+    Command("switch-context", "K", "switch_context", "Switch Kubernetes context", "View", show=False),
+    Command("port-forward", "F", "port_forward", "Port-forward the selected pod or target's service",
+            "Panels", show=False),
+    Command("port-forwards", "f", "list_forwards", "Port-forwards running (d stops one)", "Panels", show=False),
     Command("clear-filter", "escape", "clear_filter", "Clear filter and namespace", "View", show=False),
     Command("close-progress", "x", "close_progress", "Hide the finished action's progress", "Actions",
             show=False),

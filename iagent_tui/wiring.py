@@ -13,15 +13,24 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from dataclasses import dataclass, field, fields
 from functools import partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from actions.base import Action, Plan, ProgressEvent
 
 from .model import Snapshot
+from .port_forward import PortForward, PortForwards
+
+if TYPE_CHECKING:
+    from .kube_contexts import KubeContext
 
 RunAction = Callable[[Action, Plan], AsyncIterator[ProgressEvent]]
 # (namespace, pod name) -> log text; what a detail view calls (screens.detail.LogFetcher).
 FetchLogs = Callable[[str, str], "str | Awaitable[str]"]
+
+
+def default_run(action: Action, plan: Plan) -> AsyncIterator[ProgressEvent]:
+    """Run an action without a runner (no journal, no lock): what tests and demos get."""
+    return action.run(plan)
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,8 @@ class DashboardWiring:
     keymap: Mapping[str, str] = field(default_factory=dict)
     planned_namespaces: tuple[str, ...] = ("default", "prod", "staging")
     headroom_percent: float = 20.0  # settings.rightsizing.headroom_percent
+    context_switch: "ContextSwitch | None" = None
+    port_forwards: "PortForwards | None" = None
 
     def app_options(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -196,7 +207,58 @@ def wire_dashboard(settings: Any, connection: Any, *, source: SnapshotSource | N
         rate_overrides=settings.rate_overrides(),
         keymap=dict(keymap if keymap is not None else settings.keymap),
         planned_namespaces=tuple(settings.fargate.namespaces),
-        headroom_percent=float(settings.rightsizing.headroom_percent))
+        headroom_percent=float(settings.rightsizing.headroom_percent),
+        context_switch=ContextSwitch(settings, connection, sandbox) if connection is not None else None,
+        port_forwards=PortForwards(PortForward.for_connection(settings, connection)))
+
+
+class ContextSwitch:
+    """The dashboard's context switcher (k9s `:ctx`): the kubeconfig's contexts, and the wiring
+    for another one built the way the command line builds the first (``from_kubeconfig``, the
+    standard monitor and actions), so switching needs no restart. The AWS side keeps the
+    connection's endpoint and credentials; the region and the EKS cluster name come from the
+    context when it names them (its ARN, server or exec args), else stay as they were."""
+
+    def __init__(self, settings: Any, connection: Any, sandbox: bool = False,
+                 make_source: Callable[[Any, Any], SnapshotSource] | None = None) -> None:
+        self.settings = settings
+        self.connection = connection
+        self.sandbox = sandbox
+        self.make_source = make_source  # tests poll faster; None = the standard ClusterMonitor
+
+    @property
+    def current(self) -> str:
+        kube = getattr(self.connection, "kube", None)
+        return self.settings.kube_context or getattr(kube, "context", "") or ""
+
+    def contexts(self) -> list["KubeContext"]:
+        from .kube_contexts import list_contexts
+        from .services.connection import kubeconfig_path
+
+        return list_contexts(kubeconfig_path(self.settings))
+
+    async def wiring_for(self, name: str) -> DashboardWiring:
+        """The dashboard for context ``name``; ServiceError (its sentence) when the kubeconfig
+        cannot give a connection for it. Nothing is stopped here: the App swaps on success."""
+        from dataclasses import replace as replace_target
+
+        from .services.connection import from_kubeconfig
+        from .services.errors import ServiceError
+
+        chosen = next((c for c in self.contexts() if c.name == name), None)
+        if chosen is None:
+            raise ServiceError("invalid", f"The kubeconfig has no context {name!r} any more; "
+                                          "check it with `kubectl config get-contexts`.")
+        region = chosen.region or self.settings.region
+        settings = self.settings.model_copy(update={
+            "kube_context": name, "region": region, "cluster": chosen.eks_cluster or self.settings.cluster})
+        aws = replace_target(self.connection.aws, region=region)
+        connection = await from_kubeconfig(settings, aws)
+        source = self.make_source(settings, connection) if self.make_source is not None else None
+        wiring = wire_dashboard(settings, connection, source=source, sandbox=self.sandbox)
+        if wiring.context_switch is not None:
+            wiring.context_switch.make_source = self.make_source
+        return wiring
 
 
 class PodShell:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -71,6 +73,16 @@ class DashboardScreen(Screen):
             for panel in self.query(Panel):
                 panel.show(snap, assessment, view)
             self.query_one(Charts).show(snap, assessment)
+
+    def clear(self) -> None:
+        """Empty panels and the connecting header: another context's first snapshot is coming."""
+        empty = Snapshot(taken_at=datetime.now(timezone.utc), cluster=None, connection=None)
+        assessment = Assessment()
+        with self.app.batch_update():
+            for panel in self.query(Panel):
+                panel.show(empty, assessment, View())
+            self.query_one(Charts).show(empty, assessment)
+        self.query_one(ClusterHeader).show(None, tone_styles(self.app.theme_variables), getattr(self.app, "badge", ""))
 
     def show_ages(self, snap: Snapshot, assessment: Assessment, view: View) -> None:
         """Only the panels with age columns, for the App's once-a-second tick during transitions

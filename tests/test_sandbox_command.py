@@ -94,6 +94,17 @@ def test_the_issues_commands_work_as_typed(running):
     assert sum("kubernetes.io/role/elb" in t for t in tags) == 2
 
 
+def test_the_banners_iagent_tui_status_works_after_sourcing_the_env_file(running):
+    """The banner suggests `iagent-tui status`: the env file puts this installation's iagent-tui
+    on PATH (the virtualenv is not activated after `make sandbox`)."""
+    _, _, env_file = running
+    found = _shell(env_file, "command -v iagent-tui")
+    assert found.stdout.strip() == str(env_file.parent / "bin" / "iagent-tui")
+    status = _shell(env_file, "iagent-tui status --json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["cluster"]["name"] == "iagent-cluster"
+
+
 def test_sigterm_removes_the_files_and_frees_the_ports(running):
     proc, kubeconfig, env_file = running
     server = yaml.safe_load(kubeconfig.read_text())["clusters"][0]["cluster"]["server"]

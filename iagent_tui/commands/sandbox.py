@@ -43,11 +43,22 @@ exec {python} -m iagent_sandbox.helm_shim "$@"
 """
 
 
+# The banner says `iagent-tui status` after `source .sandbox/env`: with the tool installed in a
+# virtualenv that is not activated (`make sandbox`), only this puts that command on PATH.
+TOOL_SHIM = """#!/bin/sh
+# iagent-tui from the installation that started the sandbox.
+exec {python} -m iagent_tui "$@"
+"""
+SHIMS = {"helm": HELM_SHIM, "iagent-tui": TOOL_SHIM}
+
+
 def _write_helm_shim(bin_dir: Path) -> None:
+    """The sandbox's helm and this installation's iagent-tui, for the env file's PATH."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    helm = bin_dir / "helm"
-    helm.write_text(HELM_SHIM.format(python=sys.executable))
-    helm.chmod(helm.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+    for name, text in SHIMS.items():
+        shim = bin_dir / name
+        shim.write_text(text.format(python=sys.executable))
+        shim.chmod(shim.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
 
 
 @click.command("sandbox")
@@ -109,7 +120,8 @@ async def _serve(runtime: Any, kubeconfig_path: Path, env_path: Path, write_conn
         await stop.wait()
         click.echo("\nStopping the sandbox…")
     finally:
-        for path in (kubeconfig_path, env_path, bin_dir / "helm", *(read_only or ())):
+        for path in (kubeconfig_path, env_path, *(bin_dir / name for name in SHIMS),
+                     *(read_only or ())):
             path.unlink(missing_ok=True)
         try:
             bin_dir.rmdir()

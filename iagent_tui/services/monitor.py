@@ -74,6 +74,17 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def server_now(estimate: datetime, *written: datetime | None) -> datetime:
+    """Now on the API server's clock: the estimate (our clock + the skew measured from the last
+    response's Date header), but never before a creationTimestamp the server already wrote. The
+    skew is measured when a list answers, and watches stream for minutes without a Date header, so
+    a server clock that runs faster than ours (a sandbox catching up with the wall clock) outruns
+    it: a Fargate node created since would otherwise be "created in the future" and show age 0s
+    where kubectl, which the server answers with its own ages, shows minutes."""
+    newest = max((t for t in written if t is not None), default=None)
+    return max(estimate, newest) if newest is not None else estimate
+
+
 class _Subscription:
     """Latest-only mailbox: a slow reader skips intermediate snapshots instead of queueing them."""
 
@@ -237,6 +248,11 @@ class ClusterMonitor:
         return await asyncio.wait_for(first(), timeout)
 
     @property
+    def aws_sources(self) -> Mapping[str, SourceState]:
+        """Each AWS source's state after its first poll (absent: not answered yet)."""
+        return MappingProxyType(dict(self._aws_state))
+
+    @property
     def aws_errors(self) -> Mapping[str, ServiceError]:
         """The last AWS poll's failures by source name (kinds, for callers that branch on them)."""
         return MappingProxyType(dict(self._last_errors))
@@ -341,6 +357,7 @@ class ClusterMonitor:
         nodes = tuple(sorted(self._converted(NODES, convert.node_from_raw), key=lambda n: n.name))
         node_types = {n.name: n.compute_type for n in nodes}
         pods = self._pods(node_types)
+        now = server_now(now, *(n.created for n in nodes), *(p.created for p in pods))
         workloads = tuple(sorted(
             (w for res in (DEPLOYMENTS, DAEMONSETS, STATEFULSETS) for w in self._converted(res, convert.workload_from_raw)),
             key=lambda w: (w.kind, w.namespace, w.name),
