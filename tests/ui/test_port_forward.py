@@ -3,9 +3,10 @@ dashboard's kubeconfig and context, the background process's lifecycle (started,
 by d, every one stopped when the dashboard quits), the dialog's checks, and the command shown
 when kubectl is not on PATH.
 
-The process tests run a small stand-in for kubectl that prints what kubectl prints and waits,
-so the lifecycle is tested without a server that serves port-forward; real kubectl against the
-sandbox is run too, and its refusal must end the forward with kubectl's own message."""
+The lifecycle tests run a small stand-in for kubectl that prints what kubectl prints and waits, so
+they are fast and independent of a server; real kubectl against the sandbox is run too: a refused
+forward ends with kubectl's own message, and a forward to a pod or Service carries HTTP to the
+pod's server."""
 
 from __future__ import annotations
 
@@ -171,3 +172,46 @@ async def test_F_on_an_alb_target_forwards_the_service_its_binding_names(stand_i
         forward = await until(pilot, lambda: app.port_forwards.forwards and app.port_forwards.forwards[0],
                               what="the forward")
         assert forward.command[-2:] == ["service/api", "18093:http"]
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def test_a_forward_through_real_kubectl_reaches_the_pods_http_server(sandbox, sandbox_files, k8s):
+    """End to end: the dashboard's forward runs real kubectl against the sandbox (which serves
+    port-forward), and HTTP through the local port reaches the pod's server, for a pod and for the
+    Service in front of it."""
+    import asyncio
+    import json
+    import shutil
+    import urllib.request
+
+    from kubernetes import client as k8s_client
+
+    if shutil.which("kubectl") is None:
+        pytest.fail("kubectl is not on PATH: this test runs the real kubectl against the sandbox")
+    kubeconfig, _ = sandbox_files
+    api = k8s_client.CoreV1Api(k8s)
+    pods = api.list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-web").items
+    pod = sorted(p.metadata.name for p in pods if p.status.phase == "Running")[0]
+    forwards = PortForwards(PortForward(str(kubeconfig), "iagent-sandbox"))
+    try:
+        for kind, name, remote in (("pod", pod, 8080), ("service", "iagent-web", 80)):
+            port = _free_port()
+            forward = await forwards.start(kind, "default", name, port, remote)
+            assert forward is not None
+            await _wait(lambda: forward.state == f"forwarding 127.0.0.1:{port}", timeout=30)
+            body = await asyncio.to_thread(
+                lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10).read())
+            answer = json.loads(body)
+            assert answer["service"] == "iagent-web" and answer["status"] == "ok"
+            if kind == "pod":
+                assert answer["pod"] == pod
+            await forwards.stop(forward)
+            assert not forward.running
+    finally:
+        await forwards.stop_all()
