@@ -42,6 +42,9 @@ class SandboxLink:
                 "waits": {"scale": 1 / self.speed}}
 
 
+IN_PROCESS_HEADROOM = 12 * 3600.0
+
+
 def sandbox_link(ctx: click.Context) -> SandboxLink | None:
     return ctx.find_root().meta.get(LINK_KEY)
 
@@ -56,7 +59,12 @@ def start_sandbox(ctx: click.Context, scenario: str = "pre-migration", speed: fl
     from .sandbox import _write_helm_shim
 
     click.echo(f"Starting the sandbox ({scenario}, speed {speed:g}x)…", err=True)
-    sandbox = runtime.SandboxThread(speed=speed, seed=seed, scenario=scenario)
+    # The sandbox's clock runs at `speed` only while it is behind the wall clock (`headroom` wall
+    # seconds), then at real time. This command scales its wait deadlines by 1/speed for the
+    # whole session, so the headroom must outlast any session: 12 h (the env-file sandbox keeps the
+    # sandbox's shorter default, since its users read `kubectl describe` ages on the wall clock).
+    sandbox = runtime.SandboxThread(speed=speed, seed=seed, scenario=scenario,
+                                    headroom=IN_PROCESS_HEADROOM)
     try:
         info = sandbox.start()
     except runtime.SandboxError as exc:
