@@ -25,7 +25,7 @@ import yaml
 from .clock import SandboxClock
 from .world import SandboxWorld
 
-SCENARIOS = ("pre-migration", "migrated", "broken")
+SCENARIOS = ("pre-migration", "migrated", "broken", "large")
 CONTEXT_NAME = "iagent-sandbox"
 # Simulated seconds per wall second while a scenario is brought up at start: the node group's
 # nodes join very fast (their join time is not shown anywhere that matters), then the workloads
@@ -104,7 +104,8 @@ def write_connection_files(info: SandboxInfo, kubeconfig_path: Path, env_path: P
 class SandboxRuntime:
     def __init__(self, *, speed: float = 10.0, seed: int = 0, scenario: str = "pre-migration",
                  cluster_name: str = "iagent-cluster", region: str = "eu-central-1",
-                 bootstrap_timeout: float = 120.0) -> None:
+                 bootstrap_timeout: float = 120.0, pods: int | None = None,
+                 churn: int | None = None) -> None:
         if scenario not in SCENARIOS:
             raise SandboxError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
         if speed <= 0:
@@ -115,6 +116,15 @@ class SandboxRuntime:
         self.cluster_name = cluster_name
         self.region = region
         self.bootstrap_timeout = bootstrap_timeout
+        # The large scenario's size and its number of rolling updates kept going (0: no churn).
+        self.pods = pods
+        self.churn = churn
+        if (pods is not None or churn is not None) and scenario != "large":
+            raise SandboxError("--pods and --churn apply to the large scenario only (--scenario large)")
+        if pods is not None and pods < 100:
+            raise SandboxError("--pods must be at least 100 (ten tenant namespaces of ten Deployments)")
+        if churn is not None and churn < 0:
+            raise SandboxError("--churn must be 0 (no churn) or more")
         self.world: SandboxWorld | None = None
         self.info: SandboxInfo | None = None
         self._kube_server = None
@@ -164,7 +174,13 @@ class SandboxRuntime:
         clock.set_speed(max(self.speed, BOOTSTRAP_WORKLOAD_SPEED))
         await seed_kube(world)
         await self._wait_until(lambda: settled(world), f"scenario {self.scenario}")
+        if self.scenario == "large":
+            await self._grow_large(world)
         clock.set_speed(self.speed)
+        if self.scenario == "large":
+            from .scenario_large import CHURN_ROLLOUTS, churn
+            rollouts = CHURN_ROLLOUTS if self.churn is None else self.churn
+            self._tasks.append(asyncio.create_task(churn(world, rollouts), name="large:churn"))
 
         self.info = SandboxInfo(
             cluster_name=self.cluster_name, region=self.region, kube_url=kube_url,
@@ -173,13 +189,24 @@ class SandboxRuntime:
             alb_url=self._alb.url)
         return self.info
 
+    async def _grow_large(self, world: SandboxWorld) -> None:
+        """Copy the tenants' settled pods up to the scenario's size, then let the controllers
+        (replica sets, deployments, load balancer targets) catch up with the copies."""
+        from .scenario_large import DEFAULT_PODS, scale_out, shape
+        from .scenarios import settled
+
+        scale_out(world, shape(self.pods or DEFAULT_PODS))
+        await asyncio.sleep(0)
+        await self._wait_until(lambda: settled(world), "the large scenario's copies")
+
     async def _wait_until(self, predicate, what: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.bootstrap_timeout
         while not predicate():
             if loop.time() > deadline:
                 raise SandboxError(f"{what} did not come up within {self.bootstrap_timeout:.0f} s")
-            await asyncio.sleep(0.02)
+            # Checking a large scenario costs milliseconds: look less often while it grows.
+            await asyncio.sleep(0.02 if self.scenario != "large" else 0.25)
 
     async def stop(self) -> None:
         for task in self._tasks:
