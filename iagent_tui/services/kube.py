@@ -188,6 +188,14 @@ class KubeClient:
                 return None
             raise
 
+    async def events_for(self, kind: str, namespace: str | None, name: str) -> list[dict]:
+        """One object's whole event history, selected by the server (field selectors on
+        involvedObject): the monitor keeps only recent events, a detail view asks for the rest.
+        Node events live in "default"; namespace None searches every namespace."""
+        selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+        items, _ = await self.list(EVENTS, namespace or None, field_selector=selector)
+        return items
+
     async def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
                    field_selector: str | None = None, page_size: int = 500) -> tuple[list[dict], str]:
         """Every item (following ``continue`` pages) and the list's resourceVersion."""

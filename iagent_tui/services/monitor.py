@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
@@ -62,7 +63,8 @@ WATCHED: tuple[Resource, ...] = (
 )
 OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
 AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups", "iam_roles")
-MAX_EVENTS = 500  # newest events kept in a snapshot
+MAX_EVENTS = 500  # newest Normal events kept in a snapshot
+MAX_WARNINGS = 1000  # newest Warnings kept: they matter longer than routine events
 BACK_OFF_KINDS = frozenset({"throttled", "unreachable", "server", "auth"})
 
 
@@ -337,8 +339,7 @@ class ClusterMonitor:
             (w for res in (DEPLOYMENTS, DAEMONSETS, STATEFULSETS) for w in self._converted(res, convert.workload_from_raw)),
             key=lambda w: (w.kind, w.namespace, w.name),
         ))
-        events = sorted(self._converted(EVENTS, convert.event_from_raw),
-                        key=lambda e: (e.last_seen or now, e.namespace, e.name))[-MAX_EVENTS:]
+        events = recent_events(self._converted(EVENTS, convert.event_from_raw), now)
         services = tuple(sorted(self._converted(SERVICES, convert.service_from_raw), key=lambda s: (s.namespace, s.name)))
         ingresses = tuple(sorted(self._converted(INGRESSES, convert.ingress_from_raw), key=lambda i: (i.namespace, i.name)))
         tgbs = tuple(sorted(self._converted(TARGETGROUPBINDINGS, convert.tgb_from_raw), key=lambda t: (t.namespace, t.name)))
@@ -508,6 +509,18 @@ class ClusterMonitor:
         finally:
             if own_clients:
                 await self._close_clients()
+
+
+def recent_events(events: list[Any], now: datetime) -> list[Any]:
+    """The newest MAX_EVENTS Normal events and MAX_WARNINGS Warnings, oldest first. A cluster of
+    5,000 pods holds some 40,000 events: picking the newest costs one pass (heapq), not a sort of
+    all of them on every snapshot. An object's full history is a field-selector list away
+    (KubeClient.events_for)."""
+    def newest(e: Any) -> tuple:
+        return (e.last_seen or now, e.namespace, e.name)
+    warnings = heapq.nlargest(MAX_WARNINGS, (e for e in events if e.type == "Warning"), key=newest)
+    normal = heapq.nlargest(MAX_EVENTS, (e for e in events if e.type != "Warning"), key=newest)
+    return sorted(warnings + normal, key=newest)
 
 
 def assemble(

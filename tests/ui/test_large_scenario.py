@@ -103,3 +103,25 @@ async def test_pods_table_shows_exactly_the_pods_the_api_lists(sandbox, sandbox_
             timeout=60, what="tenant-09's rollout to finish")
         await until(pilot, lambda: len(table.row_keys) > PODS and set(table.row_keys) == api_keys(),
                     timeout=60, what="every listed pod in the pods table, and no other")
+
+
+async def test_an_objects_full_event_history_is_read_on_demand(sandbox, sandbox_files, k8s):
+    from iagent_tui.wiring import PodLogs
+
+    info = sandbox.info
+    kubeconfig, _ = sandbox_files
+    settings = Settings(cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig))
+    connection = await from_kubeconfig(settings, AwsTarget(
+        region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
+        secret_access_key=info.secret_access_key))
+    core = k8s_client.CoreV1Api(k8s)
+    pod = core.list_namespaced_pod("tenant-05", limit=1).items[0]
+    reads = PodLogs(connection)
+    try:
+        events = await reads.events("Pod", "tenant-05", pod.metadata.name)
+    finally:
+        await reads.close()
+    official = core.list_namespaced_event(
+        "tenant-05", field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod.metadata.name}").items
+    assert sorted((e.reason, e.message) for e in events) == sorted((e.reason, e.message) for e in official)
+    assert {"Scheduled", "Started"} <= {e.reason for e in events}
