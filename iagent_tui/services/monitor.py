@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import heapq
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -258,7 +259,10 @@ class ClusterMonitor:
             self._dirty.clear()
             if not all(r.synced or r.error is not None for r in self.reflectors):
                 continue  # first snapshot only once every source answered (data or error)
+            first = self._latest is None
             self._publish(self._build())
+            if first:
+                _freeze_heap()
 
     def _publish(self, snap: Snapshot) -> None:
         self._latest = snap
@@ -501,6 +505,7 @@ class ClusterMonitor:
         try:
             self._last_errors = {}
             await asyncio.gather(self.poll_aws_once(), *(list_one(r) for r in reflectors))
+            _freeze_heap()
             saved, self.reflectors = self.reflectors, reflectors
             try:
                 return self._build()
@@ -509,6 +514,15 @@ class ClusterMonitor:
         finally:
             if own_clients:
                 await self._close_clients()
+
+
+def _freeze_heap() -> None:
+    """Move what the first full list allocated out of the garbage collector's sight (gc.freeze):
+    at 5,000 pods the raw objects are millions of dicts, and every full collection walked them
+    all, which was three quarters of the time spent converting pods (measured). They are still
+    freed by reference counting when the watches replace them. No gc.collect() first: that
+    would be the very stall this avoids."""
+    gc.freeze()
 
 
 def recent_events(events: list[Any], now: datetime) -> list[Any]:
