@@ -217,7 +217,12 @@ class KeyedTable(DataTable):
                 changed = [before[index[column]] != cells[index[column]] for column, _ in self._layout]
                 for (column, _), differs, text in zip(self._layout, changed, texts):
                     if differs:
-                        self.update_cell(key, column, text, update_width=True)
+                        # Only a wider text asks the DataTable to re-measure: for a narrower one
+                        # it measures every cell of the column (5,000 at a large cluster, seen
+                        # stalling the loop for seconds); the column shrinks at the next rebuild.
+                        held = self.columns.get(column)  # type: ignore[call-overload]
+                        grows = held is None or text.cell_len > held.content_width
+                        self.update_cell(key, column, text, update_width=grows)
                 texts = tuple(t if differs else k for differs, t, k in zip(changed, texts, kept))
             self._shown[key] = cells
             self._texts[key] = texts
