@@ -257,8 +257,11 @@ class ClusterMonitor:
             await self._dirty.wait()
             await asyncio.sleep(self.coalesce_seconds)  # let a burst of watch events land first
             self._dirty.clear()
-            if not all(r.synced or r.error is not None for r in self.reflectors):
-                continue  # first snapshot only once every source answered (data or error)
+            if not all(r.synced or r.error is not None for r in self.reflectors if r.resource is not EVENTS):
+                # First snapshot once every source answered (data or error). Except events: a
+                # large cluster holds tens of thousands (80 pages at 5,000 pods), and no table
+                # but the events panel needs them, so they join a later snapshot.
+                continue
             first = self._latest is None
             self._publish(self._build())
             if first:
