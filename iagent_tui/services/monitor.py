@@ -489,13 +489,16 @@ class ClusterMonitor:
                 self.poll_now()
 
     # -- one shot -----------------------------------------------------------------------------
-    async def one_shot(self) -> Snapshot:
-        """One snapshot from parallel list calls and AWS reads, no watches (for `status`)."""
+    async def one_shot(self, warnings_only: bool = False) -> Snapshot:
+        """One snapshot from parallel list calls and AWS reads, no watches (for `status`).
+        warnings_only: list only Warning events (fieldSelector type=Warning), what a report's
+        findings cite; a large cluster's Normal events are tens of thousands of routine lines."""
         own_clients = self.kube is None and self.aws is None
         self._open_clients()
         assert self.kube is not None
         reflectors = [
-            Reflector(self.kube, res, ns, now=self._now, optional=res.plural in OPTIONAL)
+            Reflector(self.kube, res, ns, now=self._now, optional=res.plural in OPTIONAL,
+                      field_selector="type=Warning" if warnings_only and res is EVENTS else None)
             for res in WATCHED for ns in self._scopes(res)
         ]
 
