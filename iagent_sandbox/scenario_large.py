@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import logging
 
 from .clock import rfc3339
 from .controllers import ipam
@@ -33,8 +32,6 @@ from .eks_rules.sizing import fargate_size
 from .kube.bulk import load, new_uid
 from .kube.clone import clone
 from .kube.resources import rt
-
-log = logging.getLogger(__name__)
 
 TENANTS = 10
 WEB_SERVICES = 5       # per tenant namespace, all behind the namespace's one ALB ingress
