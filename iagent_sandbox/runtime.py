@@ -32,6 +32,7 @@ CONTEXT_NAME = "iagent-sandbox"
 # start at a speed low enough that event-loop jitter barely distorts their recorded start phases.
 BOOTSTRAP_NODE_SPEED = 3000.0
 BOOTSTRAP_WORKLOAD_SPEED = 100.0
+LARGE_HISTORY = 200_000  # changes kept for watch resume and continue tokens in the large scenario
 
 
 class SandboxError(RuntimeError):
@@ -143,7 +144,10 @@ class SandboxRuntime:
         from .scenarios import seed_kube, settled
 
         clock = SandboxClock(speed=self.speed, seed=self.seed)
-        store = ObjectStore(clock)
+        # A large cluster writes thousands of changes a minute; a real API server keeps about five
+        # minutes of them (etcd compaction), so a list of 40,000 events in pages finishes before
+        # its continue token expires. 2,000 changes was seen expiring every such list.
+        store = ObjectStore(clock, history=LARGE_HISTORY if self.scenario == "large" else 2000)
         aws = AwsSandbox(clock, region=self.region)
         try:
             await aws.start()
