@@ -32,7 +32,7 @@ CONTEXT_NAME = "iagent-sandbox"
 # start at a speed low enough that event-loop jitter barely distorts their recorded start phases.
 BOOTSTRAP_NODE_SPEED = 3000.0
 BOOTSTRAP_WORKLOAD_SPEED = 100.0
-LARGE_HISTORY = 200_000  # changes kept for watch resume and continue tokens in the large scenario
+LARGE_HISTORY = 50_000  # changes kept for watch resume and continue tokens in the large scenario
 
 
 class SandboxError(RuntimeError):
