@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import secrets
 import shlex
 import threading
@@ -180,6 +181,9 @@ class SandboxRuntime:
         await self._wait_until(lambda: settled(world), f"scenario {self.scenario}")
         if self.scenario == "large":
             await self._grow_large(world)
+            # Millions of objects now live for good: out of the collector's sight (gc.freeze),
+            # or every full collection walks them all and the API server stalls for seconds.
+            gc.freeze()
         clock.set_speed(self.speed)
         if self.scenario == "large":
             from .scenario_large import CHURN_ROLLOUTS, churn

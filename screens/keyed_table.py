@@ -201,6 +201,7 @@ class KeyedTable(DataTable):
             gone = set(stale)
             self._table_order = [k for k in self._table_order if k not in gone]
         index = {key: i for i, (key, _) in enumerate(self._column_spec)}
+        widened = False
         for key, cells in wanted.items():
             before = self._shown.get(key)
             if before == cells:
@@ -217,16 +218,22 @@ class KeyedTable(DataTable):
                 changed = [before[index[column]] != cells[index[column]] for column, _ in self._layout]
                 for (column, _), differs, text in zip(self._layout, changed, texts):
                     if differs:
-                        # Only a wider text asks the DataTable to re-measure: for a narrower one
-                        # it measures every cell of the column (5,000 at a large cluster, seen
-                        # stalling the loop for seconds); the column shrinks at the next rebuild.
+                        # Never update_width=True: when a cell queued for measuring ends up
+                        # narrower than its column, the DataTable re-measures every cell of the
+                        # column (5,000 at a large cluster: the loop stalled for seconds, seen
+                        # under churn). A wider text widens its column here; a column shrinks at
+                        # the next rebuild.
+                        self.update_cell(key, column, text)
                         held = self.columns.get(column)  # type: ignore[call-overload]
-                        grows = held is None or text.cell_len > held.content_width
-                        self.update_cell(key, column, text, update_width=grows)
+                        if held is not None and text.cell_len > held.content_width:
+                            held.content_width = text.cell_len
+                            widened = True
                 texts = tuple(t if differs else k for differs, t, k in zip(changed, texts, kept))
             self._shown[key] = cells
             self._texts[key] = texts
         self._order = list(wanted)
+        if widened:  # the virtual size follows the new widths at the next idle (Textual 8.2.8, pinned)
+            self._require_update_dimensions = True
         layout = self._choose_layout()
         if layout != self._layout:  # new content changed what fits: rebuilt in the new order
             self._rebuild(layout)
