@@ -2,13 +2,18 @@
 
 import sys
 
-from . import apply, authz, dashboard, lists, sandbox_start, status_vs_cli, streams
+from . import apply, authz, dashboard, lists, sandbox_start, scale, status_vs_cli, streams
 
-BENCHES = {"sandbox": sandbox_start.run, "status": status_vs_cli.run, "dashboard": dashboard.run,
-           "lists": lists.run, "streams": streams.run, "authz": authz.run, "apply": apply.run}
+BENCHES = {"scale": scale.run, "sandbox": sandbox_start.run, "status": status_vs_cli.run,
+           "dashboard": dashboard.run, "lists": lists.run, "streams": streams.run, "authz": authz.run,
+           "apply": apply.run}
+# `make bench` runs issue 10's table (every goal, bench/results.json) and the list benchmark; the
+# others overlap with it or measure one feature, and stay available by name
+# (python -m bench sandbox status dashboard streams authz apply).
+DEFAULT = ["scale", "lists"]
 
 if __name__ == "__main__":
-    chosen = sys.argv[1:] or list(BENCHES)
+    chosen = sys.argv[1:] or DEFAULT
     unknown = [name for name in chosen if name not in BENCHES]
     if unknown:
         sys.exit(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHES)}")

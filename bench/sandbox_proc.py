@@ -17,21 +17,29 @@ CLI = [sys.executable, "-m", "iagent_tui"]
 
 
 class SandboxProcess:
-    def __init__(self, scenario: str = "pre-migration", speed: float = 10.0, seed: int = 0) -> None:
+    def __init__(self, scenario: str = "pre-migration", speed: float = 10.0, seed: int = 0,
+                 extra_args: list[str] | None = None, timeout: float = 60.0) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="iagent-bench-"))
         self.kubeconfig = self.dir / "kubeconfig"
         self.env_file = self.dir / "env"
         self.args = CLI + ["sandbox", "--scenario", scenario, "--speed", str(speed), "--seed", str(seed),
-                           "--kubeconfig", str(self.kubeconfig), "--env-file", str(self.env_file)]
+                           "--kubeconfig", str(self.kubeconfig), "--env-file", str(self.env_file),
+                           *(extra_args or [])]
+        self.timeout = timeout
         self.proc: subprocess.Popen | None = None
         self.ready_seconds = 0.0
 
-    def start(self, timeout: float = 60.0) -> dict[str, str]:
+    def start(self, timeout: float | None = None) -> dict[str, str]:
+        timeout = self.timeout if timeout is None else timeout
         started = time.monotonic()
-        self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # stderr to a file, not a pipe: a long run's log lines would fill a pipe nobody reads
+        # and freeze the sandbox.
+        self.log = self.dir / "sandbox.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(self.args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=log)
         while not self.env_file.exists():
             if self.proc.poll() is not None:
-                raise RuntimeError(f"sandbox exited: {self.proc.stderr.read().decode()[-2000:]}")
+                raise RuntimeError(f"sandbox exited: {self.log.read_text()[-2000:]}")
             if time.monotonic() - started > timeout:
                 raise RuntimeError("sandbox not ready in time")
             time.sleep(0.02)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import os
 import secrets
 import shlex
@@ -26,7 +27,7 @@ import yaml
 from .clock import SandboxClock, behind_wall_lead
 from .world import SandboxWorld
 
-SCENARIOS = ("pre-migration", "migrated", "broken")
+SCENARIOS = ("pre-migration", "migrated", "broken", "large")
 CONTEXT_NAME = "iagent-sandbox"
 READONLY_CONTEXT_NAME = "iagent-sandbox-readonly"
 # Simulated seconds per wall second while a scenario is brought up at start: the node group's
@@ -40,6 +41,7 @@ BOOTSTRAP_WORKLOAD_SPEED = 100.0
 # runs at real time.
 BOOTSTRAP_ALLOWANCE = 2 * 3600.0  # measured 17 min at speed 10, 39 at 200; stalls at 3000x add more
 DEFAULT_HEADROOM = 3600.0
+LARGE_HISTORY = 50_000  # changes kept for watch resume and continue tokens in the large scenario
 
 
 class SandboxError(RuntimeError):
@@ -129,7 +131,8 @@ def _write_private(path: Path, text: str) -> None:
 class SandboxRuntime:
     def __init__(self, *, speed: float = 10.0, seed: int = 0, scenario: str = "pre-migration",
                  cluster_name: str = "iagent-cluster", region: str = "eu-central-1",
-                 bootstrap_timeout: float = 120.0, headroom: float = DEFAULT_HEADROOM) -> None:
+                 bootstrap_timeout: float = 120.0, headroom: float = DEFAULT_HEADROOM,
+                 pods: int | None = None, churn: int | None = None) -> None:
         if scenario not in SCENARIOS:
             raise SandboxError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
         if speed <= 0:
@@ -141,6 +144,15 @@ class SandboxRuntime:
         self.region = region
         self.bootstrap_timeout = bootstrap_timeout
         self.headroom = headroom
+        # The large scenario's size and its number of rolling updates kept going (0: no churn).
+        self.pods = pods
+        self.churn = churn
+        if (pods is not None or churn is not None) and scenario != "large":
+            raise SandboxError("--pods and --churn apply to the large scenario only (--scenario large)")
+        if pods is not None and pods < 100:
+            raise SandboxError("--pods must be at least 100 (ten tenant namespaces of ten Deployments)")
+        if churn is not None and churn < 0:
+            raise SandboxError("--churn must be 0 (no churn) or more")
         self.world: SandboxWorld | None = None
         self.info: SandboxInfo | None = None
         self._kube_server = None
@@ -163,6 +175,11 @@ class SandboxRuntime:
         clock = SandboxClock(speed=self.speed, seed=self.seed,
                              lead=behind_wall_lead(self.speed, BOOTSTRAP_ALLOWANCE, self.headroom))
         store = ObjectStore(clock)
+        clock = SandboxClock(speed=self.speed, seed=self.seed)
+        # A large cluster writes thousands of changes a minute; a real API server keeps about five
+        # minutes of them (etcd compaction), so a list of 40,000 events in pages finishes before
+        # its continue token expires. 2,000 changes was seen expiring every such list.
+        store = ObjectStore(clock, history=LARGE_HISTORY if self.scenario == "large" else 2000)
         aws = AwsSandbox(clock, region=self.region)
         try:
             await aws.start()
@@ -201,7 +218,16 @@ class SandboxRuntime:
         clock.set_speed(max(self.speed, BOOTSTRAP_WORKLOAD_SPEED))
         await seed_kube(world)
         await self._wait_until(lambda: settled(world), f"scenario {self.scenario}")
+        if self.scenario == "large":
+            await self._grow_large(world)
+            # Millions of objects now live for good: out of the collector's sight (gc.freeze),
+            # or every full collection walks them all and the API server stalls for seconds.
+            gc.freeze()
         clock.set_speed(self.speed)
+        if self.scenario == "large":
+            from .scenario_large import CHURN_ROLLOUTS, churn
+            rollouts = CHURN_ROLLOUTS if self.churn is None else self.churn
+            self._tasks.append(asyncio.create_task(churn(world, rollouts), name="large:churn"))
 
         self.info = SandboxInfo(
             cluster_name=self.cluster_name, region=self.region, kube_url=kube_url,
@@ -211,13 +237,24 @@ class SandboxRuntime:
             readonly_access_key_id=readonly_key, readonly_secret_access_key=readonly_secret)
         return self.info
 
+    async def _grow_large(self, world: SandboxWorld) -> None:
+        """Copy the tenants' settled pods up to the scenario's size, then let the controllers
+        (replica sets, deployments, load balancer targets) catch up with the copies."""
+        from .scenario_large import DEFAULT_PODS, scale_out, shape
+        from .scenarios import settled
+
+        scale_out(world, shape(self.pods or DEFAULT_PODS))
+        await asyncio.sleep(0)
+        await self._wait_until(lambda: settled(world), "the large scenario's copies")
+
     async def _wait_until(self, predicate, what: str) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.bootstrap_timeout
         while not predicate():
             if loop.time() > deadline:
                 raise SandboxError(f"{what} did not come up within {self.bootstrap_timeout:.0f} s")
-            await asyncio.sleep(0.02)
+            # Checking a large scenario costs milliseconds: look less often while it grows.
+            await asyncio.sleep(0.02 if self.scenario != "large" else 0.25)
 
     async def stop(self) -> None:
         for task in self._tasks:

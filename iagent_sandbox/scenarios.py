@@ -261,8 +261,11 @@ def instance_target_ingress() -> tuple[str, dict]:
 
 
 def scenario_objects(scenario: str) -> list[tuple[str, dict]]:
+    if scenario == "large":  # pre-migration iAgent on EC2, plus tenants that scale_out grows in bulk
+        from .scenario_large import tenant_objects
+        return scenario_objects("pre-migration") + tenant_objects()
     if scenario not in ("pre-migration", "migrated", "broken"):
-        raise ValueError(f"unknown scenario {scenario!r}: choose pre-migration, migrated or broken")
+        raise ValueError(f"unknown scenario {scenario!r}: choose pre-migration, migrated, broken or large")
     namespaces = ["prod", "staging", "logging"] + (["legacy"] if scenario == "migrated" else [])
     objs: list[tuple[str, dict]] = [
         ("namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}) for ns in namespaces]
@@ -292,7 +295,7 @@ async def seed_kube(world) -> None:
     store = world.store
     for plural, obj in scenario_objects(world.scenario):
         store.create(rt(plural), copy.deepcopy(obj))
-    if world.scenario == "migrated":
+    if world.scenario in ("migrated", "large"):
         account = getattr(world.aws, "account_id", "123456789012")
         store.create(rt("serviceaccounts"), {
             "apiVersion": "v1", "kind": "ServiceAccount",
@@ -345,7 +348,7 @@ def _nodes_joined(world) -> bool:
         groups = world.aws.backend("eks").clusters[world.cluster_name].nodegroups
     except Exception:  # noqa: BLE001 - no AWS side: nothing to wait for
         return True
-    nodes, _ = world.store.list(ku.NODES)
+    nodes = world.store.scan(ku.NODES)
     for name in groups:
         wanted = world.aws.nodegroup(world.cluster_name, name)["scalingConfig"]["desiredSize"]
         joined = sum(1 for n in nodes if (n["metadata"].get("labels") or {}).get(NODEGROUP_LABEL) == name
@@ -358,7 +361,7 @@ def _nodes_joined(world) -> bool:
 def _controllers_caught_up(world) -> bool:
     store = world.store
     for plural in ("deployments", "daemonsets", "statefulsets", "replicasets"):
-        items, _ = store.list(rt(plural))
+        items = store.scan(rt(plural))
         for obj in items:
             status = obj.get("status") or {}
             if status.get("observedGeneration") != obj["metadata"].get("generation"):
@@ -377,6 +380,6 @@ def settled(world) -> bool:
     pod they will), so a scenario is ready to be looked at."""
     if not _nodes_joined(world) or not _controllers_caught_up(world):
         return False
-    pods, _ = world.store.list(ku.PODS)
-    nodes, _ = world.store.list(ku.NODES)
+    pods = world.store.scan(ku.PODS)
+    nodes = world.store.scan(ku.NODES)
     return bool(pods) and all(pod_settled(p, nodes, pods) for p in pods)

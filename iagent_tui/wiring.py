@@ -117,6 +117,17 @@ class PodLogs:
             self._kube = KubeClient(self.connection)
         return await self._kube.pod_logs(namespace, name, tail_lines=self.tail_lines)
 
+    async def events(self, kind: str, namespace: str, name: str) -> list[Any]:
+        """An object's full event history (model Events), for the detail view: snapshots keep
+        only the recent window (services.monitor.recent_events)."""
+        from .services import convert
+        from .services.kube import KubeClient
+
+        if self._kube is None:
+            self._kube = KubeClient(self.connection)
+        raw = await self._kube.events_for(kind, namespace or None, name)
+        return [convert.event_from_raw(item) for item in raw]
+
     async def close(self) -> None:
         if self._kube is not None:
             kube, self._kube = self._kube, None

@@ -36,6 +36,7 @@ class DetailSpec:
     pod: Pod | None = None             # logs are fetched for this pod
     pod_behind: bool = False           # targets: also show the pod (YAML and events) behind the IP
     pod_events: tuple[Event, ...] = ()
+    history: tuple[str, str, str] | None = None  # (kind, namespace, name) whose full events to fetch
 
 
 def _plain(value: Any) -> Any:
@@ -67,7 +68,8 @@ def detail_for(panel: str, key: str, snap: Snapshot, assessment: Assessment) -> 
         pod = snap.pod(namespace, name)
         if pod is None:
             return None
-        return DetailSpec(f"Pod {pod.key}", _pod_document(pod), snap.events_for("Pod", namespace, name), pod=pod)
+        return DetailSpec(f"Pod {pod.key}", _pod_document(pod), snap.events_for("Pod", namespace, name), pod=pod,
+                          history=("Pod", namespace, name))
     if panel == "profiles":
         profile = snap.profile(key)
         if profile is None:
@@ -78,7 +80,7 @@ def detail_for(panel: str, key: str, snap: Snapshot, assessment: Assessment) -> 
         if node is None:
             return None
         return DetailSpec(f"Node {node.name}", node, snap.events_for("Node", "", node.name)
-                          + snap.events_for("Node", "default", node.name))
+                          + snap.events_for("Node", "default", node.name), history=("Node", "", node.name))
     if panel == "targets":
         for tg in snap.target_groups:
             for target in tg.targets:
@@ -150,6 +152,23 @@ class DetailScreen(Screen):
     def on_mount(self) -> None:
         if self.spec.pod is not None:
             self.action_reload_logs()
+        # The snapshot holds only recent events; the object's whole history comes from the API
+        # (the log source's `events`, when it has one), replacing the recent ones once read.
+        fetch = getattr(self.fetch_logs, "events", None)
+        if self.spec.history is not None and fetch is not None and not self.spec.pod_behind:
+            self.run_worker(self._load_history(fetch), group="detail-events", exclusive=True,
+                            exit_on_error=False, description=f"event history of {self.spec.title}")
+
+    async def _load_history(self, fetch) -> None:
+        kind, namespace, name = self.spec.history
+        try:
+            events = await fetch(kind, namespace, name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the recent events stay on screen
+            return
+        if events:
+            self.query_one("#detail-events", Static).update(events_text(tuple(events)))
 
     def action_reload_logs(self) -> None:
         if self.spec.pod is None:

@@ -6,6 +6,8 @@ snapshot a second makes a table impossible to navigate and costs CPU (Dolphie's 
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
@@ -96,6 +98,11 @@ class KeyedTable(DataTable):
         self._shown: dict[str, tuple[Cell, ...]] = {}    # cells as last synced (every column), per row key
         self._texts: dict[str, tuple[Text, ...]] = {}    # the Text objects the table holds (shown columns)
         self._styles: dict[str, Style] = {}
+        # Per column, how many rows have a text of each width: a column's natural width is the
+        # largest with a count, kept up to date per changed row (measuring every cell of 5,000
+        # rows on every snapshot was most of a sync).
+        self._widths: dict[str, Counter[int]] = {key: Counter() for key, _ in columns}
+        self._table_order: list[str] = []  # row keys in the DataTable's own order
         # A feed (events): while the cursor sits on the top row, or the table is not focused, the
         # newest row stays on top in view. Following the cursor's row instead scrolls the newest
         # rows out of view as they arrive above it (seen: the top row 40 minutes old).
@@ -113,11 +120,9 @@ class KeyedTable(DataTable):
         return tuple(key for key, _ in self._layout)
 
     def _choose_layout(self) -> tuple[tuple[str, int], ...]:
-        index = {key: i for i, (key, _) in enumerate(self._column_spec)}
         natural: dict[str, int] = {}
         for key, label in self._column_spec:
-            i = index[key]
-            longest = max((cell_len(cell_text(cells[i])) for cells in self._shown.values()), default=0)
+            longest = max((w for w, n in self._widths[key].items() if n > 0), default=0)
             natural[key] = max(len(label), min(longest, self._caps.get(key, DEFAULT_CAP)))
         width = self.size.width
         if width <= 0:  # not laid out yet: everything at its natural width
@@ -146,6 +151,7 @@ class KeyedTable(DataTable):
             texts = self._texts_for(self._shown[key])
             self.add_row(*texts, key=key)
             self._texts[key] = texts
+        self._table_order = list(self._order)
         if cursor_key is not None and cursor_key in self._shown:
             self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
 
@@ -186,31 +192,52 @@ class KeyedTable(DataTable):
         wanted = dict(rows)
         cursor_key = self.cursor_key()
         keep_top = self.follow_top and (self.cursor_row <= 0 or not self.has_focus)
-        for stale in [k for k in self._shown if k not in wanted]:
-            self.remove_row(stale)
-            del self._shown[stale], self._texts[stale]
+        stale = [k for k in self._shown if k not in wanted]
+        for key in stale:
+            self.remove_row(key)
+            self._count_widths(self._shown.pop(key), -1)
+            del self._texts[key]
+        if stale:
+            gone = set(stale)
+            self._table_order = [k for k in self._table_order if k not in gone]
         index = {key: i for i, (key, _) in enumerate(self._column_spec)}
+        widened = False
         for key, cells in wanted.items():
             before = self._shown.get(key)
             if before == cells:
                 continue
+            if before is not None:
+                self._count_widths(before, -1)
+            self._count_widths(cells, +1)
             texts = self._texts_for(cells)
             if before is None:
                 self.add_row(*texts, key=key)
+                self._table_order.append(key)
             else:
                 kept = self._texts[key]
                 changed = [before[index[column]] != cells[index[column]] for column, _ in self._layout]
                 for (column, _), differs, text in zip(self._layout, changed, texts):
                     if differs:
-                        self.update_cell(key, column, text, update_width=True)
+                        # Never update_width=True: when a cell queued for measuring ends up
+                        # narrower than its column, the DataTable re-measures every cell of the
+                        # column (5,000 at a large cluster: the loop stalled for seconds, seen
+                        # under churn). A wider text widens its column here; a column shrinks at
+                        # the next rebuild.
+                        self.update_cell(key, column, text)
+                        held = self.columns.get(column)  # type: ignore[call-overload]
+                        if held is not None and text.cell_len > held.content_width:
+                            held.content_width = text.cell_len
+                            widened = True
                 texts = tuple(t if differs else k for differs, t, k in zip(changed, texts, kept))
             self._shown[key] = cells
             self._texts[key] = texts
         self._order = list(wanted)
+        if widened:  # the virtual size follows the new widths at the next idle (Textual 8.2.8, pinned)
+            self._require_update_dimensions = True
         layout = self._choose_layout()
         if layout != self._layout:  # new content changed what fits: rebuilt in the new order
             self._rebuild(layout)
-        elif self.row_keys != self._order:
+        elif self._table_order != self._order:
             self._reorder(self._order)
         if keep_top or (self.follow_top and cursor_key not in wanted):
             if self.row_count and (self.cursor_row != 0 or self.scroll_y):
@@ -221,7 +248,12 @@ class KeyedTable(DataTable):
             if index_now != self.cursor_row:
                 self.move_cursor(row=index_now, animate=False)
 
+    def _count_widths(self, cells: tuple[Cell, ...], delta: int) -> None:
+        for (key, _), cell in zip(self._column_spec, cells):
+            self._widths[key][cell_len(cell_text(cell))] += delta
+
     def _reorder(self, order: list[str]) -> None:
+        self._table_order = list(order)
         # DataTable.sort hands the key function a row's values; the first cell's Text object is
         # unique to its row, so its identity tells which row it is.
         position = {id(self._texts[key][0]): index for index, key in enumerate(order)}

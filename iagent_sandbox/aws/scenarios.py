@@ -20,7 +20,10 @@ from .iam_documents import (
 from .local_client import local_client
 from .simtime import moto_now
 
-SCENARIOS = ("pre-migration", "migrated", "broken")
+SCENARIOS = ("pre-migration", "migrated", "broken", "large")
+# The large scenario's profiles: one per tenant namespace, EKS's limit of ten per cluster
+# (see scenario_large.py); the iAgent workloads and CoreDNS stay on EC2 there.
+LARGE_TENANT_PROFILES = [f"fp-tenant-{i:02d}" for i in range(10)]
 KUBERNETES_VERSION = "1.31"
 NODEGROUP = "existing-nodes"
 POD_EXECUTION_ROLE = "AmazonEKSFargatePodExecutionRole"
@@ -66,11 +69,14 @@ class ScenarioSeeder:
         ids.update(self._cluster(cluster, ids))
         ids.update(pod_execution_role_arn=None, oidc_provider_arn=None, lbc_policy_arn=None,
                    lbc_role_arn=None, fargate_profiles=[])
-        if scenario in ("migrated", "broken"):
+        if scenario in ("migrated", "broken", "large"):
             ids["pod_execution_role_arn"] = self._pod_execution_role(cluster)
             names = ["fp-default", "fp-prod"] + (["fp-staging", "fp-kube-system"] if scenario == "migrated" else [])
+            if scenario == "large":  # ten tenants, ten profiles: EKS's limit per cluster
+                names = LARGE_TENANT_PROFILES
             ids["fargate_profiles"] = self._profiles(cluster, names, ids)
-            self._coredns_on_fargate(cluster)
+            if scenario != "large":  # large keeps CoreDNS and the iAgent workloads on EC2
+                self._coredns_on_fargate(cluster)
             ids.update(self._load_balancer_controller_iam(ids["oidc_issuer"]))
         with self.dispatcher.engine.lock:
             self.dispatcher.addons.notifications.clear()  # seeded state is the starting point, not news

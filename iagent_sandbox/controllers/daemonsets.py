@@ -104,7 +104,7 @@ class DaemonSetController:
         template_spec = ds["spec"]["template"].get("spec") or {}
         revision_hash = ku.template_hash_text(ds["spec"]["template"])
         generation = str(ds["metadata"].get("generation", 1))
-        nodes, _ = self.store.list(ku.NODES)
+        nodes = self.store.scan(ku.NODES)
         eligible = {n["metadata"]["name"] for n in nodes if should_run(n, template_spec)}
         active = [p for p in self.pods.owned(ds["metadata"]["uid"]) if ku.is_active(p)]
         by_node: dict[str, list[dict]] = {}

@@ -124,7 +124,7 @@ class DeploymentController:
         deployment = self.store.get(ku.DEPLOYMENTS, namespace, name)
         if deployment is None or ku.is_terminating(deployment):
             return
-        all_rs, _ = self.store.list(ku.REPLICASETS, namespace)
+        all_rs = self.store.scan(ku.REPLICASETS, namespace)
         rss = ku.owned_by(all_rs, deployment["metadata"]["uid"])
         template = _template_without_hash(deployment["spec"]["template"])
         new = next((rs for rs in rss if _template_without_hash(rs["spec"]["template"]) == template), None)
@@ -148,7 +148,7 @@ class DeploymentController:
             self._recreate(deployment, new, old, replicas)
         else:
             self._roll(deployment, new, old, replicas, surge, unavailable)
-        rss, _ = self.store.list(ku.REPLICASETS, namespace)
+        rss = self.store.scan(ku.REPLICASETS, namespace)
         rss = ku.owned_by(rss, deployment["metadata"]["uid"])
         new = next((rs for rs in rss if rs["metadata"]["name"] == new["metadata"]["name"]), new)
         self._cleanup(deployment, new, rss)

@@ -85,7 +85,7 @@ class EndpointsController:
         if service is None or not service["spec"].get("selector"):
             return  # a deleted Service's Endpoints go in on_service_event
         selector = ",".join(f"{k}={v}" for k, v in sorted(service["spec"]["selector"].items()))
-        selected, _ = self.store.list(ku.PODS, namespace, label_selector=selector)
+        selected = self.store.scan(ku.PODS, namespace, label_selector=selector)
         subsets = endpoint_subsets(service, selected)
         existing = self.store.get(ENDPOINTS, namespace, name)
         labels = dict(service["metadata"].get("labels") or {})

@@ -172,9 +172,9 @@ class FargateScheduler:
         whose pod is gone (their DELETED events were missed)."""
         for uid in [u for u in self.placing if u not in uids]:
             self.placing.pop(uid).cancel()
-        pods, _ = self.store.list(ku.PODS)
+        pods = self.store.scan(ku.PODS)
         in_use = {p["spec"].get("nodeName") for p in pods}
-        nodes, _ = self.store.list(ku.NODES)
+        nodes = self.store.scan(ku.NODES)
         for node in nodes:
             name = node["metadata"]["name"]
             if ku.is_fargate_node(node) and name not in in_use:

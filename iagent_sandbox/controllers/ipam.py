@@ -52,7 +52,7 @@ def _pod_ips(world) -> set[str]:
     pool = world.extras.get(_POOL_KEY)
     if pool is None:
         pool = set()
-        pods, _ = world.store.list(ku.PODS)
+        pods = world.store.scan(ku.PODS)
         for pod in pods:
             status = pod.get("status") or {}
             pool.update(ip for ip in (status.get("podIP"), status.get("hostIP")) if ip)
@@ -61,7 +61,7 @@ def _pod_ips(world) -> set[str]:
 
 
 def used_ips(world) -> set[str]:
-    nodes, _ = world.store.list(ku.NODES)
+    nodes = world.store.scan(ku.NODES)
     return _pod_ips(world) | {ip for node in nodes if (ip := ku.node_internal_ip(node))}
 
 

@@ -72,7 +72,7 @@ def service_pods(store, service: dict) -> list[dict]:
     if not selector:
         return []
     text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
-    pods, _ = store.list(PODS, service["metadata"]["namespace"], label_selector=text)
+    pods = store.scan(PODS, service["metadata"]["namespace"], label_selector=text)
     return pods
 
 

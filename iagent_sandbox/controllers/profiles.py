@@ -52,7 +52,7 @@ class ProfileDeletionController:
 
     def stop_pods(self, profile_name: str) -> int:
         store = self.world.store
-        pods, _ = store.list(PODS, label_selector=f"{PROFILE_LABEL}={profile_name}")
+        pods = store.scan(PODS, label_selector=f"{PROFILE_LABEL}={profile_name}")
         stopped = 0
         for pod in pods:
             meta = pod["metadata"]

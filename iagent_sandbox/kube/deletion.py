@@ -7,11 +7,11 @@ reads in one sitting.
 
 from __future__ import annotations
 
-import copy
 from datetime import timedelta
 
 from ..clock import rfc3339
 from . import errors
+from .clone import clone
 from .defaults import TRACKS_GENERATION
 from .resources import RESOURCES, ResourceType, rt_for_kind
 from .resources import rt as resolve_rt
@@ -48,8 +48,8 @@ class Deletion:
         cur = self._stored(rt, namespace, name)
         self._check_preconditions(rt, cur, preconditions or {})
         if rt.plural == "namespaces":
-            return copy.deepcopy(self._delete_namespace(cur))
-        return copy.deepcopy(self._delete(rt, cur, grace_period_seconds, propagation_policy))
+            return clone(self._delete_namespace(cur))
+        return clone(self._delete(rt, cur, grace_period_seconds, propagation_policy))
 
     def _check_preconditions(self, rt: ResourceType, cur: dict, pre: dict) -> None:
         meta = cur["metadata"]
@@ -68,7 +68,7 @@ class Deletion:
             if meta.get("deletionTimestamp") and (
                     grace >= (meta.get("deletionGracePeriodSeconds") or 0)):
                 return cur  # already terminating at least this fast
-            new = copy.deepcopy(cur)
+            new = clone(cur)
             new["metadata"]["deletionTimestamp"] = rfc3339(
                 self.clock.now() + timedelta(seconds=grace))
             new["metadata"]["deletionGracePeriodSeconds"] = grace
@@ -108,7 +108,7 @@ class Deletion:
         if cur is None:
             return
         if cur["metadata"].get("finalizers"):
-            new = copy.deepcopy(cur)
+            new = clone(cur)
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             new["metadata"].setdefault("deletionTimestamp", rfc3339(self.clock.now()))
             self._commit(pods, "MODIFIED", new, cur)
@@ -118,7 +118,7 @@ class Deletion:
         self._collect_dependents(uid, "Background")
 
     def _remove(self, rt: ResourceType, cur: dict) -> dict:
-        gone = copy.deepcopy(cur)
+        gone = clone(cur)
         removed = self._commit(rt, "DELETED", gone, cur)
         if rt.plural == "events":
             self._forget_event(_key(cur))
@@ -175,7 +175,7 @@ class Deletion:
         """Foreground cascading: the owner stays, marked with the foregroundDeletion finalizer,
         until every dependent that blocks owner deletion is gone; dependents are deleted in the
         foreground too, so a Deployment waits for its ReplicaSets, which wait for their pods."""
-        new = copy.deepcopy(cur)
+        new = clone(cur)
         meta = new["metadata"]
         meta.setdefault("deletionTimestamp", rfc3339(self.clock.now()))
         meta.setdefault("deletionGracePeriodSeconds", 0)
@@ -198,7 +198,7 @@ class Deletion:
         finalizers = owner["metadata"].get("finalizers") or []
         if "foregroundDeletion" not in finalizers or self._live_dependents(owner_uid, True):
             return
-        new = copy.deepcopy(owner)
+        new = clone(owner)
         rest = [f for f in finalizers if f != "foregroundDeletion"]
         if rest:
             new["metadata"]["finalizers"] = rest
@@ -216,7 +216,7 @@ class Deletion:
         self._forget_owner_if_done(owner_uid)
 
     def _drop_owner_ref(self, rt: ResourceType, dep: dict, owner_uid: str) -> None:
-        new = copy.deepcopy(dep)
+        new = clone(dep)
         refs = [r for r in new["metadata"].get("ownerReferences") or [] if r.get("uid") != owner_uid]
         if refs:
             new["metadata"]["ownerReferences"] = refs
@@ -231,7 +231,7 @@ class Deletion:
             raise errors.forbidden(resolve_rt("namespaces"), name,
                                    "this namespace may not be deleted")
         if not ns["metadata"].get("deletionTimestamp"):
-            new = copy.deepcopy(ns)
+            new = clone(ns)
             new["metadata"]["deletionTimestamp"] = rfc3339(self.clock.now())
             new["metadata"]["deletionGracePeriodSeconds"] = 0
             new["status"] = {"phase": "Terminating"}

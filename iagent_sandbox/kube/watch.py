@@ -7,10 +7,10 @@ like a dropped connection and re-list, exactly what they do against a real API s
 from __future__ import annotations
 
 import asyncio
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from .clone import clone
 from .resources import ResourceType
 from .selectors import FieldMatcher, Matcher
 
@@ -29,7 +29,8 @@ class Change:
 
 
 class Watch:
-    """An async iterator of (event_type, object). Objects are private copies for the consumer."""
+    """An async iterator of (event_type, object). Objects are private copies for the consumer
+    (``next_shared`` hands out the stored object instead, for consumers that only serialize)."""
 
     def __init__(self, rt: ResourceType, namespace: str | None, labels: Matcher,
                  fields: FieldMatcher, on_close: Callable[["Watch"], None],
@@ -102,13 +103,19 @@ class Watch:
         return self
 
     async def __anext__(self) -> tuple[str, dict[str, Any]]:
+        kind, obj = await self.next_shared()
+        return kind, clone(obj)
+
+    async def next_shared(self) -> tuple[str, dict[str, Any]]:
+        """The next event with the stored object itself, not a copy: for a consumer that only
+        serializes it (the HTTP watch stream), so a change fans out to many watchers without
+        copying it once per watcher. Never edit what this returns."""
         if self.closed:
             raise StopAsyncIteration
         item = await self._queue.get()
         if item is None or self.closed:
             raise StopAsyncIteration
-        kind, obj = item
-        return kind, copy.deepcopy(obj)
+        return item
 
     def pending(self) -> int:
         """Events that will still be delivered (for tests and diagnostics); none once closed."""

@@ -86,8 +86,8 @@ class WatchStreams:
             rv = None
         if rv in (None, "0"):
             # Start with the current state as ADDED events, then changes after that list.
-            initial, rv = self.store.list(t.rt, t.namespace, label_selector=label_sel,
-                                          field_selector=field_sel)
+            initial = self.store.scan(t.rt, t.namespace, label_selector=label_sel, field_selector=field_sel)
+            rv = self.store.resource_version
         response = web.StreamResponse(status=200)
         response.content_type = "application/json"
         response.enable_chunked_encoding()
@@ -126,14 +126,14 @@ class WatchStreams:
                 end = {"kind": t.rt.kind, "apiVersion": t.rt.api_version, "metadata": {
                     "resourceVersion": rv, "annotations": {"k8s.io/initial-events-end": "true"}}}
                 await response.write(encode("BOOKMARK", end))
-            iterator = watch.__aiter__()
             while True:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
                 wait = min(remaining, self.clock.wall_seconds(BOOKMARK_EVERY_SIM)) if bookmarks else remaining
                 try:
-                    kind, obj = await asyncio.wait_for(iterator.__anext__(), timeout=max(wait, 0.01))
+                    # Shared, not copied: the object is only encoded here.
+                    kind, obj = await asyncio.wait_for(watch.next_shared(), timeout=max(wait, 0.01))
                 except StopAsyncIteration:
                     break
                 except asyncio.TimeoutError:

@@ -20,7 +20,7 @@ from .sandbox_checks import check_output_paths, check_rates, check_read_only_pat
 
 # The sandbox's scenarios, spelled here so that building the command line needs no sandbox import
 # (a test checks them against iagent_sandbox.runtime.SCENARIOS).
-SCENARIOS = ("pre-migration", "migrated", "broken")
+SCENARIOS = ("pre-migration", "migrated", "broken", "large")
 INSTALL_HINT = "the sandbox is not installed: pip install 'iagent-tui[sandbox]' (or make install in a checkout)"
 
 
@@ -81,8 +81,12 @@ def _write_helm_shim(bin_dir: Path) -> None:
 @click.option("--aws-error-rate", type=click.FloatRange(0, 1), default=0.0,
               help="Fault: fraction of AWS calls answered with a 5xx.")
 @click.option("--aws-latency", type=click.FloatRange(0), default=0.0, help="Fault: seconds added to each AWS call.")
+@click.option("--pods", type=int, default=None,
+              help="Scenario large: how many tenant pods on Fargate (default 5000, at least 100).")
+@click.option("--churn", type=int, default=None,
+              help="Scenario large: rolling updates kept going at once (default 3, 0: none).")
 def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, ro_kubeconfig_path, ro_env_path,
-                    aws_throttle_rate, aws_error_rate, aws_latency):
+                    aws_throttle_rate, aws_error_rate, aws_latency, pods, churn):
     """Start a local twin of an EKS cluster mid-migration, served over the real AWS and
     Kubernetes APIs, and keep it running until Ctrl-C."""
     check_rates(speed, aws_throttle_rate, aws_error_rate, aws_latency)
@@ -91,7 +95,8 @@ def sandbox_command(speed, seed, scenario, kubeconfig_path, env_path, ro_kubecon
     sandbox = load_runtime()
     read_only = (ro_kubeconfig_path, ro_env_path) if ro_kubeconfig_path and ro_env_path else None
     try:
-        asyncio.run(_serve(sandbox.SandboxRuntime(speed=speed, seed=seed, scenario=scenario),
+        runtime = sandbox.SandboxRuntime(speed=speed, seed=seed, scenario=scenario, pods=pods, churn=churn)
+        asyncio.run(_serve(runtime,
                            kubeconfig_path, env_path, sandbox.write_connection_files,
                            faults=dict(throttle_rate=aws_throttle_rate, error_rate=aws_error_rate,
                                        latency_seconds=aws_latency), read_only=read_only))

@@ -130,7 +130,9 @@ def _selects(service: Service, pod: Pod) -> bool:
 def _backend_pods(ctx: Context, ingress: Ingress) -> list[Pod]:
     names = set(ingress.backend_services)
     services = [s for s in ctx.snap.services if s.namespace == ingress.namespace and s.name in names]
-    return [p for p in ctx.snap.pods if any(_selects(s, p) for s in services)]
+    # The ingress's namespace only: at 5,000 pods, matching every pod against every service was
+    # the assessment's largest cost.
+    return [p for p in ctx.pods_by_namespace.get(ingress.namespace, ()) if any(_selects(s, p) for s in services)]
 
 
 def _service_target_type(ctx: Context, ingress: Ingress) -> str:

@@ -53,6 +53,15 @@ class Context:
         return self.snap.taken_at
 
     @cached_property
+    def pods_by_namespace(self) -> Mapping[str, list[Pod]]:
+        """Pods grouped once per assessment: rules that look at one namespace's pods (an
+        ingress's backends) would otherwise walk all 5,000 pods of a large cluster each time."""
+        grouped: dict[str, list[Pod]] = {}
+        for pod in self.snap.pods:
+            grouped.setdefault(pod.namespace, []).append(pod)
+        return grouped
+
+    @cached_property
     def events_by_pod(self) -> Mapping[tuple[str, str], list[Event]]:
         grouped: dict[tuple[str, str], list[Event]] = {}
         for event in self.snap.events:

@@ -188,6 +188,14 @@ class KubeClient:
                 return None
             raise
 
+    async def events_for(self, kind: str, namespace: str | None, name: str) -> list[dict]:
+        """One object's whole event history, selected by the server (field selectors on
+        involvedObject): the monitor keeps only recent events, a detail view asks for the rest.
+        Node events live in "default"; namespace None searches every namespace."""
+        selector = f"involvedObject.kind={kind},involvedObject.name={name}"
+        items, _ = await self.list(EVENTS, namespace or None, field_selector=selector)
+        return items
+
     async def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
                    field_selector: str | None = None, page_size: int = 500) -> tuple[list[dict], str]:
         """Every item (following ``continue`` pages) and the list's resourceVersion."""
@@ -266,8 +274,12 @@ class Reflector:
     def __init__(self, client: KubeClient, resource: Resource, namespace: str | None = None, *,
                  name: str | None = None, on_change: Callable[[], None] | None = None,
                  watch_timeout: int = WATCH_TIMEOUT_SECONDS, max_backoff: float = 30.0,
-                 now: Callable[[], datetime] = _utcnow, optional: bool = False, absent_retry: float = 30.0) -> None:
+                 now: Callable[[], datetime] = _utcnow, optional: bool = False, absent_retry: float = 30.0,
+                 field_selector: str | None = None) -> None:
         self.client = client
+        # Server-side selection for one-shot reads (status lists only Warning events); a watch
+        # always follows the whole resource.
+        self.field_selector = field_selector
         self.resource = resource
         self.namespace = namespace
         self.name = name or (f"{resource.plural}@{namespace}" if namespace else resource.plural)
@@ -307,7 +319,7 @@ class Reflector:
             self._on_change()  # publish the stale marker once, not on every retry
 
     async def relist(self) -> None:
-        items, rv = await self.client.list(self.resource, self.namespace)
+        items, rv = await self.client.list(self.resource, self.namespace, field_selector=self.field_selector)
         self.lists += 1
         self.items = {_key(obj): obj for obj in items}
         self.resource_version = rv
