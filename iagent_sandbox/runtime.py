@@ -174,8 +174,6 @@ class SandboxRuntime:
 
         clock = SandboxClock(speed=self.speed, seed=self.seed,
                              lead=behind_wall_lead(self.speed, BOOTSTRAP_ALLOWANCE, self.headroom))
-        store = ObjectStore(clock)
-        clock = SandboxClock(speed=self.speed, seed=self.seed)
         # A large cluster writes thousands of changes a minute; a real API server keeps about five
         # minutes of them (etcd compaction), so a list of 40,000 events in pages finishes before
         # its continue token expires. 2,000 changes was seen expiring every such list.

@@ -13,6 +13,7 @@ import asyncio
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -62,6 +63,7 @@ __all__ = ["ADD_NAMESPACE", "IagentApp", "NamespaceActions", "StaticSource", "bu
 
 ADD_NAMESPACE = "add-namespace"
 IDLE_AGE_SECONDS = 10.0  # how often ages advance while nothing is in transition
+THREADED_ASSESSMENT_PODS = 1000  # from this many pods the derivation runs off the event loop
 
 
 def in_transition(snapshot: Snapshot) -> bool:
@@ -112,6 +114,7 @@ class IagentApp(OnCallMixin, App):
         self.log_interval = log_interval  # seconds between two reads of a followed pod log
         self.read_only_flag = read_only
         self.assessor = Assessor(start_target, rate_overrides, planned_namespaces, headroom_percent=headroom_percent)
+        self._assess_lock = threading.Lock()
         # Normalised the way settings are ("?" -> "question_mark"); a bad keymap in code fails here.
         self.user_keymap = check_keymap(keymap or {})
         self.snapshot: Snapshot | None = None
@@ -168,7 +171,25 @@ class IagentApp(OnCallMixin, App):
         async for snapshot in source.snapshots():
             if source is not self.source:
                 return  # switched to another context meanwhile: this feed is the old cluster's
-            self.apply_snapshot(snapshot)
+            assessment = None
+            if len(snapshot.pods) >= THREADED_ASSESSMENT_PODS:
+                # At thousands of pods the derivation takes hundreds of milliseconds of CPU: in a
+                # thread, the event loop keeps drawing and answering keys meanwhile (the GIL is
+                # handed over every few milliseconds) instead of stalling for the whole of it.
+                try:
+                    assessment = await asyncio.to_thread(self._assess, snapshot)
+                except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
+                    self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
+                    assessment = self.assessment
+                if source is not self.source:
+                    return
+            self.apply_snapshot(snapshot, assessment)
+
+    def _assess(self, snapshot: Snapshot) -> Assessment:
+        # The Assessor keeps per-pod memory between snapshots: one derivation at a time, whether
+        # on the loop or in a thread that a context switch left running.
+        with self._assess_lock:
+            return self.assessor(snapshot)
 
     @property
     def commands(self) -> tuple[Command, ...]:
@@ -187,14 +208,18 @@ class IagentApp(OnCallMixin, App):
         return self.read_only_flag or bool(connection and connection.read_only)
 
     # -- rendering ---------------------------------------------------------------------------
-    def apply_snapshot(self, snapshot: Snapshot) -> None:
-        """Take a new snapshot: derive once, render if the dashboard is what the user sees."""
+    def apply_snapshot(self, snapshot: Snapshot, assessment: Assessment | None = None) -> None:
+        """Take a new snapshot: derive once (unless derived already), render if the dashboard is
+        what the user sees."""
         self.snapshot = snapshot
         self._received_at = self.clock()
-        try:
-            self.assessment = self.assessor(snapshot)
-        except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
-            self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
+        if assessment is not None:
+            self.assessment = assessment
+        else:
+            try:
+                self.assessment = self._assess(snapshot)
+            except Exception as exc:  # noqa: BLE001 - keep the panels alive with the last derivation
+                self._report_render_error(f"insights failed on snapshot {snapshot.version}: {exc}")
         self._dirty = True
         self.render_if_visible()
         if isinstance(self.screen, WalkthroughScreen):

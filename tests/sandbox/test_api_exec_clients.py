@@ -164,3 +164,32 @@ def test_attach_streams_what_the_container_writes_from_now_on(core, pod):
     line = got.splitlines()[0]
     assert line not in before  # attach shows new output, not the log so far
     assert line in core.read_namespaced_pod_log(pod, "default").splitlines()
+
+
+def test_async_ws_api_client_portforward(sandbox_files, pod):
+    """kubernetes_asyncio's WsApiClient port-forward stream (v4.channel.k8s.io): each port gets a
+    data and an error channel, each opened by a frame carrying the port number (little-endian);
+    the bytes written on the data channel reach the pod's HTTP server, its answer comes back."""
+    kubeconfig, _ = sandbox_files
+
+    async def run():
+        await aconfig.load_kube_config(config_file=str(kubeconfig))
+        async with WsApiClient() as api:
+            v1 = aclient.CoreV1Api(api)
+            resp = await v1.connect_get_namespaced_pod_portforward(
+                pod, "default", ports="8080", _preload_content=False)
+            frames: list[bytes] = []
+            async with resp as ws:
+                await ws.send_bytes(b"\x00GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                async for msg in ws:
+                    frames.append(bytes(msg.data))
+            return frames
+
+    frames = asyncio.run(run())
+    assert frames[0] == b"\x00" + (8080).to_bytes(2, "little")  # the data channel opens
+    assert frames[1] == b"\x01" + (8080).to_bytes(2, "little")  # the error channel opens
+    body = b"".join(f[1:] for f in frames[2:] if f[:1] == b"\x00")
+    assert body.startswith(b"HTTP/1.1 200 OK")
+    answer = json.loads(body.split(b"\r\n\r\n", 1)[1])
+    assert answer["pod"] == pod and answer["status"] == "ok"
+    assert not [f for f in frames[2:] if f[:1] == b"\x01" and len(f) > 1]  # nothing went wrong
