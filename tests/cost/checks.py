@@ -22,9 +22,9 @@ def monthly(hourly: float) -> float:
     return round(hourly * oracle.HOURS, 2)
 
 
-def check(env: dict, eks, cluster: str) -> dict:
+def check(env: dict, cluster: str) -> dict:
     doc = status_doc(env)
-    expected = oracle.business_case(env, eks, cluster)
+    expected = oracle.business_case(env, cluster)
     cost, case = doc["cost"], doc["cost"]["business_case"]
     assert case["hours_per_month"] == oracle.HOURS and case["discount_percent"] == 0
     assert sorted(case["stays_on_ec2"]) == expected["staying"]

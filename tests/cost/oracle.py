@@ -1,4 +1,4 @@
-"""The business case recomputed from kubectl output and boto3, by the rules written here — not by
+"""The business case recomputed from kubectl and aws CLI output, by the rules written here — not by
 the product's cost code — so `status --json` can be checked against an independent reading.
 
 Rules (DOMAIN.md 1.1-1.2 and 2.2; EC2 prices from the AWS on-demand page, eu-central-1, Linux):
@@ -100,7 +100,12 @@ def allocatable(instance_type: str) -> tuple[float, float, int]:
     return vcpu - reserved, gib * 2**30 - (255 + 11 * max_pods + 100) * 2**20, max_pods
 
 
-def business_case(env: dict, eks, cluster: str) -> dict:
+def aws_cli(env, *args) -> dict:
+    out = subprocess.run(["aws", *args, "--output", "json"], env=env, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def business_case(env: dict, cluster: str) -> dict:
     nodes = kubectl(env, "get", "nodes")["items"]
     pods = [p for p in kubectl(env, "get", "pods", "-A")["items"]
             if p["status"].get("phase") not in ("Succeeded", "Failed") and not p["metadata"].get("deletionTimestamp")]
@@ -109,8 +114,8 @@ def business_case(env: dict, eks, cluster: str) -> dict:
     ec2_nodes = {n["metadata"]["name"]: n["metadata"]["labels"]["node.kubernetes.io/instance-type"] for n in nodes
                  if n["metadata"]["labels"].get("eks.amazonaws.com/compute-type") != "fargate"}
     # The node groups, read from AWS, account for every EC2 node.
-    groups = [eks.describe_nodegroup(clusterName=cluster, nodegroupName=g)["nodegroup"]
-              for g in eks.list_nodegroups(clusterName=cluster)["nodegroups"]]
+    groups = [aws_cli(env, "eks", "describe-nodegroup", "--cluster-name", cluster, "--nodegroup-name", g)["nodegroup"]
+              for g in aws_cli(env, "eks", "list-nodegroups", "--cluster-name", cluster)["nodegroups"]]
     assert sorted(t for g in groups for t in [g["instanceTypes"][0]] * g["scalingConfig"]["desiredSize"]) == sorted(ec2_nodes.values())
 
     ns = defaultdict(lambda: defaultdict(float))
