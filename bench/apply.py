@@ -6,11 +6,12 @@ per-request medians over the official sync client."""
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from .sandbox_proc import serve_bare_api
 
 APPLY = "application/apply-patch+yaml"
 
@@ -24,7 +25,7 @@ def _deployment(i: int, image: str = "nginx:1.27") -> dict:
                           "env": [{"name": "MODE", "value": "blue"}]}]}}}}
 
 
-def _timed(fn, count: int) -> list[float]:
+def _timed_each(fn, count: int) -> list[float]:
     times = []
     for i in range(count):
         started = time.monotonic()
@@ -37,13 +38,8 @@ def run(count: int = 200) -> dict:
     from kubernetes import client, config
 
     directory = Path(tempfile.mkdtemp(prefix="iagent-bench-apply-"))
-    proc = subprocess.Popen([sys.executable, "-m", "bench.lists", "--serve", str(directory), "0"],
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = serve_bare_api("bench.lists", directory, "0")
     try:
-        while not (directory / "url").exists():
-            if proc.poll() is not None:
-                raise RuntimeError("the bench API server exited")
-            time.sleep(0.05)
         api = config.new_client_from_config(config_file=str(directory / "kubeconfig"))
         apps = client.AppsV1Api(api)
 
@@ -52,10 +48,10 @@ def run(count: int = 200) -> dict:
                                              field_manager="bench", _content_type=APPLY)
 
         result = {
-            "apply (create)": _timed(apply, count),
-            "apply (no change)": _timed(apply, count),
-            "apply (image change)": _timed(lambda i: apply(i, "nginx:1.28"), count),
-            "strategic merge patch": _timed(lambda i: apps.patch_namespaced_deployment(
+            "apply (create)": _timed_each(apply, count),
+            "apply (no change)": _timed_each(apply, count),
+            "apply (image change)": _timed_each(lambda i: apply(i, "nginx:1.28"), count),
+            "strategic merge patch": _timed_each(lambda i: apps.patch_namespaced_deployment(
                 f"web-{i:04d}", "default", {"spec": {"replicas": 3}}), count),
         }
         api.close()

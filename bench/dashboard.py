@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 
 from .sandbox_proc import SandboxProcess, percentile
@@ -27,6 +26,15 @@ async def _until(predicate, timeout: float, step: float = 0.002) -> float:
     return time.monotonic()
 
 
+def table_rows(app, panel: str) -> list[str]:
+    """The row keys of a dashboard panel's table (none until it is mounted)."""
+    from screens.keyed_table import KeyedTable
+    try:
+        return app.dashboard.query_one(f"#table-{panel}", KeyedTable).row_keys
+    except Exception:  # noqa: BLE001 - not mounted yet
+        return []
+
+
 async def _measure(env: dict[str, str]) -> dict:
     os.environ.update(env)
     from kubernetes import client, config
@@ -34,7 +42,6 @@ async def _measure(env: dict[str, str]) -> dict:
     from iagent_tui.app import build_app
     from iagent_tui.config import load_settings
     from iagent_tui.services.connection import build_connection
-    from screens.keyed_table import KeyedTable
 
     launched = time.monotonic()
     settings = load_settings(None, {})
@@ -42,10 +49,7 @@ async def _measure(env: dict[str, str]) -> dict:
     app = build_app(settings, connection)
 
     def rows(panel: str) -> list[str]:
-        try:
-            return app.dashboard.query_one(f"#table-{panel}", KeyedTable).row_keys
-        except Exception:  # noqa: BLE001 - not mounted yet
-            return []
+        return table_rows(app, panel)
 
     result: dict = {}
     async with app.run_test(size=(200, 60)) as pilot:

@@ -9,13 +9,13 @@ import base64
 import json
 import shutil
 import ssl
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+from .sandbox_proc import serve_bare_api, timed
 
 TOKEN = "bench-token"
 NAMESPACES = 10
@@ -66,24 +66,10 @@ def _get(ctx: ssl.SSLContext, url: str) -> dict:
         return json.loads(response.read())
 
 
-def _timed(fn, runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        started = time.monotonic()
-        fn()
-        times.append(time.monotonic() - started)
-    return statistics.median(times), times
-
-
 def run(pods: int = 5000, runs: int = 3) -> dict:
     directory = Path(tempfile.mkdtemp(prefix="iagent-bench-lists-"))
-    proc = subprocess.Popen([sys.executable, "-m", "bench.lists", "--serve", str(directory), str(pods)],
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = serve_bare_api("bench.lists", directory, str(pods))
     try:
-        while not (directory / "url").exists():
-            if proc.poll() is not None:
-                raise RuntimeError("the bench API server exited")
-            time.sleep(0.05)
         base = (directory / "url").read_text()
         ctx = ssl.create_default_context(cafile=str(directory / "ca.crt"))
         pages = []
@@ -108,9 +94,9 @@ def run(pods: int = 5000, runs: int = 3) -> dict:
                                   "pods", "-A", "-o", "json"], capture_output=True, check=True)
             assert len(json.loads(out.stdout)["items"]) == pods
 
-        result = {"unpaginated": _timed(whole, runs), "pages_of_500": _timed(paged, runs)}
+        result = {"unpaginated": timed(whole, runs), "pages_of_500": timed(paged, runs)}
         if shutil.which("kubectl"):
-            result["kubectl_get_pods_A_json"] = _timed(kubectl, runs)
+            result["kubectl_get_pods_A_json"] = timed(kubectl, runs)
     finally:
         proc.kill()
         proc.wait()

@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -79,3 +80,24 @@ def percentile(values: list[float], pct: float) -> float:
         return float("nan")
     rank = max(1, int(-(-pct * len(ordered) // 100)))
     return ordered[min(rank, len(ordered)) - 1]
+
+
+def serve_bare_api(module: str, directory: Path, *args: str, ready: str = "url") -> subprocess.Popen:
+    """`python -m <module> --serve DIR ARGS`: a bench's bare API server in its own process, returned
+    once it has written ``ready`` into DIR (the caller kills it)."""
+    proc = subprocess.Popen([sys.executable, "-m", module, "--serve", str(directory), *args], cwd=REPO)
+    while not (directory / ready).exists():
+        if proc.poll() is not None:
+            raise RuntimeError("the bench API server exited")
+        time.sleep(0.05)
+    return proc
+
+
+def timed(fn, runs: int) -> tuple[float, list[float]]:
+    """The median wall time of ``runs`` calls of ``fn``, and every time."""
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        fn()
+        times.append(time.monotonic() - started)
+    return statistics.median(times), times

@@ -18,7 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .dashboard import _until
+from .dashboard import _until, table_rows
 from .sandbox_proc import CLI, REPO, SandboxProcess, percentile
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -78,7 +78,6 @@ async def _dashboard(env: dict[str, str], *, large: bool, calls: dict) -> dict:
     from iagent_tui.app import build_app
     from iagent_tui.config import load_settings
     from iagent_tui.services.connection import build_connection
-    from screens.keyed_table import KeyedTable
 
     api = client.CoreV1Api(config.new_client_from_config(config_file=env["KUBECONFIG"]))
     expected = len((await asyncio.to_thread(api.list_pod_for_all_namespaces, limit=0)).items)
@@ -89,10 +88,7 @@ async def _dashboard(env: dict[str, str], *, large: bool, calls: dict) -> dict:
     app = build_app(settings, connection)
 
     def rows(panel: str) -> list[str]:
-        try:
-            return app.dashboard.query_one(f"#table-{panel}", KeyedTable).row_keys
-        except Exception:  # noqa: BLE001 - not mounted yet
-            return []
+        return table_rows(app, panel)
 
     # Event-loop stalls: how late a 10 ms sleep wakes up, the whole time the dashboard runs.
     stalls = {"max": 0.0, "on": False}

@@ -9,13 +9,14 @@ import asyncio
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from .sandbox_proc import serve_bare_api, timed
 
 from bench.lists import _kubeconfig
 
@@ -54,30 +55,16 @@ def serve(directory: Path) -> None:
     asyncio.run(main())
 
 
-def _timed(fn, runs: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(runs):
-        started = time.monotonic()
-        fn()
-        times.append(time.monotonic() - started)
-    return statistics.median(times), times
-
-
 def run(runs: int = 5, requests: int = 200) -> dict:
     if shutil.which("kubectl") is None:
         print("streams: kubectl is not on PATH; nothing measured")
         return {}
     directory = Path(tempfile.mkdtemp(prefix="iagent-bench-streams-"))
-    proc = subprocess.Popen([sys.executable, "-m", "bench.streams", "--serve", str(directory)],
-                            cwd=Path(__file__).resolve().parents[1])
+    proc = serve_bare_api("bench.streams", directory, ready="kubeconfig")
     kc = str(directory / "kubeconfig")
     env = {**os.environ, "KUBECONFIG": kc}
     forward = None
     try:
-        while not (directory / "kubeconfig").exists():
-            if proc.poll() is not None:
-                raise RuntimeError("the bench API server exited")
-            time.sleep(0.05)
         from kubernetes import client, config
         from kubernetes.stream import stream
         core = client.CoreV1Api(config.new_client_from_config(config_file=kc))
@@ -92,10 +79,10 @@ def run(runs: int = 5, requests: int = 200) -> dict:
                           stdin=False, stdout=True, stderr=True, tty=False) == ""
 
         result = {
-            "kubectl_exec_true": _timed(lambda: kubectl("exec", POD, "--", "true"), runs),
-            "client_stream_exec": _timed(client_exec, runs),
-            "kubectl_cp_1MiB_in": _timed(lambda: kubectl("cp", str(blob), f"default/{POD}:/tmp/blob"), runs),
-            "kubectl_cp_1MiB_out": _timed(lambda: kubectl("cp", f"default/{POD}:/tmp/blob",
+            "kubectl_exec_true": timed(lambda: kubectl("exec", POD, "--", "true"), runs),
+            "client_stream_exec": timed(client_exec, runs),
+            "kubectl_cp_1MiB_in": timed(lambda: kubectl("cp", str(blob), f"default/{POD}:/tmp/blob"), runs),
+            "kubectl_cp_1MiB_out": timed(lambda: kubectl("cp", f"default/{POD}:/tmp/blob",
                                                           str(directory / "back")), runs),
         }
         assert (directory / "back").read_bytes() == blob.read_bytes()
