@@ -14,6 +14,8 @@ import base64
 
 from aiohttp import WSMsgType, web
 
+from .errors import method_not_allowed, not_found
+
 V5 = "v5.channel.k8s.io"
 V4 = "v4.channel.k8s.io"
 V4_BASE64 = "v4.base64.channel.k8s.io"
@@ -23,6 +25,17 @@ STREAM_CLOSE = 255
 # What the kubelet accepts for exec/attach, best first; port-forward has no v5.
 EXEC_PROTOCOLS = (V5, V4, V4_BASE64, V1, V1_BASE64)
 PORT_FORWARD_PROTOCOLS = (V4, V4_BASE64, V1, V1_BASE64)
+
+
+def stream_target(store, request: web.Request, target) -> dict:
+    """The pod a pods/exec, attach or portforward request names (GET or POST, as the API server
+    takes them), or the error the API server answers."""
+    if request.method not in ("GET", "POST"):
+        raise method_not_allowed()
+    pod = store.get(target.rt, target.namespace, target.name)
+    if pod is None:
+        raise not_found(target.rt, target.name)
+    return pod
 
 
 def requested_protocols(request: web.Request) -> list[str]:

@@ -17,10 +17,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .channels import EXEC_PROTOCOLS, V5, ChannelSocket, is_websocket
+from .channels import EXEC_PROTOCOLS, V5, ChannelSocket, is_websocket, stream_target
 from .container import Containers
 from .container_env import container_env
-from .errors import bad_request, go_json, method_not_allowed, not_found
+from .errors import bad_request, go_json
 from .resources import rt
 from .shell import Io, Stdin
 from .shell_session import ShellSession
@@ -90,11 +90,7 @@ class PodExec:
         self.containers = Containers(store, clock, apps)
 
     async def handle(self, request: web.Request, target) -> web.StreamResponse:
-        if request.method not in ("GET", "POST"):
-            raise method_not_allowed()
-        pod = self.store.get(target.rt, target.namespace, target.name)
-        if pod is None:
-            raise not_found(target.rt, target.name)
+        pod = stream_target(self.store, request, target)
         command = request.query.getall("command", [])
         if target.subresource == "exec" and not command:
             raise bad_request("you must specify at least 1 command")

@@ -19,8 +19,9 @@ import asyncio
 from aiohttp import WSMsgType, web
 
 from . import spdy
-from .channels import PORT_FORWARD_PROTOCOLS, ChannelSocket, is_websocket, requested_protocols
-from .errors import bad_request, method_not_allowed, not_found
+from .channels import (PORT_FORWARD_PROTOCOLS, ChannelSocket, is_websocket, requested_protocols,
+                       stream_target)
+from .errors import bad_request
 from .pod_http import PodHttpConnection, refused_message
 from .resources import rt
 from .sources import AppSource
@@ -50,11 +51,7 @@ class PodPortForward:
         self.apps = apps
 
     async def handle(self, request: web.Request, target) -> web.StreamResponse:
-        if request.method not in ("GET", "POST"):
-            raise method_not_allowed()
-        pod = self.store.get(target.rt, target.namespace, target.name)
-        if pod is None:
-            raise not_found(target.rt, target.name)
+        pod = stream_target(self.store, request, target)
         if not (pod.get("spec") or {}).get("nodeName"):
             raise bad_request(f"pod {target.name} does not have a host assigned")
         if not is_websocket(request):

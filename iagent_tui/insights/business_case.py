@@ -39,14 +39,14 @@ UNALLOCATED = "(unallocated)"
 NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
 
 
-@dataclass(frozen=True)
-class NamespaceCase:
-    namespace: str
-    ec2_hourly: float = 0.0                 # share of the EC2 nodes now
-    fargate_hourly: float = 0.0             # billed on Fargate now
-    fargate_projected_hourly: float = 0.0   # on Fargate after the migration
-    ec2_remaining_hourly: float = 0.0       # share of the node group that remains
-    fargate_rightsized_hourly: float | None = None  # Fargate after, right-sized; None: not evaluated
+class _Comparison:
+    """Before against after, as requested and as right-sized: the same arithmetic for one
+    namespace and for the whole cluster (which sums its namespaces)."""
+    ec2_hourly: float
+    fargate_hourly: float
+    fargate_projected_hourly: float
+    ec2_remaining_hourly: float
+    fargate_rightsized_hourly: float | None
 
     @property
     def before_hourly(self) -> float:
@@ -72,6 +72,16 @@ class NamespaceCase:
 
 
 @dataclass(frozen=True)
+class NamespaceCase(_Comparison):
+    namespace: str
+    ec2_hourly: float = 0.0                 # share of the EC2 nodes now
+    fargate_hourly: float = 0.0             # billed on Fargate now
+    fargate_projected_hourly: float = 0.0   # on Fargate after the migration
+    ec2_remaining_hourly: float = 0.0       # share of the node group that remains
+    fargate_rightsized_hourly: float | None = None  # Fargate after, right-sized; None: not evaluated
+
+
+@dataclass(frozen=True)
 class NodeCost:
     node: str
     nodegroup: str
@@ -80,7 +90,7 @@ class NodeCost:
 
 
 @dataclass(frozen=True)
-class BusinessCase:
+class BusinessCase(_Comparison):
     region: str
     hours_per_month: float
     discount_percent: float
@@ -115,31 +125,10 @@ class BusinessCase:
     def ec2_remaining_hourly(self) -> float:
         return self._sum("ec2_remaining_hourly")
 
-    @property
-    def before_hourly(self) -> float:
-        return self.ec2_hourly + self.fargate_hourly
-
-    @property
-    def after_hourly(self) -> float:
-        return self.fargate_projected_hourly + self.ec2_remaining_hourly
-
-    @property
-    def savings_percent(self) -> float | None:
-        return savings_percent(self.before_hourly, self.after_hourly)
 
     @property
     def fargate_rightsized_hourly(self) -> float | None:
         return None if self.rightsizing is None else self._sum("fargate_rightsized_hourly")
-
-    @property
-    def after_rightsized_hourly(self) -> float | None:
-        r = self.fargate_rightsized_hourly
-        return None if r is None else r + self.ec2_remaining_hourly
-
-    @property
-    def savings_rightsized_percent(self) -> float | None:
-        after = self.after_rightsized_hourly
-        return None if after is None else savings_percent(self.before_hourly, after)
 
     def monthly(self, hourly: float) -> float:
         return hourly * self.hours_per_month
