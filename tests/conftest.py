@@ -4,6 +4,7 @@ official clients pointed at it."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 # Fast enough that a 3-minute AWS wait takes well under a second, slow enough that the ordering of
 # simulated steps survives the scheduling noise of a loaded 2-core machine.
 TEST_SPEED = 200.0
+
+
+# Tests that run kubectl: skipped where kubectl is not installed (a laptop), but never under CI,
+# where they run and fail loudly: a check that silently stops running is worse than a red build.
+requires_kubectl = pytest.mark.skipif(
+    shutil.which("kubectl") is None and not os.environ.get("CI"),
+    reason="kubectl is not installed: install it to run these tests (under CI they fail instead)")
 
 
 def wait_for(predicate: Callable[[], T], timeout: float = 30.0, interval: float = 0.05,

@@ -20,7 +20,7 @@ from kubernetes.client.rest import ApiException
 from actions.journal import read
 from actions.lock import LOCK_NAME, LOCK_NAMESPACE
 from iagent_tui.commands.actions import EXIT_FAILED, deploy_command
-from tests.conftest import wait_for
+from tests.conftest import requires_kubectl, wait_for
 
 CLUSTER = "iagent-cluster"
 OTHER = "bob@desk pid 777"
@@ -99,7 +99,7 @@ def test_a_deploy_while_another_process_holds_the_lock_is_refused_naming_it(env,
     assert "deploy already running since" in result.output and untouched(aws)
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@requires_kubectl
 def test_kubectl_shows_who_holds_the_lock(sandbox_env):
     out = subprocess.run(["kubectl", "get", "lease", "-n", LOCK_NAMESPACE], env=sandbox_env, capture_output=True,
                          text=True, timeout=60)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 from kubernetes import client
@@ -11,7 +10,9 @@ from kubernetes import client
 from tests.sandbox.kube_api_harness import ApiServerThread
 from tests.sandbox.test_api_kubectl import kubectl
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ with --force-conflicts, after a client-side apply), ``kubectl diff --server-side
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 import yaml
@@ -13,7 +12,9 @@ from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import ApiServerThread
 from tests.sandbox.test_api_kubectl import kubectl
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment

@@ -3,7 +3,6 @@ answer a real write would give, and nothing is stored (no new resourceVersion, n
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 import yaml
@@ -12,7 +11,9 @@ from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import ApiServerThread
 from tests.sandbox.test_api_kubectl import kubectl
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 DEPLOYMENT = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "dry", "namespace": "default"},
               "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "dry"}},

@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 import pty
 import select
-import shutil
 import subprocess
 import time
 
 import pytest
 from kubernetes import client
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ delete, and what it prints for errors."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +18,9 @@ from tests.sandbox.kube_api_harness import ApiServerThread, kubeconfig_text
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "manifests" / "sample-app.yaml"
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 
 class Logs:

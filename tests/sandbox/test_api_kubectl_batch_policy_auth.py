@@ -3,14 +3,15 @@ PodDisruptionBudgets with eviction (`kubectl drain`), and `kubectl auth can-i` /
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
 
 from ..conftest import wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 
 def kubectl(env, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from datetime import datetime, timezone
 
@@ -15,6 +14,7 @@ from kubernetes import client, watch
 from kubernetes.client.rest import ApiException
 
 from tests.sandbox.kube_api_harness import ApiServerThread
+from tests.conftest import requires_kubectl
 
 NS = "kube-system"
 
@@ -157,7 +157,7 @@ def test_table_has_name_holder_age(api, leases):
     assert row["cells"][1] == "carol@ci pid 99"
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@requires_kubectl
 def test_kubectl_creates_and_gets_leases(api, tmp_path):
     manifest = tmp_path / "lease.yaml"
     manifest.write_text(

@@ -8,7 +8,6 @@ import asyncio
 import base64
 import json
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -17,6 +16,7 @@ from iagent_sandbox.kube.resources import rt
 from iagent_sandbox.kube.store import CONTINUE_EXPIRED
 
 from .kube_api_harness import ApiServerThread
+from tests.conftest import requires_kubectl
 
 PODS = rt("pods")
 COUNT = 1000
@@ -96,7 +96,7 @@ def test_official_client_pages_consistently_under_churn(api):
     assert all(done + remaining == len(seen) for done, remaining in counts)  # remainingItemCount
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@requires_kubectl
 def test_kubectl_chunked_get_counts_every_pod(api):
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUBE")}
     env.update(KUBECONFIG=str(api.kubeconfig), HOME=str(api.tmp))

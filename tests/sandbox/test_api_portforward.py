@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import urllib.request
 
@@ -14,9 +13,9 @@ import pytest
 from kubernetes import client
 from kubernetes.stream import portforward
 
-from tests.conftest import wait_for
+from tests.conftest import requires_kubectl, wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+pytestmark = requires_kubectl
 FORWARDING = re.compile(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)")
 
 

@@ -4,7 +4,6 @@ and what it prints when RBAC refuses a request."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -12,7 +11,9 @@ import pytest
 from iagent_sandbox.identities import READONLY_USER, seed_kube
 from tests.sandbox.kube_api_harness import ApiServerThread, kubeconfig_text
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 RO_TOKEN = "kubectl-read-only-token"
 
 

@@ -4,15 +4,15 @@ kubectl's columns, the scale subresource resizes it, deletion takes its pods alo
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 
-import pytest
 from kubernetes import client
 
 from ..conftest import wait_for
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 RC = """apiVersion: v1
 kind: ReplicationController

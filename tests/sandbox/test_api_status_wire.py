@@ -4,7 +4,6 @@ them (kubectl debug reads the details of a 404 without checking them)."""
 from __future__ import annotations
 
 import json
-import shutil
 import ssl
 import urllib.error
 import urllib.request
@@ -13,6 +12,7 @@ import pytest
 
 from tests.sandbox.kube_api_harness import TOKEN, ApiServerThread
 from tests.sandbox.test_api_kubectl import kubectl
+from tests.conftest import requires_kubectl
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_invalid_lists_causes_in_order(api):
     assert body.endswith(b"}\n") and b", " not in body.split(b'"message"')[0]
 
 
-@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+@requires_kubectl
 def test_kubectl_debug_is_refused_as_a_real_server_refuses(api):
     kubectl(api, "run", "web", "--image=nginx")
     proc = kubectl(api, "debug", "web", "--image=busybox", check=False)

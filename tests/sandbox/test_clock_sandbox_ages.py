@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import ssl
 import subprocess
 import time
@@ -20,7 +19,9 @@ from iagent_sandbox.clock import parse_rfc3339
 from iagent_sandbox.kube.resources import RESOURCES, rt
 from iagent_sandbox.runtime import SandboxThread, write_connection_files
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 SPEED = 200.0
 RUN_SIM_SECONDS = 900.0  # 4.5 wall seconds at speed 200

@@ -9,7 +9,6 @@ fields, server defaults, and what other writers added that the manifest never ow
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 
 import pytest
@@ -18,7 +17,9 @@ import yaml
 from iagent_sandbox.kube.resources import rt
 from tests.sandbox.kube_api_harness import ApiServerThread
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 DEPLOY = rt("deploy")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import pty
 import select
-import shutil
 import subprocess
 import time
 from types import SimpleNamespace
@@ -18,7 +17,9 @@ from kubernetes import client
 
 from iagent_tui.wiring import PodShell
 
-pytestmark = pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+from tests.conftest import requires_kubectl
+
+pytestmark = requires_kubectl
 
 
 @pytest.fixture(scope="module")
