@@ -98,6 +98,17 @@ def k8s(sandbox, sandbox_files):
 
 
 @pytest.fixture(scope="module")
+def web_pod(k8s) -> str:
+    """A running pod of the scenario's iagent-web Deployment in default (its HTTP server answers
+    exec's wget, port-forward and the ALB front)."""
+    from kubernetes import client
+    pods = client.CoreV1Api(k8s).list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-web").items
+    running = [p.metadata.name for p in pods if p.status.phase == "Running"]
+    assert running, "the scenario runs iagent-web in default"
+    return sorted(running)[0]
+
+
+@pytest.fixture(scope="module")
 def aws(sandbox):
     """boto3 client factory for the sandbox: aws("eks").describe_cluster(...)."""
     import boto3

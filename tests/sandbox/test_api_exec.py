@@ -21,11 +21,8 @@ pytestmark = requires_kubectl
 
 
 @pytest.fixture(scope="module")
-def pod(k8s) -> str:
-    pods = client.CoreV1Api(k8s).list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-web").items
-    running = [p.metadata.name for p in pods if p.status.phase == "Running"]
-    assert running, "the scenario runs iagent-web in default"
-    return sorted(running)[0]
+def pod(web_pod) -> str:
+    return web_pod
 
 
 def kubectl(env, *args: str, stdin: str | bytes | None = None) -> subprocess.CompletedProcess:

@@ -30,9 +30,8 @@ def core(k8s) -> client.CoreV1Api:
 
 
 @pytest.fixture(scope="module")
-def pod(core) -> str:
-    pods = core.list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-web").items
-    return sorted(p.metadata.name for p in pods if p.status.phase == "Running")[0]
+def pod(web_pod) -> str:
+    return web_pod
 
 
 def test_sync_stream_separates_stdout_stderr_and_reports_the_exit_code(core, pod):

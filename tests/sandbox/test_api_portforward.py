@@ -25,9 +25,8 @@ def core(k8s) -> client.CoreV1Api:
 
 
 @pytest.fixture(scope="module")
-def pod(core) -> str:
-    pods = core.list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-web").items
-    return sorted(p.metadata.name for p in pods if p.status.phase == "Running")[0]
+def pod(web_pod) -> str:
+    return web_pod
 
 
 class PortForward:

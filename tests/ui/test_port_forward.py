@@ -181,7 +181,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def test_a_forward_through_real_kubectl_reaches_the_pods_http_server(sandbox, sandbox_files, k8s):
+async def test_a_forward_through_real_kubectl_reaches_the_pods_http_server(sandbox, sandbox_files, web_pod):
     """End to end: the dashboard's forward runs real kubectl against the sandbox (which serves
     port-forward), and HTTP through the local port reaches the pod's server, for a pod and for the
     Service in front of it."""
@@ -190,14 +190,10 @@ async def test_a_forward_through_real_kubectl_reaches_the_pods_http_server(sandb
     import shutil
     import urllib.request
 
-    from kubernetes import client as k8s_client
-
     if shutil.which("kubectl") is None:
         pytest.fail("kubectl is not on PATH: this test runs the real kubectl against the sandbox")
     kubeconfig, _ = sandbox_files
-    api = k8s_client.CoreV1Api(k8s)
-    pods = api.list_namespaced_pod("default", label_selector="app.kubernetes.io/name=iagent-web").items
-    pod = sorted(p.metadata.name for p in pods if p.status.phase == "Running")[0]
+    pod = web_pod
     forwards = PortForwards(PortForward(str(kubeconfig), "iagent-sandbox"))
     try:
         for kind, name, remote in (("pod", pod, 8080), ("service", "iagent-web", 80)):
