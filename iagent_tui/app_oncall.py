@@ -122,6 +122,7 @@ class OnCallMixin(_Base):
             self.port_forwards.builder = wiring.port_forwards.builder  # running forwards stay until stopped
         self.read_only_flag = wiring.read_only
         self.snapshot = None
+        self._to_derive = None  # the old cluster's snapshot is not to be derived any more
         self.feed_error = ""
         self.assessment = Assessment(start_target=self.assessment.start_target)
         self.dashboard.clear()

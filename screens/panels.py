@@ -44,6 +44,7 @@ class Panel(Vertical):
         self.spec = spec
         self.border_title = spec.title
         self.stale: tuple[SourceState, ...] = ()
+        self.summary = ""
 
     def compose(self) -> ComposeResult:
         yield Static("", classes="panel-stale")
@@ -72,7 +73,10 @@ class Panel(Vertical):
                                                for sev, n in counts.items() if n) \
                 if assessment.findings else "Findings — none"
         elif self.spec.id == "coredns":
-            self.query_one(".panel-summary", Static).update(Text(coredns_summary(snap), end=""))
+            summary = coredns_summary(snap)
+            if summary != self.summary:  # an update is a layout pass of the whole screen
+                self.summary = summary
+                self.query_one(".panel-summary", Static).update(Text(summary, end=""))
         shown = f"{len(rows)} of {len(all_rows)}" if view.text else f"{len(rows)}"
         self.border_subtitle = shown + (f" · ns {view.namespace}" if view.namespace else "") \
             + (" · Warnings only (e: all)" if self.spec.id == "events" and view.warnings_only else "")

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from iagent_tui.model import Event, Snapshot
+from iagent_tui.model import Event, Node, Pod, Snapshot
 
-from iagent_tui.insights.assessment import Assessment
+from iagent_tui.insights.assessment import Assessment, StartTimes
 from .format import Tone, age, clock_time, duration, money, short_node, tone_of
 
 Cell = str | tuple[str, Tone]
@@ -37,6 +37,32 @@ def _status(text: str) -> Cell:
     return (text or "-", tone_of(text))
 
 
+class RowMemo:
+    """Rows of the last render, reused while what they show is the same: the same model objects
+    (the monitor and the Assessor hand over the very same Pod and StartTimes while nothing
+    changed) and equal plain values. A large cluster renders 5,000 pods on every snapshot, a few
+    of them changed; building every row again was most of a render (26 ms, measured)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[str, tuple[tuple, tuple, Row]] = {}
+        self._next: dict[str, tuple[tuple, tuple, Row]] = {}
+
+    def row(self, key: str, objects: tuple, values: tuple, build: Callable[[], Row]) -> Row:
+        hit = self._rows.get(key)
+        if hit is None or hit[1] != values or any(a is not b for a, b in zip(hit[0], objects)):
+            hit = (objects, values, build())
+        self._next[key] = hit
+        return hit[2]
+
+    def done(self) -> None:
+        """Forget the rows not rendered this time (gone, or filtered out)."""
+        self._rows, self._next = self._next, {}
+
+
+_POD_ROWS = RowMemo()
+_NODE_ROWS = RowMemo()
+
+
 def profile_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     pods_per_profile: dict[str, int] = {}
     for pod in snap.pods:
@@ -54,13 +80,19 @@ def profile_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row
     return rows
 
 
+def _node_row(n: Node, node_age: str) -> Row:
+    return (n.name, (short_node(n.name), (n.compute_type or "-", "ok" if n.compute_type == "fargate" else ""),
+                     ("Ready", "ok") if n.ready else ("NotReady", "bad"), n.zone or "-",
+                     n.instance_type or "-", node_age))
+
+
 def node_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
-    return [
-        (n.name, (short_node(n.name), (n.compute_type or "-", "ok" if n.compute_type == "fargate" else ""),
-                  ("Ready", "ok") if n.ready else ("NotReady", "bad"), n.zone or "-",
-                  n.instance_type or "-", age(n.created, snap.taken_at)))
-        for n in sorted(snap.nodes, key=lambda n: (n.compute_type != "fargate", n.name))
-    ]
+    rows = []
+    for n in sorted(snap.nodes, key=lambda n: (n.compute_type != "fargate", n.name)):
+        node_age = age(n.created, snap.taken_at)
+        rows.append(_NODE_ROWS.row(n.name, (n,), (node_age,), lambda: _node_row(n, node_age)))
+    _NODE_ROWS.done()
+    return rows
 
 
 def node_counts(snap: Snapshot) -> str:
@@ -118,22 +150,29 @@ def _pod_cost(key: str, assessment: Assessment) -> Cell:
     return money(cost)
 
 
+
+def _pod_row(p: Pod, start: StartTimes | None, assessment: Assessment) -> Row:
+    return (p.key, (
+        p.namespace, p.name,
+        (p.compute_type or "-", "ok" if p.compute_type == "fargate" else ""),
+        _status(p.reason or p.phase),
+        duration(start.scheduled) if start else "-",
+        duration(start.pull_seconds) if start and start.pull_seconds is not None else "-",
+        _start_cell(start.ready, assessment.start_target) if start else "-",
+        p.capacity_provisioned or "-",
+        _pod_cost(p.key, assessment),
+    ))
+
+
 def pod_rows(snap: Snapshot, assessment: Assessment, view: View) -> list[Row]:
     rows = []
     for p in sorted(snap.pods, key=lambda p: (p.namespace, p.name)):
         if not view.namespace_ok(p.namespace):
             continue
         start = assessment.start.get(p.key)
-        rows.append((p.key, (
-            p.namespace, p.name,
-            (p.compute_type or "-", "ok" if p.compute_type == "fargate" else ""),
-            _status(p.reason or p.phase),
-            duration(start.scheduled) if start else "-",
-            duration(start.pull_seconds) if start and start.pull_seconds is not None else "-",
-            _start_cell(start.ready, assessment.start_target) if start else "-",
-            p.capacity_provisioned or "-",
-            _pod_cost(p.key, assessment),
-        )))
+        values = (assessment.pod_cost.get(p.key), p.key in assessment.pod_cost_projected, assessment.start_target)
+        rows.append(_POD_ROWS.row(p.key, (p, start), values, lambda: _pod_row(p, start, assessment)))
+    _POD_ROWS.done()
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -92,3 +93,22 @@ def test_filter_matches_any_cell_case_insensitively():
     rows = [("a", ("Running", ("fargate", "ok"))), ("b", ("Pending", "-"))]
     assert filter_rows(rows, "FARG") == [rows[0]]
     assert filter_rows(rows, "") == rows
+
+
+def test_pod_rows_are_reused_while_unchanged_and_rebuilt_when_the_pod_or_its_facts_change():
+    assessor = Assessor()
+    snap = mid_migration()
+    first = dict(pod_rows(snap, assessor(snap), View()))
+    again = dict(pod_rows(snap, assessor(snap), View()))
+    key = "default/api-7d9f8-abcde"
+    assert again[key] is first[key]  # same Pod, same StartTimes, same cost: the row object is kept
+
+    changed = replace(snap, pods=tuple(replace(p, reason="CrashLoopBackOff", resource_version="2")
+                                       if p.key == key else p for p in snap.pods))
+    rows = dict(pod_rows(changed, assessor(changed), View()))
+    assert rows[key][3] == ("CrashLoopBackOff", "bad")
+    other = "default/api-7d9f8-fghij"
+    assert rows[other] is first[other]
+    # Another start target changes the Ready cell's tone for every pod: no row is reused.
+    assert dict(pod_rows(changed, Assessor(start_target=30)(changed), View()))[other][6] == ("2m20s", "bad")
+    assert dict(pod_rows(changed, Assessor(start_target=600)(changed), View()))[other][6] == ("2m20s", "ok")
