@@ -272,7 +272,7 @@ def nodes_not_ready(ctx: Context) -> Iterator[Finding]:
     for node in ctx.snap.nodes:
         if node.ready:
             continue
-        pods = [p for p in ctx.snap.pods if p.node == node.name]
+        pods = ctx.pods_by_node.get(node.name, [])
         fargate = node.compute_type == "fargate"
         yield diagnosis(
             "DR080", "error", f"{'Fargate' if fargate else 'EC2'} node NotReady", f"Node/{node.name}",

@@ -7,12 +7,13 @@ Kept apart from the rules so rule modules and ``doctor.py`` import it without a 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 from ..model import Event, FargateProfile, Pod, PodCondition, Snapshot
 from .codes import CODES
+from .startup import StartPhases
 from .finding import SEVERITY_RANK, Category, Finding, Severity
 
 def diagnosis(code: str, severity: Severity, title: str, obj: str, evidence: tuple[str, ...], explanation: str,
@@ -39,6 +40,9 @@ class Context:
     snap: Snapshot
     start_target_seconds: float = 120.0  # BRIEF: sub-2-minute pod starts
     stuck_profile_seconds: float = 600.0  # profile creates take 20 s to 6 min (DOMAIN 3.3)
+    # Start phases per pod key, when the caller derived them already (the Assessor keeps them
+    # per pod across snapshots); rules compute what is missing.
+    start_phases: Mapping[str, StartPhases] = field(default_factory=dict)
 
     @property
     def cluster(self) -> str:
@@ -59,6 +63,13 @@ class Context:
         grouped: dict[str, list[Pod]] = {}
         for pod in self.snap.pods:
             grouped.setdefault(pod.namespace, []).append(pod)
+        return grouped
+
+    @cached_property
+    def pods_by_node(self) -> Mapping[str, list[Pod]]:
+        grouped: dict[str, list[Pod]] = {}
+        for pod in self.snap.pods:
+            grouped.setdefault(pod.node, []).append(pod)
         return grouped
 
     @cached_property

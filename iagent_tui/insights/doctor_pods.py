@@ -284,7 +284,7 @@ def slow_starts(ctx: Context) -> Iterator[Finding]:
     """DR060: Fargate pods slower than the start target, per workload, with the dominant phase."""
     by_owner: dict[str, list[tuple[float, Pod, Any]]] = {}
     for pod in ctx.snap.fargate_pods():
-        phases = pod_start_phases(pod, ctx.events_by_pod.get((pod.namespace, pod.name), ()))
+        phases = ctx.start_phases.get(pod.key) or pod_start_phases(pod, ctx.events_by_pod.get((pod.namespace, pod.name), ()))
         if phases.to_ready is not None and phases.to_ready > ctx.start_target_seconds:
             by_owner.setdefault(owner_label(pod), []).append((phases.to_ready, pod, phases))
     for owner, slow in sorted(by_owner.items()):
