@@ -12,6 +12,8 @@ from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.color import Color
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import DataTable
 
 from .format import Tone
@@ -84,6 +86,13 @@ class KeyedTable(DataTable):
     hiding them behind a horizontal scroll. Texts longer than their column end in an ellipsis; the
     detail view (enter) shows them in full."""
 
+    # The table's height comes from the panel (1fr), never from its rows: a new row count needs
+    # no layout of the screen, only new scrollbar extents. Textual lays out the whole screen on
+    # every virtual-size change (Widget.virtual_size is a layout reactive), which under churn at
+    # 5,000 pods was a 50-200 ms pass per snapshot (measured). A scrollbar coming or going does
+    # change the gutter, and then a layout follows (watch_virtual_size).
+    virtual_size = Reactive(Size(0, 0), layout=False)
+
     def __init__(self, columns: tuple[tuple[str, str], ...], *, priority: tuple[str, ...] = (),
                  flexible: frozenset[str] = frozenset(), caps: dict[str, int] | None = None, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
@@ -113,6 +122,19 @@ class KeyedTable(DataTable):
         # rows out of view as they arrive above it (seen: the top row 40 minutes old).
         self.follow_top = False
         self._cells_changed = False  # cells written by _put_cell, not yet refreshed
+        self._removing = False  # inside remove_row: its layout request is dropped (see refresh)
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False):  # type: ignore[no-untyped-def]
+        # DataTable.remove_row asks for a layout of the screen; for the same reason as above it
+        # needs none (the virtual size follows at idle, and watch_virtual_size sees to the
+        # scrollbars).
+        return super().refresh(*regions, repaint=repaint, layout=layout and not self._removing, recompose=recompose)
+
+    def watch_virtual_size(self, size: Size) -> None:
+        shown = (self.show_vertical_scrollbar, self.show_horizontal_scrollbar)
+        self._scroll_update(size)  # scrollbar extents and the scroll offset's bounds
+        if (self.show_vertical_scrollbar, self.show_horizontal_scrollbar) != shown:
+            self.refresh(layout=True)
 
     def on_mount(self) -> None:
         self._styles = tone_styles(self.app.theme_variables)
@@ -241,8 +263,13 @@ class KeyedTable(DataTable):
         cursor_key = self.cursor_key()
         keep_top = self.follow_top and (self.cursor_row <= 0 or not self.has_focus)
         stale = [k for k in self._shown if k not in wanted]
+        self._removing = True
+        try:
+            for key in stale:
+                self.remove_row(key)
+        finally:
+            self._removing = False
         for key in stale:
-            self.remove_row(key)
             self._count_widths(self._shown.pop(key), -1)
             del self._texts[key]
         if stale:

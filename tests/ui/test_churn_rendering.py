@@ -1,4 +1,4 @@
-"""KeyedTable under churn: columns change width in place, and do not narrow back while the table
+"""The dashboard under churn. KeyedTable: columns change width in place, and do not narrow back while the table
 keeps its size (a large cluster's pods table was rebuilt, 5,000 rows re-added, every few seconds
 as long-named pods came and went)."""
 
@@ -69,3 +69,27 @@ async def test_a_resized_table_lays_its_columns_out_afresh():
 
         table.styles.width = 60  # a new size forgets the kept widths: Status has room again
         await until(pilot, lambda: shown(table, "web-1")[1] == "ContainerCreating", what="status shown whole")
+
+
+async def test_trend_chart_and_caption_follow_snapshots_without_a_layout_pass():
+    """The charts repaint in place (no layout of the screen per snapshot): what they show must
+    still be the newest snapshot's."""
+    from dataclasses import replace
+
+    from iagent_tui.app import IagentApp, StaticSource
+    from textual.widgets import Label, Static
+
+    from .fixtures import evolve, mid_migration
+
+    snap = mid_migration()
+    source = StaticSource(snap)
+    app = IagentApp(source)
+    async with app.run_test(size=(200, 60)) as pilot:
+        caption = app.dashboard.query_one("#healthy-label", Label)
+        await until(pilot, lambda: str(caption.content) == "healthy targets: 1 now", what="one healthy target")
+        group = snap.target_groups[0]
+        all_healthy = replace(group, targets=tuple(replace(t, state="healthy") for t in group.targets))
+        source.publish(evolve(snap, target_groups=(all_healthy,)))
+        await until(pilot, lambda: str(caption.content) == "healthy targets: 3 now", what="three healthy targets")
+        chart = app.dashboard.query_one("#healthy-chart", Static)
+        await until(pilot, lambda: str(chart.render()).strip() == "▃█", what="bars for 1 then 3")
