@@ -45,6 +45,8 @@ class Charts(Vertical):
         self.healthy: deque[float] = deque(maxlen=HISTORY)
         self._last_version: int | None = None
         self.series: dict[str, list[float]] = {"#start": [], "#healthy": []}
+        self._start_for: Assessment | None = None  # the derivation _start was computed from
+        self._start: list[float] = []
 
     def compose(self) -> ComposeResult:
         yield Label("pod start (s to Ready)", id="start-label")
@@ -53,7 +55,11 @@ class Charts(Vertical):
         yield Static("", id="healthy-chart", classes="chart")
 
     def show(self, snap: Snapshot, assessment: Assessment) -> None:
-        series = start_series(snap, assessment)
+        # Start times change only with a derivation: a large cluster renders several snapshots
+        # per derivation, and the series sorts every pod.
+        if assessment is not self._start_for:
+            self._start_for, self._start = assessment, start_series(snap, assessment)
+        series = self._start
         label = "pod start (s to Ready)"
         if series:
             label += f": last {duration(series[-1])}, max {duration(max(series))}, target {duration(assessment.start_target)}"
