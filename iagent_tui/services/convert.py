@@ -56,6 +56,18 @@ def node_compute_type(raw: Mapping[str, Any]) -> ComputeType:
     return "ec2"
 
 
+def node_essentials(raw: dict) -> dict:
+    """What node_from_raw reads of a node, all a monitor keeps: the Node model has no raw (no
+    view shows a node's YAML), and a node's status (images, addresses, capacity, every
+    condition) is most of its size; a Fargate cluster has a node per pod."""
+    meta = raw.get("metadata") or {}
+    return {
+        "kind": raw.get("kind", "Node"),
+        "metadata": {k: meta[k] for k in ("name", "uid", "resourceVersion", "creationTimestamp", "labels") if k in meta},
+        "status": {"conditions": [c for c in (raw.get("status") or {}).get("conditions") or () if c.get("type") == "Ready"]},
+    }
+
+
 def node_from_raw(raw: Mapping[str, Any]) -> Node:
     meta = _meta(raw)
     labels = meta.get("labels") or {}
