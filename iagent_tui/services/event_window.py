@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from operator import itemgetter
 from bisect import bisect_left, insort
 from collections.abc import Iterator, Mapping, MutableMapping
 from ..model import Event
@@ -27,8 +28,9 @@ PULL_REASONS = frozenset({"Pulling", "Pulled"})
 Key = tuple[str, str]  # the event object's (namespace, name)
 PodKey = tuple[str, str]  # the pod's (namespace, name)
 # Sorted by when it happened (undated: newest, as the API server would date it now), then what it
-# is about; the sequence number makes every entry unique, so the key is never compared.
-Entry = tuple[float, str, str, int, Key]
+# is about; the sequence number makes every entry unique, so neither the key nor the event (along
+# for a cheap read-out) is ever compared.
+Entry = tuple[float, str, str, int, Key, Event]
 
 
 def event_model(raw: dict) -> Event:
@@ -64,7 +66,7 @@ class EventWindow(MutableMapping):
     def __setitem__(self, key: Key, event: Event) -> None:
         self._discard(key)
         stamp = event.last_seen.timestamp() if event.last_seen is not None else math.inf
-        entry = (stamp, event.namespace, event.name, next(self._seq), key)
+        entry = (stamp, event.namespace, event.name, next(self._seq), key, event)
         window = self._warnings if event.type == "Warning" else self._normal
         self._events[key] = event
         self._entries[key] = entry
@@ -108,7 +110,7 @@ class EventWindow(MutableMapping):
         if self._sorted is None:
             # Three sorted runs: the sort merges them rather than sorting from scratch.
             merged = sorted(self._normal + self._warnings + self._aged_pulls)
-            self._sorted = tuple(self._events[entry[4]] for entry in merged)
+            self._sorted = tuple(map(itemgetter(5), merged))
         return self._sorted
 
     def retain_pulls(self, pod: PodKey, uid: str | None) -> None:

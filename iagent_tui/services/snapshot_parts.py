@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left, insort
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -52,49 +52,42 @@ class SortedModels:
     def __init__(self, convert_fn: Callable[[Any], Any], marker: Callable[[Any], str] = _resource_version) -> None:
         self._convert = convert_fn
         self._marker = marker  # unchanged marker: the model is still right ("" = always convert)
-        self._models: dict[Key, tuple[str, Any]] = {}
-        self._keys: list[Key] = []
+        self._markers: dict[Key, str] = {}
+        self._keys: list[Key] = []  # sorted; _models[i] is the model of _keys[i]
+        self._models: list[Any] = []
         self._tuple: tuple | None = ()
 
     def apply(self, changed: Iterable[Key], raw_of: Callable[[Key], Any]) -> Diff:
         diff: Diff = []
-        moved = False  # keys came or went: positions changed
-        patched: list[tuple[Key, Any]] = []
         for key in changed:
             raw = raw_of(key)
-            old = self._models.get(key)
+            known = key in self._markers
+            at = bisect_left(self._keys, key)
             if raw is None:
-                if old is not None:
-                    del self._models[key]
-                    del self._keys[bisect_left(self._keys, key)]
-                    diff.append((old[1], None))
-                    moved = True
+                if known:
+                    del self._markers[key], self._keys[at]
+                    diff.append((self._models.pop(at), None))
                 continue
             marker = self._marker(raw)
-            if old is not None and marker and old[0] == marker:
+            if known and marker and self._markers[key] == marker:
                 continue
             model = self._convert(raw)
-            self._models[key] = (marker, model)
-            if old is None:
-                insort(self._keys, key)
-                moved = True
+            self._markers[key] = marker
+            if known:
+                diff.append((self._models[at], model))
+                self._models[at] = model
             else:
-                patched.append((key, model))
-            diff.append((old[1] if old else None, model))
-        if moved:
+                self._keys.insert(at, key)
+                self._models.insert(at, model)
+                diff.append((None, model))
+        if diff:
             self._tuple = None
-        elif patched and self._tuple is not None:
-            models = list(self._tuple)
-            for key, model in patched:
-                models[bisect_left(self._keys, key)] = model
-            self._tuple = tuple(models)
         return diff
 
     @property
     def models(self) -> tuple:
         if self._tuple is None:
-            models = self._models
-            self._tuple = tuple(models[key][1] for key in self._keys)
+            self._tuple = tuple(self._models)
         return self._tuple
 
 
@@ -115,11 +108,12 @@ class SnapshotParts:
         self._node_types: dict[str, ComputeType] = {}
         self._pods_on_node: dict[str, set[Key]] = {}
         self._pods_by_ip: dict[str, set[Key]] = {}
+        self._ips_changed = 0  # bumped whenever _pods_by_ip changes
         self._windows: list[EventWindow] = []
         self._events: tuple[tuple[Event, ...], ...] = ()
         self._merged_events: tuple[Event, ...] = ()
         self._lists_seen = -1
-        self._joined: tuple[Any, dict[str, str | None], tuple[TargetGroup, ...]] | None = None
+        self._joined: tuple[Any, int, dict[str, str | None], tuple[TargetGroup, ...]] | None = None
 
     # -- refresh from the stores --------------------------------------------------------------
     def refresh(self, reflectors: list[Reflector]) -> None:
@@ -168,14 +162,18 @@ class SnapshotParts:
 
     def _note_pods(self, diff: Diff) -> None:
         for old, new in diff:
-            if old is not None:
-                key = (old.namespace, old.name)
-                _unindex(self._pods_on_node, old.node, key)
-                _unindex(self._pods_by_ip, old.ip, key)
+            either = new if new is not None else old
+            key = (either.namespace, either.name)
+            old_node, old_ip = (old.node, old.ip) if old is not None else ("", "")
+            new_node, new_ip = (new.node, new.ip) if new is not None else ("", "")
+            if old_node != new_node:
+                _unindex(self._pods_on_node, old_node, key)
+                _index(self._pods_on_node, new_node, key)
+            if old_ip != new_ip:
+                _unindex(self._pods_by_ip, old_ip, key)
+                _index(self._pods_by_ip, new_ip, key)
+                self._ips_changed += 1
             if new is not None:
-                key = (new.namespace, new.name)
-                _index(self._pods_on_node, new.node, key)
-                _index(self._pods_by_ip, new.ip, key)
                 self._note_written(new.created)
             if new is None or old is None or old.uid != new.uid:
                 for window in self._windows:
@@ -217,16 +215,19 @@ class SnapshotParts:
     def target_groups(self, groups: tuple[TargetGroup, ...]) -> tuple[TargetGroup, ...]:
         """The target groups with each target's pod (by IP), joined again only when the groups
         or the pods behind their targets changed."""
+        if self._joined is not None and self._joined[0] is groups and self._joined[1] == self._ips_changed:
+            return self._joined[3]
         wanted = {t.id: self.pod_for_ip(t.id) for tg in groups for t in tg.targets if t.pod is None}
-        if self._joined is not None and self._joined[0] is groups and self._joined[1] == wanted:
-            return self._joined[2]
+        if self._joined is not None and self._joined[0] is groups and self._joined[2] == wanted:
+            self._joined = (groups, self._ips_changed, wanted, self._joined[3])
+            return self._joined[3]
         joined = tuple(
             replace(tg, targets=tuple(replace(t, pod=wanted[t.id]) if t.pod is None and wanted[t.id] else t
                                       for t in tg.targets))
             if any(t.pod is None and wanted[t.id] for t in tg.targets) else tg
             for tg in groups
         )
-        self._joined = (groups, wanted, joined)
+        self._joined = (groups, self._ips_changed, wanted, joined)
         return joined
 
 
