@@ -1,7 +1,9 @@
 """ClusterMonitor: streams the cluster (Kubernetes watches + adaptive AWS polls) into Snapshots.
 
 One monitor per connection; it owns every task it starts (``start()`` / ``stop()``). Watches keep
-raw objects current (services.kube.Reflector). AWS is polled in one loop that waits for each round
+objects current (services.kube.Reflector), each reduced as it arrives to what snapshots need
+(events: a bounded window, services.event_window); snapshots are built from what changed since the
+last one (services.snapshot_parts). AWS is polled in one loop that waits for each round
 to finish before scheduling the next (never overlapping): every ~2 s while something is changing
 (a profile CREATING, an add-on UPDATING, a target in ``initial``...), every ~30 s when steady, and
 slower after throttling. Changes are coalesced: at most one Snapshot per ~100 ms burst.
