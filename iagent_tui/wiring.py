@@ -119,7 +119,7 @@ class PodLogs:
 
     async def events(self, kind: str, namespace: str, name: str) -> list[Any]:
         """An object's full event history (model Events), for the detail view: snapshots keep
-        only the recent window (services.monitor.recent_events)."""
+        only a recent window (services.event_window)."""
         from .services import convert
         from .services.kube import KubeClient
 

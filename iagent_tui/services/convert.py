@@ -4,10 +4,12 @@ detail views (insights read the typed fields; pod specs are parsed in ``pod_spec
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from ..model import (
     CAPACITY_ANNOTATION,
+    EMPTY_MAP,
     COMPUTE_TYPE_LABEL,
     FARGATE_PROFILE_LABEL,
     ComputeType,
@@ -22,6 +24,7 @@ from ..model import (
     Workload,
     frozen_map,
 )
+from .kube import compact
 from .pod_spec import (
     claim_templates_from_raw,
     condition_from_raw,
@@ -35,6 +38,13 @@ from .pod_spec import (
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
+
+
+def read_only(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A model's raw object, read-only but not copied: a Reflector's stored objects are replaced,
+    never changed, so the view can be shared (at 5,000 pods and 10,000 events the copies were
+    megabytes)."""
+    return MappingProxyType(raw) if raw else EMPTY_MAP
 
 
 def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -54,6 +64,18 @@ def node_compute_type(raw: Mapping[str, Any]) -> ComputeType:
     if labels.get(COMPUTE_TYPE_LABEL) == "fargate" or _meta(raw).get("name", "").startswith("fargate-"):
         return "fargate"
     return "ec2"
+
+
+def node_essentials(raw: dict) -> dict:
+    """What node_from_raw reads of a node, all a monitor keeps: the Node model has no raw (no
+    view shows a node's YAML), and a node's status (images, addresses, capacity, every
+    condition) is most of its size; a Fargate cluster has a node per pod."""
+    meta = raw.get("metadata") or {}
+    return compact({
+        "kind": raw.get("kind", "Node"),
+        "metadata": {k: meta[k] for k in ("name", "uid", "resourceVersion", "creationTimestamp", "labels") if k in meta},
+        "status": {"conditions": [c for c in (raw.get("status") or {}).get("conditions") or () if c.get("type") == "Ready"]},
+    })
 
 
 def node_from_raw(raw: Mapping[str, Any]) -> Node:
@@ -163,7 +185,7 @@ def pod_from_raw(raw: Mapping[str, Any], node_types: Mapping[str, ComputeType] |
         capacity_provisioned=annotations.get(CAPACITY_ANNOTATION, "") or "",
         fargate_profile=labels.get(FARGATE_PROFILE_LABEL, "") or "",
         created=parse_time(meta.get("creationTimestamp")),
-        raw=frozen_map(raw),
+        raw=read_only(raw),
         uid=meta.get("uid", "") or "",
         resource_version=meta.get("resourceVersion", "") or "",
         annotations=frozen_map(annotations),
@@ -184,7 +206,7 @@ def workload_from_raw(raw: Mapping[str, Any]) -> Workload:
     else:
         replicas = spec.get("replicas", 1) if spec.get("replicas") is not None else 1
         ready = status.get("readyReplicas", 0)
-    return Workload(kind, meta.get("namespace", ""), meta.get("name", ""), int(replicas or 0), int(ready or 0), frozen_map(raw),
+    return Workload(kind, meta.get("namespace", ""), meta.get("name", ""), int(replicas or 0), int(ready or 0), read_only(raw),
                     template=template_from_raw(workload_template_raw(raw)),
                     claim_templates=claim_templates_from_raw(spec) if kind == "StatefulSet" else (),
                     resource_version=meta.get("resourceVersion", "") or "")
@@ -208,7 +230,7 @@ def event_from_raw(raw: Mapping[str, Any]) -> Event:
         component=source.get("component") or raw.get("reportingComponent") or raw.get("reportingController") or "",
         count=int(raw.get("count") or series.get("count") or 1),
         last_seen=last,
-        raw=frozen_map(raw),
+        raw=read_only(raw),
         first_seen=first,
         object_uid=involved.get("uid", "") or "",
     )
@@ -216,7 +238,7 @@ def event_from_raw(raw: Mapping[str, Any]) -> Event:
 
 def service_from_raw(raw: Mapping[str, Any]) -> Service:
     meta, spec = _meta(raw), raw.get("spec") or {}
-    return Service(meta.get("namespace", ""), meta.get("name", ""), spec.get("type", "ClusterIP"), frozen_map(raw),
+    return Service(meta.get("namespace", ""), meta.get("name", ""), spec.get("type", "ClusterIP"), read_only(raw),
                    selector=frozen_map(spec.get("selector")), annotations=frozen_map(meta.get("annotations")),
                    load_balancer_class=spec.get("loadBalancerClass") or "",
                    resource_version=meta.get("resourceVersion", "") or "")
@@ -225,13 +247,13 @@ def service_from_raw(raw: Mapping[str, Any]) -> Service:
 def volume_claim_from_raw(raw: Mapping[str, Any]) -> VolumeClaim:
     meta, spec = _meta(raw), raw.get("spec") or {}
     return VolumeClaim(meta.get("namespace", ""), meta.get("name", ""), (raw.get("status") or {}).get("phase", ""),
-                       spec.get("volumeName") or "", spec.get("storageClassName") or "", frozen_map(raw),
+                       spec.get("volumeName") or "", spec.get("storageClassName") or "", read_only(raw),
                        resource_version=meta.get("resourceVersion", "") or "")
 
 
 def volume_from_raw(raw: Mapping[str, Any]) -> Volume:
     csi = (raw.get("spec") or {}).get("csi") or {}
-    return Volume(_meta(raw).get("name", ""), csi.get("driver", ""), frozen_map(raw))
+    return Volume(_meta(raw).get("name", ""), csi.get("driver", ""), read_only(raw))
 
 
 def ingress_from_raw(raw: Mapping[str, Any]) -> Ingress:
@@ -244,7 +266,7 @@ def ingress_from_raw(raw: Mapping[str, Any]) -> Ingress:
         hostname=lb[0].get("hostname", "") or lb[0].get("ip", "") or "",
         class_name=spec.get("ingressClassName") or annotations.get("kubernetes.io/ingress.class", "") or "",
         target_type=annotations.get("alb.ingress.kubernetes.io/target-type", "instance"),
-        raw=frozen_map(raw),
+        raw=read_only(raw),
         annotations=frozen_map(annotations),
         backend_services=ingress_backend_services(spec),
         created=parse_time(meta.get("creationTimestamp")),

@@ -9,7 +9,10 @@ names, and custom resources (TargetGroupBinding) have no generated class anyway.
 ``Reflector`` keeps one resource type in sync: list, then watch from the list's resourceVersion;
 when a stream ends it resumes from the last seen version (no re-list); on 410 Gone it re-lists;
 on errors it backs off (0.5 s doubling to 30 s, jittered) and reports itself stale while keeping
-its last items.
+its last items. Each object is reduced when it arrives (``transform``, as client-go informers'
+SetTransform: by default ``slim`` drops what no view reads), page by page on a list, and kept in a
+store the caller chooses (a dict, a ``TrackedStore`` that remembers which keys changed, or any
+mapping that bounds itself).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from sys import intern
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, MutableMapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -269,21 +273,27 @@ class Reflector:
 
     ``on_change()`` is called (synchronously) after every applied change or re-list.
     Counters ``lists`` and ``watches`` say how many full lists and watch streams were made.
+    ``transform(raw)`` is what is kept of each object (default ``slim``); ``store()`` makes the
+    mapping that holds it (default a dict), and a fresh one that a re-list fills before its items
+    replace the old ones (a store that bounds itself stays bounded while 80 pages arrive).
     """
 
     def __init__(self, client: KubeClient, resource: Resource, namespace: str | None = None, *,
                  name: str | None = None, on_change: Callable[[], None] | None = None,
                  watch_timeout: int = WATCH_TIMEOUT_SECONDS, max_backoff: float = 30.0,
                  now: Callable[[], datetime] = _utcnow, optional: bool = False, absent_retry: float = 30.0,
-                 field_selector: str | None = None) -> None:
+                 field_selector: str | None = None, transform: Callable[[dict], Any] | None = None,
+                 store: Callable[[], MutableMapping[tuple[str, str], Any]] = dict) -> None:
         self.client = client
+        self.transform = transform or slim
         # Server-side selection for one-shot reads (status lists only Warning events); a watch
         # always follows the whole resource.
         self.field_selector = field_selector
         self.resource = resource
         self.namespace = namespace
         self.name = name or (f"{resource.plural}@{namespace}" if namespace else resource.plural)
-        self.items: dict[tuple[str, str], dict] = {}
+        self._new_store = store
+        self.items: MutableMapping[tuple[str, str], Any] = store()
         self.resource_version = ""
         self.synced = False
         self.error: ServiceError | None = None
@@ -319,9 +329,14 @@ class Reflector:
             self._on_change()  # publish the stale marker once, not on every retry
 
     async def relist(self) -> None:
-        items, rv = await self.client.list(self.resource, self.namespace, field_selector=self.field_selector)
+        fresh = self._new_store()
+        rv = ""
+        async for page, rv in list_pages(self.client, self.resource, self.namespace, self.field_selector):
+            for obj in page:
+                fresh[_key(obj)] = self.transform(obj)
         self.lists += 1
-        self.items = {_key(obj): obj for obj in items}
+        self.items.clear()
+        self.items.update(fresh)
         self.resource_version = rv
         self.synced = True
         self._ok()
@@ -339,7 +354,7 @@ class Reflector:
             if not (self.optional and err.kind == "not_found"):
                 raise
         self.absent = True
-        self.items = {}
+        self.items.clear()
         self.synced = True
         self._ok()
         self._synced_event.set()
@@ -352,7 +367,7 @@ class Reflector:
             self.items.pop(_key(obj), None)
         else:
             obj.setdefault("kind", self.resource.kind)
-            self.items[_key(obj)] = obj
+            self.items[_key(obj)] = self.transform(obj)
         if rv:
             self.resource_version = str(rv)
 
@@ -417,3 +432,102 @@ class Reflector:
                 backoff = min(self._max_backoff, max(0.5, backoff * 2))
             if backoff:
                 await asyncio.sleep(backoff * (0.75 + 0.5 * self._rng.random()))
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def slim(obj: dict) -> dict:
+    """The object without what the API server and kubectl repeat on every object and no view
+    reads: ``metadata.managedFields`` (kubectl hides it too) and the last-applied-configuration
+    annotation (a second copy of the whole object), its strings shared (``compact``)."""
+    meta = obj.get("metadata")
+    if meta:
+        meta.pop("managedFields", None)
+        annotations = meta.get("annotations")
+        if annotations and LAST_APPLIED in annotations:
+            del annotations[LAST_APPLIED]
+    return compact(obj)
+
+
+SHARED_STRING_CHARS = 32  # longer strings are rarely repeated (messages, images are the exceptions)
+
+
+def compact(value: Any) -> Any:
+    """The same JSON value with every key and short string interned. JSON decoding shares keys
+    only within one response, so each object a watch delivers carries its own copy of every key
+    and of every "True", "Running", namespace and label value: a third of a pod's memory
+    (measured: 14.9 KB watched, 10.5 KB listed, 7.0 KB compacted)."""
+    kind = type(value)
+    if kind is dict:
+        return {intern(k): compact(v) for k, v in value.items()}
+    if kind is list:
+        return [compact(v) for v in value]
+    if kind is str and len(value) <= SHARED_STRING_CHARS:
+        return intern(value)
+    return value
+
+
+class TrackedStore(MutableMapping):
+    """A Reflector's store that remembers which keys were set or removed since the last
+    ``take_changes()``, so a reader converts only what changed (a re-list marks every key)."""
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], Any] = {}
+        self._changed: set[tuple[str, str]] = set()
+
+    def __getitem__(self, key: tuple[str, str]) -> Any:
+        return self._items[key]
+
+    def __setitem__(self, key: tuple[str, str], value: Any) -> None:
+        self._items[key] = value
+        self._changed.add(key)
+
+    def __delitem__(self, key: tuple[str, str]) -> None:
+        del self._items[key]
+        self._changed.add(key)
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: tuple[str, str], default: Any = None) -> Any:
+        return self._items.get(key, default)
+
+    def clear(self) -> None:
+        self._changed.update(self._items)
+        self._items.clear()
+
+    def take_changes(self) -> set[tuple[str, str]]:
+        """Keys set or removed since the last call (then forgotten)."""
+        changed, self._changed = self._changed, set()
+        return changed
+
+
+async def list_pages(client: KubeClient, resource: Resource, namespace: str | None, field_selector: str | None = None,
+                     page_size: int = 500) -> AsyncIterator[tuple[list[dict], str]]:
+    """KubeClient.list a page at a time (items, the list's resourceVersion so far), so a
+    Reflector reduces each page before the next arrives: at 5,000 pods the events alone are
+    80 pages, and holding them all raw until the last one was the monitor's peak memory."""
+    token = ""
+    kind = resource.kind
+    version = f"{resource.group}/{resource.version}" if resource.group else resource.version
+    while True:
+        query = [("limit", str(page_size))]
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        if token:
+            query.append(("continue", token))
+        out = await client.request_json("GET", resource.path(namespace), query, action=f"list {resource.plural}",
+                                        target=f"namespace {namespace}" if namespace else "all namespaces")
+        items = out.get("items") or []
+        for item in items:  # list items carry no kind/apiVersion; put them back, as KubeClient.list does
+            item.setdefault("kind", kind)
+            item.setdefault("apiVersion", version)
+        meta = out.get("metadata") or {}
+        token = meta.get("continue") or ""
+        yield items, str(meta.get("resourceVersion", ""))
+        if not token:
+            return

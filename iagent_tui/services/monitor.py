@@ -1,7 +1,9 @@
 """ClusterMonitor: streams the cluster (Kubernetes watches + adaptive AWS polls) into Snapshots.
 
 One monitor per connection; it owns every task it starts (``start()`` / ``stop()``). Watches keep
-raw objects current (services.kube.Reflector). AWS is polled in one loop that waits for each round
+objects current (services.kube.Reflector), each reduced as it arrives to what snapshots need
+(events: a bounded window, services.event_window); snapshots are built from what changed since the
+last one (services.snapshot_parts). AWS is polled in one loop that waits for each round
 to finish before scheduling the next (never overlapping): every ~2 s while something is changing
 (a profile CREATING, an add-on UPDATING, a target in ``initial``...), every ~30 s when steady, and
 slower after throttling. Changes are coalesced: at most one Snapshot per ~100 ms burst.
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import heapq
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -33,7 +34,6 @@ from ..model import (
     FargateProfile,
     LoadBalancer,
     NodeGroup,
-    Pod,
     Snapshot,
     SourceState,
     Target,
@@ -45,6 +45,7 @@ from .cluster_match import cluster_mismatch
 from .connection import Connection
 from .usage_sampler import RECORD_SAVE_SECONDS, UsageSampler, save_usage_record, workloads_by_pod
 from .errors import ServiceError, describe
+from .event_window import EventWindow, event_model
 from .kube import (
     DAEMONSETS,
     DEPLOYMENTS,
@@ -60,7 +61,9 @@ from .kube import (
     KubeClient,
     Reflector,
     Resource,
+    TrackedStore,
 )
+from .snapshot_parts import SnapshotParts
 
 WATCHED: tuple[Resource, ...] = (
     NODES, PODS, EVENTS, SERVICES, DEPLOYMENTS, DAEMONSETS, STATEFULSETS, INGRESSES, TARGETGROUPBINDINGS,
@@ -68,8 +71,6 @@ WATCHED: tuple[Resource, ...] = (
 )
 OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
 AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups", "iam_roles")
-MAX_EVENTS = 500  # newest Normal events kept in a snapshot
-MAX_WARNINGS = 1000  # newest Warnings kept: they matter longer than routine events
 BACK_OFF_KINDS = frozenset({"throttled", "unreachable", "server", "auth"})
 
 
@@ -151,8 +152,7 @@ class ClusterMonitor:
         }
         self._aws_state: dict[str, SourceState] = {}
         self._since: dict[tuple, datetime] = {}  # first time a (thing, status) was seen
-        self._pod_cache: dict[tuple[str, str], tuple[str, str, Pod]] = {}
-        self._model_cache: dict[str, dict[tuple[str, str], tuple[str, Any]]] = {}
+        self._parts = SnapshotParts()  # the models snapshots are built from, kept current
         self._last_errors: dict[str, ServiceError] = {}
         self.aws_polls = 0
         self.current_interval = slow_interval
@@ -184,14 +184,24 @@ class ClusterMonitor:
             await self.aws.close()
             self.aws = None
 
+    def _reflector(self, res: Resource, namespace: str | None, **options: Any) -> Reflector:
+        """A Reflector that keeps what snapshots need: events converted into a bounded window,
+        nodes reduced to what their model reads, everything else slimmed raw (pods: the YAML view
+        shows it), in a store that tells the snapshot build what changed."""
+        if res is EVENTS:
+            return Reflector(self.kube, res, namespace, now=self._now, transform=event_model, store=EventWindow,
+                             **options)
+        return Reflector(self.kube, res, namespace, now=self._now, optional=res.plural in OPTIONAL,
+                         transform=convert.node_essentials if res is NODES else None, store=TrackedStore, **options)
+
     async def start(self) -> None:
         if self._tasks:
             return
         self._open_clients()
         assert self.kube is not None
         self.reflectors = [
-            Reflector(self.kube, res, ns, on_change=self._mark_dirty, watch_timeout=self.watch_timeout, now=self._now,
-                      optional=res.plural in OPTIONAL, max_backoff=self.watch_max_backoff)
+            self._reflector(res, ns, on_change=self._mark_dirty, watch_timeout=self.watch_timeout,
+                            max_backoff=self.watch_max_backoff)
             for res in WATCHED
             for ns in self._scopes(res)
         ]
@@ -320,70 +330,19 @@ class ClusterMonitor:
             )
         return states
 
-    def _pods(self, node_types: Mapping[str, Any]) -> tuple[Pod, ...]:
-        pods = []
-        live: set[tuple[str, str]] = set()
-        for r in self.reflectors:
-            if r.resource is not PODS:
-                continue
-            for key, raw in r.items.items():
-                live.add(key)
-                rv = (raw.get("metadata") or {}).get("resourceVersion", "")
-                node = (raw.get("spec") or {}).get("nodeName", "")
-                cached = self._pod_cache.get(key)
-                # A pod's compute type also depends on its node, which may arrive after the pod.
-                marker = f"{rv}|{node_types.get(node, '')}"
-                if cached is None or cached[0] != marker:
-                    cached = (marker, "", convert.pod_from_raw(raw, node_types))
-                    self._pod_cache[key] = cached
-                pods.append(cached[2])
-        for gone in set(self._pod_cache) - live:
-            del self._pod_cache[gone]
-        return tuple(sorted(pods, key=lambda p: (p.namespace, p.name)))
-
-    def _converted(self, resource: Resource, convert_fn: Callable[[dict], Any]) -> list[Any]:
-        """Model records for every object of a resource, converting only objects whose
-        resourceVersion changed since the last snapshot (a large cluster publishes often)."""
-        cache = self._model_cache.setdefault(resource.plural, {})
-        out, live = [], set()
-        for r in self.reflectors:
-            if r.resource is not resource:
-                continue
-            for key, raw in r.items.items():
-                live.add(key)
-                rv = (raw.get("metadata") or {}).get("resourceVersion", "")
-                hit = cache.get(key)
-                if hit is None or hit[0] != rv or not rv:
-                    hit = (rv, convert_fn(raw))
-                    cache[key] = hit
-                out.append(hit[1])
-        for gone in set(cache) - live:
-            del cache[gone]
-        return out
-
     def _build(self) -> Snapshot:
-        now = self._now()
-        nodes = tuple(sorted(self._converted(NODES, convert.node_from_raw), key=lambda n: n.name))
-        node_types = {n.name: n.compute_type for n in nodes}
-        pods = self._pods(node_types)
-        now = server_now(now, *(n.created for n in nodes), *(p.created for p in pods))
-        workloads = tuple(sorted(
-            (w for res in (DEPLOYMENTS, DAEMONSETS, STATEFULSETS) for w in self._converted(res, convert.workload_from_raw)),
-            key=lambda w: (w.kind, w.namespace, w.name),
-        ))
-        events = recent_events(self._converted(EVENTS, convert.event_from_raw), now)
-        services = tuple(sorted(self._converted(SERVICES, convert.service_from_raw), key=lambda s: (s.namespace, s.name)))
-        ingresses = tuple(sorted(self._converted(INGRESSES, convert.ingress_from_raw), key=lambda i: (i.namespace, i.name)))
-        tgbs = tuple(sorted(self._converted(TARGETGROUPBINDINGS, convert.tgb_from_raw), key=lambda t: (t.namespace, t.name)))
-        claims = tuple(sorted(self._converted(PERSISTENTVOLUMECLAIMS, convert.volume_claim_from_raw),
-                              key=lambda c: (c.namespace, c.name)))
-        volumes = tuple(sorted(self._converted(PERSISTENTVOLUMES, convert.volume_from_raw), key=lambda v: v.name))
+        parts = self._parts
+        parts.refresh(self.reflectors)
+        now = server_now(self._now(), parts.newest_written)
+        pods = parts.pods.models
+        aws_data = {**self._aws_data, "target_groups": parts.target_groups(self._aws_data.get("target_groups") or ())}
         sources = {**self._kube_sources(), **self._aws_state}
         self._version += 1
         snap = assemble(
-            taken_at=now, connection=self.connection, aws_data=self._aws_data, nodes=nodes, pods=pods,
-            workloads=workloads, events=tuple(events), ingresses=ingresses, tgbs=tgbs, sources=sources,
-            version=self._version, services=services, volume_claims=claims, volumes=volumes,
+            taken_at=now, connection=self.connection, aws_data=aws_data, nodes=parts.nodes.models, pods=pods,
+            workloads=parts.workload_models(), events=parts.events(), ingresses=parts.ingresses.models,
+            tgbs=parts.tgbs.models, sources=sources, version=self._version, services=parts.services.models,
+            volume_claims=parts.volume_claims.models, volumes=parts.volumes.models, targets_joined=True,
         )
         if self._usage is not None:
             snap = replace(snap, usage=self._usage)
@@ -557,8 +516,7 @@ class ClusterMonitor:
         self._open_clients()
         assert self.kube is not None
         reflectors = [
-            Reflector(self.kube, res, ns, now=self._now, optional=res.plural in OPTIONAL,
-                      field_selector="type=Warning" if warnings_only and res is EVENTS else None)
+            self._reflector(res, ns, field_selector="type=Warning" if warnings_only and res is EVENTS else None)
             for res in WATCHED for ns in self._scopes(res)
         ]
 
@@ -572,11 +530,12 @@ class ClusterMonitor:
             self._last_errors = {}
             await asyncio.gather(self.poll_aws_once(), *(list_one(r) for r in reflectors))
             _freeze_heap()
-            saved, self.reflectors = self.reflectors, reflectors
+            saved = self.reflectors, self._parts
+            self.reflectors, self._parts = reflectors, SnapshotParts()
             try:
                 return self._build()
             finally:
-                self.reflectors = saved
+                self.reflectors, self._parts = saved
         finally:
             if own_clients:
                 await self._close_clients()
@@ -589,18 +548,6 @@ def _freeze_heap() -> None:
     freed by reference counting when the watches replace them. No gc.collect() first: that
     would be the very stall this avoids."""
     gc.freeze()
-
-
-def recent_events(events: list[Any], now: datetime) -> list[Any]:
-    """The newest MAX_EVENTS Normal events and MAX_WARNINGS Warnings, oldest first. A cluster of
-    5,000 pods holds some 40,000 events: picking the newest costs one pass (heapq), not a sort of
-    all of them on every snapshot. An object's full history is a field-selector list away
-    (KubeClient.events_for)."""
-    def newest(e: Any) -> tuple:
-        return (e.last_seen or now, e.namespace, e.name)
-    warnings = heapq.nlargest(MAX_WARNINGS, (e for e in events if e.type == "Warning"), key=newest)
-    normal = heapq.nlargest(MAX_EVENTS, (e for e in events if e.type != "Warning"), key=newest)
-    return sorted(warnings + normal, key=newest)
 
 
 def assemble(
@@ -619,10 +566,12 @@ def assemble(
     services: tuple = (),
     volume_claims: tuple = (),
     volumes: tuple = (),
+    targets_joined: bool = False,
 ) -> Snapshot:
-    """A Snapshot from the monitor's parts; target ids are joined to the pods owning the IPs."""
-    pod_by_ip = {p.ip: p.key for p in pods if p.ip}
+    """A Snapshot from the monitor's parts; target ids are joined to the pods owning the IPs
+    (unless ``targets_joined``: the monitor keeps that join itself, as pods change)."""
     target_groups: tuple[TargetGroup, ...] = aws_data.get("target_groups") or ()
+    pod_by_ip = {} if targets_joined else {p.ip: p.key for p in pods if p.ip}
     if pod_by_ip:
         target_groups = tuple(
             replace(tg, targets=tuple(replace(t, pod=pod_by_ip.get(t.id)) if t.pod is None and t.id in pod_by_ip else t for t in tg.targets))

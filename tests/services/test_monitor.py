@@ -9,6 +9,7 @@ from iagent_tui.config import Settings
 from iagent_tui.model import FargateProfile
 from iagent_sandbox.kube.resources import rt
 from iagent_tui.services.errors import ServiceError
+from iagent_tui.services.kube import NODES, PODS, KubeClient
 from iagent_tui.services.monitor import ClusterMonitor
 
 from .conftest import CLUSTER, REGION, make_connection, seed_aws, seed_kube
@@ -120,3 +121,38 @@ async def test_namespace_scope_watches_chosen_namespaces_and_kube_system(cluster
         assert sorted(p.key for p in snap.pods) == ["kube-system/coredns-abc", "prod/api-1"]  # default/web-1 is out of scope
         assert {r.namespace for r in monitor.reflectors if r.resource.plural == "pods"} == {"kube-system", "prod"}
         assert [r.namespace for r in monitor.reflectors if r.resource.plural == "nodes"] == [None]
+
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+async def test_objects_are_kept_without_managed_fields_or_last_applied_configuration(cluster):
+    """What no view reads is dropped when an object arrives (listed or watched); the rest of the
+    raw object, which the YAML view shows, is kept as the API server sent it."""
+    conn = make_connection(cluster["kube"].url, cluster["kube"].ca_pem, cluster["aws"])
+
+    async def apply(kube: KubeClient, name: str, note: str) -> None:
+        # kubectl apply --server-side: the API server records managedFields
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "annotations": {
+            LAST_APPLIED: '{"a": "' + "x" * 500 + '"}', "team": note}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}
+        await kube.request_json("PATCH", PODS.path("default", name), [("fieldManager", "kubectl")],
+                                body=pod, content_type="application/apply-patch+yaml")
+
+    async with KubeClient(conn) as kube:
+        await apply(kube, "listed", "a")
+        async with monitor_for(cluster) as monitor:
+            await monitor.wait_for(lambda s: s.pod("default", "listed") is not None, timeout=15)
+            await apply(kube, "watched", "b")
+            snap = await monitor.wait_for(lambda s: s.pod("default", "watched") is not None, timeout=10)
+            kept = [raw for r in monitor.reflectors if r.resource is PODS for raw in r.items.values()]
+        served = await kube.get(PODS, "default", "watched")
+    assert served["metadata"]["managedFields"] and LAST_APPLIED in served["metadata"]["annotations"]
+    for name, note in (("listed", "a"), ("watched", "b")):
+        pod = snap.pod("default", name)
+        assert "managedFields" not in pod.raw["metadata"]
+        assert pod.raw["metadata"]["annotations"] == {"team": note} and dict(pod.annotations) == {"team": note}
+        assert pod.raw["spec"]["containers"][0]["image"] == "nginx" and pod.raw["metadata"]["uid"] == pod.uid
+    assert all("managedFields" not in raw["metadata"] for raw in kept)
+    nodes = next(r for r in monitor.reflectors if r.resource is NODES).items
+    assert all(set(raw) == {"kind", "metadata", "status"} for raw in nodes.values())  # nodes: what Node reads

@@ -4,12 +4,18 @@ dashboard's pods table (Pilot) shows exactly the pods the API lists. Waits on co
 
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 from kubernetes import client as k8s_client
 
 from iagent_tui.app import build_app
 from iagent_tui.config import Settings
 from iagent_tui.services.connection import AwsTarget, from_kubeconfig
+from iagent_tui.insights.startup import pod_start_phases
+from iagent_tui.services.convert import event_from_raw
+from iagent_tui.services.event_window import MAX_EVENTS, MAX_WARNINGS, pull_pod
 from iagent_tui.services.monitor import ClusterMonitor
 from screens.keyed_table import KeyedTable
 from tests.conftest import TEST_SPEED
@@ -125,3 +131,78 @@ async def test_an_objects_full_event_history_is_read_on_demand(sandbox, sandbox_
         "tenant-05", field_selector=f"involvedObject.kind=Pod,involvedObject.name={pod.metadata.name}").items
     assert sorted((e.reason, e.message) for e in events) == sorted((e.reason, e.message) for e in official)
     assert {"Scheduled", "Started"} <= {e.reason for e in events}
+
+
+async def _monitor(sandbox, sandbox_files) -> ClusterMonitor:
+    info = sandbox.info
+    kubeconfig, _ = sandbox_files
+    settings = Settings(cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig))
+    connection = await from_kubeconfig(settings, AwsTarget(
+        region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
+        secret_access_key=info.secret_access_key))
+    return ClusterMonitor(connection, settings)
+
+
+def _api_events(core: k8s_client.CoreV1Api) -> list:
+    raw = json.loads(core.list_event_for_all_namespaces(_preload_content=False).data)["items"]
+    return [event_from_raw(e) for e in raw]
+
+
+async def test_the_monitor_bounds_events_yet_keeps_every_live_pods_pull_events(sandbox, sandbox_files, k8s):
+    """The events kept are a recent window, far fewer than the API holds, plus the Pulling/Pulled
+    events of every live pod: each pod's start phases come out as from the API's whole list; a
+    deleted pod's pull events go with it."""
+    core = k8s_client.CoreV1Api(k8s)
+    async with await _monitor(sandbox, sandbox_files) as monitor:
+        # 1,000 pods' pulls cannot fit in the window: only pull events kept apart reach this
+        snap = await monitor.wait_for(lambda s: sum(e.reason == "Pulled" for e in s.events) >= PODS, timeout=120)
+        everything = _api_events(core)
+        pods = {(p.namespace, p.name): p for p in snap.pods}
+        kept_pulls = {(e.namespace, e.name, e.reason, e.message) for e in snap.events if pull_pod(e)}
+        api_pulls = {(e.namespace, e.name, e.reason, e.message) for e in everything
+                     if pull_pod(e) in pods and e.object_uid == pods[pull_pod(e)].uid}
+        assert kept_pulls == api_pulls
+        window = MAX_EVENTS + MAX_WARNINGS
+        assert sum(1 for e in snap.events if not pull_pod(e)) <= window < sum(1 for e in everything if not pull_pod(e))
+        by_pod: dict = {}
+        for e in everything:
+            by_pod.setdefault((e.namespace, e.name), []).append(e)
+        kept_by_pod: dict = {}
+        for e in snap.events:
+            kept_by_pod.setdefault((e.namespace, e.name), []).append(e)
+        for key, pod in pods.items():
+            assert pod_start_phases(pod, kept_by_pod.get(key, ())) == pod_start_phases(pod, by_pod.get(key, ())), key
+
+        gone = sorted(k for k in pods if k[0] == "tenant-00")[0]
+        assert any(pull_pod(e) == gone for e in snap.events)
+        core.delete_namespaced_pod(gone[1], gone[0], grace_period_seconds=0)
+        await monitor.wait_for(lambda s: s.pod(*gone) is None and not any(pull_pod(e) == gone for e in s.events),
+                               timeout=30)
+
+
+async def test_the_monitors_pods_follow_the_api_through_churn(sandbox, sandbox_files, k8s):
+    """Snapshots are built from changes only: after a rolling update and deletions, the pods a
+    snapshot holds are exactly those the API lists, each at the resourceVersion it lists."""
+    core, apps = k8s_client.CoreV1Api(k8s), k8s_client.AppsV1Api(k8s)
+
+    def api() -> dict:
+        return {(p.metadata.namespace, p.metadata.name): p.metadata.resource_version
+                for p in core.list_pod_for_all_namespaces().items}
+
+    async with await _monitor(sandbox, sandbox_files) as monitor:
+        await monitor.wait_for(lambda s: len(s.pods) > PODS, timeout=60)
+        apps.patch_namespaced_deployment("worker-1", "tenant-08", {"spec": {"template": {"metadata": {
+            "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-02T00:00:00Z"}}}}})
+        for pod in core.list_namespaced_pod("tenant-07", limit=5).items:
+            core.delete_namespaced_pod(pod.metadata.name, "tenant-07", grace_period_seconds=0)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 90
+        while True:
+            settled = all(d.status.updated_replicas == d.spec.replicas == d.status.ready_replicas == d.status.replicas
+                          for d in apps.list_namespaced_deployment("tenant-08").items)
+            listed = api()
+            shown = {(p.namespace, p.name): p.resource_version for p in monitor.snapshot.pods}
+            if settled and shown == listed:
+                break
+            assert loop.time() < deadline, f"snapshot and API differ: {set(shown.items()) ^ set(listed.items())}"
+            await asyncio.sleep(0.5)
