@@ -8,10 +8,12 @@ Exit codes: 0 everything read; 1 read with gaps (some sources failed: see "sourc
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -83,8 +85,24 @@ async def read_snapshot(settings: Settings, connection: Connection | None = None
         raise StatusFailed(err.message) from None
     if usage_window:
         usage = await sample_usage(settings, connection, usage_window, progress)
-    snap = await _read_once(settings, connection, warnings_only)
+    with collector_paused():
+        snap = await _read_once(settings, connection, warnings_only)
     return replace(snap, usage=usage) if usage is not None else snap
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a one-shot command reads and derives its snapshot.
+    At 5,000 pods the lists parse into millions of small acyclic dicts and every full collection
+    walks them all: a quarter of `status --json`'s CPU time (measured, issue 10). Reference
+    counting still frees them; only cycles wait until the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def _read_once(settings: Settings, connection: Connection, warnings_only: bool = False) -> Snapshot:
@@ -163,7 +181,8 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
     # status reports findings, which cite Warning events; routine Normal events (tens of
     # thousands at 5,000 pods, most of the read) are not read.
     snap = await read_snapshot(settings, connection, aws, usage_window, progress, usage, warnings_only=True)
-    doc = build_status(snap, settings)
+    with collector_paused():
+        doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code
 
