@@ -42,7 +42,6 @@ class KubeconfigUser:
 
     entry: dict
     base_dir: Path
-    name: str = ""
     _provider_loader: Any = field(default=None, repr=False)
 
     @property
@@ -123,7 +122,7 @@ def load_context(paths: str, context: str | None = None) -> KubeconfigContext:
     if not server:
         raise KubeconfigError(f"cluster {cluster_name} has no server")
     user_entry, user_dir = entries["users"].get(str(ctx.get("user") or ""), ({}, cluster_dir))
-    user = KubeconfigUser(user_entry.get("user") or {}, user_dir, str(ctx.get("user") or ""))
+    user = KubeconfigUser(user_entry.get("user") or {}, user_dir)
     if user.has_auth_provider:
         user._provider_loader = _provider_loader(paths, name)
     return KubeconfigContext(

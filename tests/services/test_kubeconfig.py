@@ -130,3 +130,18 @@ async def test_a_context_naming_an_undefined_cluster_is_refused(tmp_path):
     with pytest.raises(ServiceError) as err:
         await from_kubeconfig(Settings(kubeconfig=str(path)))
     assert err.value.kind == "invalid" and "names cluster gone, which is not defined" in err.value.message
+
+
+async def test_a_legacy_oidc_auth_provider_user_still_authenticates(tmp_path, kube_server):
+    """auth-provider users are read by kubernetes_asyncio's loader, loaded only for them."""
+    def part(doc: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode().rstrip("=")
+    id_token = f"{part({'alg': 'none'})}.{part({'sub': 'someone'})}.c2ln"  # no exp: no refresh
+    kube_server.set_token(id_token)
+    path = write(tmp_path / "config",
+                 clusters=[{"name": "c", "cluster": {"server": kube_server.url,
+                                                     "certificate-authority-data": base64.b64encode(kube_server.ca_pem).decode()}}],
+                 users=[{"name": "u", "user": {"auth-provider": {"name": "oidc", "config": {
+                     "id-token": id_token, "client-id": "iagent", "idp-issuer-url": "https://issuer.example"}}}}],
+                 contexts=[context("oidc", "c", "u")], current="oidc")
+    assert await can_list(await from_kubeconfig(Settings(kubeconfig=str(path))))
