@@ -61,14 +61,19 @@ TARGETGROUPBINDINGS = Resource("targetgroupbindings", "TargetGroupBinding", "elb
 
 WATCH_TIMEOUT_SECONDS = 300  # the server ends each stream after this; we resume from the last version
 REQUEST_TIMEOUT_SECONDS = 30
+# kubectl's chunk size: each page parses in a few tens of milliseconds, so a dashboard's event loop
+# never stalls long on one (one-shot commands ask for larger pages: commands/status.py).
+PAGE_SIZE = 500
 SKEW_THRESHOLD_SECONDS = 2.0
 
 
 class KubeClient:
     """One HTTP client (connection pool) per Connection. ``async with KubeClient(conn) as kube``."""
 
-    def __init__(self, connection: Connection, request_timeout: float = REQUEST_TIMEOUT_SECONDS) -> None:
+    def __init__(self, connection: Connection, request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+                 page_size: int = PAGE_SIZE) -> None:
         self.connection = connection
+        self.page_size = page_size  # list()'s default: items per page
         self.token_source = connection.kube.token
         self.http = KubeHttp(connection.kube.server, ca_file=connection.ca_file(), verify_ssl=connection.kube.verify_ssl,
                              tls_server_name=connection.kube.tls_server_name, timeout=request_timeout)
@@ -173,12 +178,13 @@ class KubeClient:
         return items
 
     async def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
-                   field_selector: str | None = None, page_size: int = 500) -> tuple[list[dict], str]:
-        """Every item (following ``continue`` pages) and the list's resourceVersion."""
+                   field_selector: str | None = None, page_size: int | None = None) -> tuple[list[dict], str]:
+        """Every item (following ``continue`` pages of ``page_size``, else the client's) and the
+        list's resourceVersion."""
         items: list[dict] = []
         token = ""
         while True:
-            query = [("limit", str(page_size))]
+            query = [("limit", str(page_size or self.page_size))]
             if label_selector:
                 query.append(("labelSelector", label_selector))
             if field_selector:
