@@ -36,7 +36,10 @@ class AwsTarget:
         """A new aiobotocore session for this account; the caller owns the clients it creates."""
         from aiobotocore.session import AioSession
 
+        from ..regions import botocore_data
+
         session = AioSession(profile=self.profile)
+        session.register_component("data_loader", botocore_data())
         if self.access_key_id and self.secret_access_key:
             session.set_credentials(self.access_key_id, self.secret_access_key, self.session_token)
         return session
