@@ -87,6 +87,5 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
     return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None, badge=badge)
 
 
-
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
