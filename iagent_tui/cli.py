@@ -7,21 +7,45 @@ the cluster from the kubeconfig context or straight from AWS."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 
 import click
 
 from . import __version__
-from .commands.actions import add_namespace_command, deploy_command, rollback_command, smoke_command
-from .commands.doctor import doctor_command
-from .commands.report import report_command
-from .commands.sandbox import sandbox_command
 from .commands.sandbox_option import sandbox_option, with_sandbox_option
-from .commands.serve import serve_command
-from .commands.status import status_command
+
+# name -> (module, attribute, takes the shared --sandbox flag). A command's module is imported only
+# when that command runs (or `--help` lists them all): `status` must not pay for the actions
+# framework, doctor's checks or the sandbox (issue 10: headless commands import only what they use).
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "status": ("iagent_tui.commands.status", "status_command", True),
+    "report": ("iagent_tui.commands.report", "report_command", True),
+    "doctor": ("iagent_tui.commands.doctor", "doctor_command", True),
+    "deploy": ("iagent_tui.commands.actions", "deploy_command", True),
+    "smoke": ("iagent_tui.commands.actions", "smoke_command", True),
+    "add-namespace": ("iagent_tui.commands.actions", "add_namespace_command", True),
+    "rollback": ("iagent_tui.commands.actions", "rollback_command", True),
+    "sandbox": ("iagent_tui.commands.sandbox", "sandbox_command", False),
+    "serve": ("iagent_tui.commands.serve", "serve_command", False),  # its own --sandbox, started once the bind address is accepted
+}
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use (see COMMANDS)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMANDS:
+            module, attribute, shared_sandbox = COMMANDS[name]
+            command = getattr(importlib.import_module(module), attribute)
+            self.add_command(with_sandbox_option(command) if shared_sandbox else command, name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="iagent-tui")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               help="Settings file (default ./iagent.yaml or $IAGENT_CONFIG).")
@@ -61,12 +85,6 @@ def _open_dashboard(ctx: click.Context, config_path: str | None, read_only: bool
     # The dashboard offers the standard actions (deploy, smoke, rollback) through the same runner
     # as the headless commands: one journal, one read-only gate.
     return run_dashboard(settings, connection, sandbox_info=sandbox.info if sandbox else None, badge=badge)
-
-
-for _command in (status_command, report_command, doctor_command, deploy_command, smoke_command, add_namespace_command, rollback_command):
-    main.add_command(with_sandbox_option(_command))
-main.add_command(sandbox_command)
-main.add_command(serve_command)  # its own --sandbox, started once the bind address is accepted
 
 
 if __name__ == "__main__":  # pragma: no cover

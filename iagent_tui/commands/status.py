@@ -8,10 +8,12 @@ Exit codes: 0 everything read; 1 read with gaps (some sources failed: see "sourc
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from ..model import Snapshot
 from ..services import convert
 from ..report import build_status, render_status
 from ..services.connection import AwsTarget, Connection, build_connection
+from ..services.aws import AwsServices
 from ..services.errors import ServiceError
 from ..services.kube import PODS, KubeClient
 from ..services.usage_sampler import UsageSampler, load_usage_record
@@ -36,6 +39,10 @@ EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE = 0, 1, 2
 # A one-shot report should fail fast on a dead endpoint instead of retrying for half a minute.
 STATUS_AWS_CONFIG = Config(retries={"mode": "adaptive", "max_attempts": 3}, connect_timeout=3, read_timeout=15)
 STATUS_TIMEOUT_SECONDS = 60
+# Nothing waits on a one-shot read's event loop, and every page is a round trip to a server that may
+# be busy: 5,000 pods in one page instead of eleven (measured against the large sandbox scenario:
+# the three big lists took 4.0 s instead of 7.2 s, median of four, on a loaded machine).
+ONE_SHOT_PAGE_SIZE = 5000
 KUBE_SOURCES = ("nodes", "pods", "events", "services", "deployments", "daemonsets", "statefulsets", "ingresses")
 
 
@@ -83,14 +90,33 @@ async def read_snapshot(settings: Settings, connection: Connection | None = None
         raise StatusFailed(err.message) from None
     if usage_window:
         usage = await sample_usage(settings, connection, usage_window, progress)
-    snap = await _read_once(settings, connection, warnings_only)
+    with collector_paused():
+        snap = await _read_once(settings, connection, warnings_only)
     return replace(snap, usage=usage) if usage is not None else snap
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a one-shot command reads and derives its snapshot.
+    At 5,000 pods the lists parse into millions of small acyclic dicts and every full collection
+    walks them all: a quarter of `status --json`'s CPU time (measured, issue 10). Reference
+    counting still frees them; only cycles wait until the collector is back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 async def _read_once(settings: Settings, connection: Connection, warnings_only: bool = False) -> Snapshot:
     monitor = ClusterMonitor(connection, settings, aws_config=STATUS_AWS_CONFIG)
     try:
-        snap = await asyncio.wait_for(monitor.one_shot(warnings_only=warnings_only), STATUS_TIMEOUT_SECONDS)
+        async with KubeClient(connection, page_size=ONE_SHOT_PAGE_SIZE) as kube, \
+                AwsServices(connection.aws, config=STATUS_AWS_CONFIG) as aws:
+            monitor.kube, monitor.aws = kube, aws
+            snap = await asyncio.wait_for(monitor.one_shot(warnings_only=warnings_only), STATUS_TIMEOUT_SECONDS)
     except asyncio.TimeoutError:
         raise StatusFailed(f"Reading cluster {settings.cluster} took longer than {STATUS_TIMEOUT_SECONDS} s; "
                            f"check the network path to {connection.kube.server} and to AWS.") from None
@@ -163,7 +189,8 @@ async def collect_status(settings: Settings, connection: Connection | None = Non
     # status reports findings, which cite Warning events; routine Normal events (tens of
     # thousands at 5,000 pods, most of the read) are not read.
     snap = await read_snapshot(settings, connection, aws, usage_window, progress, usage, warnings_only=True)
-    doc = build_status(snap, settings)
+    with collector_paused():
+        doc = build_status(snap, settings)
     code = EXIT_PARTIAL if any(not s.ok for s in snap.sources.values()) else EXIT_OK
     return doc, code
 

@@ -24,6 +24,7 @@ PRESIGN_EXPIRES_SECONDS = 60
 TOKEN_LIFETIME = timedelta(minutes=14)  # what `aws eks get-token` reports as expirationTimestamp
 REFRESH_MARGIN = timedelta(seconds=60)
 EXEC_TOKEN_REUSE = timedelta(minutes=5)
+EXEC_EXPIRY_MARGIN = timedelta(minutes=5)  # kubernetes_asyncio's allowance for clock skew, kept
 
 Now = Callable[[], datetime]
 
@@ -170,48 +171,48 @@ class EksToken:
 
 
 class KubeconfigToken:
-    """The token of a kubeconfig user: a static ``token``/``tokenFile`` or an ``exec`` plugin such
-    as ``aws eks get-token``. Exec tokens are re-run when they expire or after a 401."""
+    """The token of a kubeconfig user (kubeconfig.KubeconfigUser): a static ``token``/``tokenFile``
+    or an ``exec`` plugin such as ``aws eks get-token``. Exec tokens are re-run when they are
+    about to expire or after a 401; ``first`` is the credential the connection already fetched."""
 
     kind: AuthKind = "token"
 
-    def __init__(self, loader: Any) -> None:
-        # loader: a kubernetes_asyncio KubeConfigLoader with the context already chosen
-        self._loader = loader
+    def __init__(self, user: Any, first: tuple[str, datetime | None] | None = None) -> None:
+        self._user = user
         self._lock = asyncio.Lock()
         self._cached: tuple[str, datetime] | None = None
-        user = getattr(loader, "_user", None)
-        self._is_exec = bool(user is not None and "exec" in user)
+        self._expires_at: datetime | None = None
+        self._is_exec = bool(user.is_exec)
         if self._is_exec:
-            self.kind = "eks" if "eks" in " ".join(map(str, user["exec"].safe_get("args") or [])) else "token"
-            raw = getattr(loader, "token", "")
-            if raw and self.expires_at is None:  # the loader just ran the plugin: reuse its token
-                self._cached = (raw.removeprefix("Bearer "), _utcnow() + EXEC_TOKEN_REUSE)
+            self.kind = "eks" if "eks" in " ".join(user.exec_args) else "token"
+            if first is not None and first[0]:
+                self._keep(*first)
+
+    def _keep(self, token: str, expires_at: datetime | None) -> None:
+        # Like kubectl, an exec credential is run again a few minutes before its expiry; a plugin
+        # that gives none would run on every request, so such tokens are kept for EXEC_TOKEN_REUSE
+        # (and dropped at once on a 401).
+        self._expires_at = expires_at
+        self._cached = (token, expires_at - EXEC_EXPIRY_MARGIN if expires_at else _utcnow() + EXEC_TOKEN_REUSE)
 
     @property
     def expires_at(self) -> datetime | None:
-        return getattr(self._loader, "exec_plugin_expiry", None)
+        return self._expires_at
 
     async def token(self) -> str:
         async with self._lock:
             if self._cached is not None and _utcnow() < self._cached[1]:
                 return self._cached[0]
-            # kubernetes_asyncio re-executes an exec plugin only when its expirationTimestamp has
-            # passed; a plugin that gives none would run on every request, so such tokens are
-            # kept for EXEC_TOKEN_REUSE (and dropped at once on a 401).
-            await self._loader._load_authentication()
-            raw = getattr(self._loader, "token", "")
-            if not raw:
+            token, expires_at = await self._user.credential()
+            if not token:
                 raise ValueError("the kubeconfig user has no bearer token (client certificates are not supported here)")
-            token = raw[len("Bearer ") :] if raw.startswith("Bearer ") else raw
-            if self._is_exec and self.expires_at is None:
-                self._cached = (token, _utcnow() + EXEC_TOKEN_REUSE)
+            if self._is_exec:
+                self._keep(token, expires_at)
             return token
 
     def invalidate(self) -> None:
         self._cached = None
-        if hasattr(self._loader, "exec_plugin_expiry"):
-            del self._loader.exec_plugin_expiry
+        self._expires_at = None
 
     def __repr__(self) -> str:
         return f"KubeconfigToken(exec={self._is_exec})"

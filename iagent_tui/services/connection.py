@@ -36,7 +36,10 @@ class AwsTarget:
         """A new aiobotocore session for this account; the caller owns the clients it creates."""
         from aiobotocore.session import AioSession
 
+        from ..regions import botocore_data
+
         session = AioSession(profile=self.profile)
+        session.register_component("data_loader", botocore_data())
         if self.access_key_id and self.secret_access_key:
             session.set_credentials(self.access_key_id, self.secret_access_key, self.session_token)
         return session
@@ -105,32 +108,28 @@ def kubeconfig_path(settings: Settings) -> str:
 
 async def from_kubeconfig(settings: Settings, aws: AwsTarget | None = None) -> Connection:
     """A connection from a kubeconfig context (settings.kube_context or the current one)."""
-    from kubernetes_asyncio.client import Configuration
-    from kubernetes_asyncio.config.config_exception import ConfigException
-    from kubernetes_asyncio.config.kube_config import _get_kube_config_loader_for_yaml_file
+    from .kubeconfig import ExecPluginError, KubeconfigError, load_context
 
     path = kubeconfig_path(settings)
     first = path.split(os.pathsep)[0]
     if not any(Path(p).exists() for p in path.split(os.pathsep) if p):
         raise ServiceError("invalid", f"Kubeconfig {first} does not exist. Pass --kubeconfig, set KUBECONFIG, or run `aws eks update-kubeconfig --name {settings.cluster}`.")
+    ctx = settings.kube_context or "(current context)"
     try:
-        loader = _get_kube_config_loader_for_yaml_file(path, active_context=settings.kube_context, persist_config=False)
-        cfg = Configuration()
-        await loader.load_and_set(cfg)
-    except (ConfigException, KeyError, AssertionError, TypeError) as exc:
-        ctx = settings.kube_context or "(current context)"
+        context = load_context(path, settings.kube_context)
+        credential = await context.user.credential()  # an exec plugin that fails says so now, not on the first read
+    except (KubeconfigError, OSError, ValueError, TypeError, AttributeError) as exc:
         raise ServiceError("invalid", f"Cannot use kubeconfig {first} context {ctx}: {exc or type(exc).__name__}. Check the context name with `kubectl config get-contexts`.") from None
     except Exception as exc:  # exec plugin failures (e.g. aws eks get-token without credentials)
-        raise ServiceError("auth", f"Cannot get credentials from kubeconfig {first}: {exc}. Check that the exec command in the user entry works on its own.") from None
-    ca = Path(cfg.ssl_ca_cert).read_bytes() if cfg.ssl_ca_cert else None
-    context_name = (loader.current_context or {}).get("name", "")
+        reason = str(exc) if isinstance(exc, ExecPluginError) else f"{type(exc).__name__}: {exc}"
+        raise ServiceError("auth", f"Cannot get credentials from kubeconfig {first}: {reason}. Check that the exec command in the user entry works on its own.") from None
     kube = KubeTarget(
-        server=cfg.host,
-        token=KubeconfigToken(loader) if getattr(loader, "token", None) else StaticToken(""),
-        ca_data=ca,
-        verify_ssl=bool(cfg.verify_ssl),
-        tls_server_name=getattr(cfg, "tls_server_name", None),
-        context=context_name,
+        server=context.server,
+        token=KubeconfigToken(context.user, credential) if credential[0] else StaticToken(""),
+        ca_data=context.ca_data,
+        verify_ssl=context.verify_ssl,
+        tls_server_name=context.tls_server_name,
+        context=context.name,
     )
     return Connection(settings.cluster, aws or aws_target(settings), kube, settings.read_only)
 

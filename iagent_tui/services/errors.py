@@ -294,16 +294,26 @@ def _kube_status_message(body: object) -> tuple[str, str]:
     return "", ""
 
 
+def _api_error_types() -> tuple[type, ...]:
+    """The error-status exceptions: KubeClient's KubeHttpError, and kubernetes_asyncio's
+    ApiException when that package is loaded (never loaded just to check: it is heavy)."""
+    import sys
+
+    from .kube_http import KubeHttpError
+
+    loaded = sys.modules.get("kubernetes_asyncio.client.exceptions")
+    return (KubeHttpError, loaded.ApiException) if loaded is not None else (KubeHttpError,)
+
+
 def from_kube(exc: BaseException, action: str = "", target: str = "") -> ServiceError:
-    """Map a kubernetes_asyncio ApiException, an aiohttp connection error or a timeout."""
+    """Map an error status (KubeHttpError, ApiException), an aiohttp connection error or a timeout."""
     import asyncio
 
     import aiohttp
-    from kubernetes_asyncio.client.exceptions import ApiException
 
     if isinstance(exc, ServiceError):
         return exc
-    if isinstance(exc, ApiException):
+    if isinstance(exc, _api_error_types()):
         status = int(exc.status or 0)
         reason, msg = _kube_status_message(exc.body)
         kind = kube_kind(status) if status else "unreachable"

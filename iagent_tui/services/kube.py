@@ -1,9 +1,9 @@
-"""Kubernetes reads on kubernetes_asyncio: list, get, and watch streams that survive everything.
+"""Kubernetes reads: list, get, and watch streams that survive everything.
 
-``KubeClient`` sends requests through kubernetes_asyncio's ApiClient (TLS, CA, proxy handling) with
-the bearer token taken from a TokenSource on every request; a 401 invalidates the token and the
-request is retried once with a fresh one, so an expiring EKS token never surfaces as an error.
-Responses are kept as raw JSON dicts (``_preload_content=False``): insights need fields no model
+``KubeClient`` sends requests through KubeHttp (kube_http.py: aiohttp with the cluster's TLS, CA
+and proxy settings) with the bearer token taken from a TokenSource on every request; a 401
+invalidates the token and the request is retried once with a fresh one, so an expiring EKS token
+never surfaces as an error. Responses are kept as raw JSON dicts: insights need fields no model
 names, and custom resources (TargetGroupBinding) have no generated class anyway.
 
 ``Reflector`` keeps one resource type in sync: list, then watch from the list's resourceVersion;
@@ -30,6 +30,7 @@ from typing import Any
 
 from .connection import Connection
 from .errors import ServiceError, from_kube
+from .kube_http import KubeHttp, KubeHttpError
 
 
 @dataclass(frozen=True)
@@ -64,36 +65,28 @@ TARGETGROUPBINDINGS = Resource("targetgroupbindings", "TargetGroupBinding", "elb
 
 WATCH_TIMEOUT_SECONDS = 300  # the server ends each stream after this; we resume from the last version
 REQUEST_TIMEOUT_SECONDS = 30
+# kubectl's chunk size: each page parses in a few tens of milliseconds, so a dashboard's event loop
+# never stalls long on one (one-shot commands ask for larger pages: commands/status.py).
+PAGE_SIZE = 500
 SKEW_THRESHOLD_SECONDS = 2.0
 
 
 class KubeClient:
     """One HTTP client (connection pool) per Connection. ``async with KubeClient(conn) as kube``."""
 
-    def __init__(self, connection: Connection, request_timeout: float = REQUEST_TIMEOUT_SECONDS) -> None:
-        from kubernetes_asyncio.client import ApiClient, Configuration
-
+    def __init__(self, connection: Connection, request_timeout: float = REQUEST_TIMEOUT_SECONDS,
+                 page_size: int = PAGE_SIZE) -> None:
         self.connection = connection
+        self.page_size = page_size  # list()'s default: items per page
         self.token_source = connection.kube.token
-        cfg = Configuration(host=connection.kube.server.rstrip("/"))
-        cfg.ssl_ca_cert = connection.ca_file()
-        cfg.verify_ssl = connection.kube.verify_ssl
-        if connection.kube.tls_server_name:
-            cfg.tls_server_name = connection.kube.tls_server_name
-        cfg.api_key = {"BearerToken": ""}
-        cfg.api_key_prefix = {"BearerToken": "Bearer"}
-        cfg.refresh_api_key_hook = self._refresh_token
-        self._cfg = cfg
-        self.api = ApiClient(cfg)
+        self.http = KubeHttp(connection.kube.server, ca_file=connection.ca_file(), verify_ssl=connection.kube.verify_ssl,
+                             tls_server_name=connection.kube.tls_server_name, timeout=request_timeout)
         self.request_timeout = request_timeout
         self.unauthorized_retries = 0  # how often a 401 made us fetch a new token (observability)
         # Server clock minus ours, in seconds, from the API server's Date header. Ages of objects
         # are measured on the server's clock, so a skewed laptop (or a sandbox running its clock
         # faster than real time) does not show negative or wrong ages.
         self.server_skew = 0.0
-
-    async def _refresh_token(self, cfg: Any) -> None:
-        cfg.api_key["BearerToken"] = await self.token_source.token()
 
     async def __aenter__(self) -> KubeClient:
         return self
@@ -102,35 +95,23 @@ class KubeClient:
         await self.close()
 
     async def close(self) -> None:
-        await self.api.close()
+        await self.http.close()
 
     async def _send(self, method: str, path: str, query: list[tuple[str, str]] | None = None, *, body: Any = None,
                     content_type: str | None = None, timeout: Any = None, accept: str = "application/json") -> Any:
-        """The raw aiohttp response (caller reads and releases it). Raises ApiException >= 400."""
-        from kubernetes_asyncio.client.exceptions import ApiException
-
-        headers = {"Accept": accept}
-        if content_type:
-            headers["Content-Type"] = content_type
+        """The raw aiohttp response (caller reads and releases it). Raises KubeHttpError >= 400."""
         for attempt in (1, 2):
-            resp = await self.api.call_api(
-                path, method, query_params=query or [], header_params=dict(headers), body=body,
-                auth_settings=["BearerToken"], _preload_content=False,
-                _request_timeout=timeout if timeout is not None else self.request_timeout,
-            )
+            try:
+                resp = await self.http.request(method, path, query, token=await self.token_source.token(), body=body,
+                                               content_type=content_type, accept=accept, timeout=timeout)
+            except KubeHttpError as err:
+                self._note_server_time(err.headers.get("Date"))
+                if err.status == 401 and attempt == 1:
+                    self.token_source.invalidate()
+                    self.unauthorized_retries += 1
+                    continue
+                raise
             self._note_server_time(resp.headers.get("Date"))
-            if resp.status == 401 and attempt == 1:
-                resp.release()
-                self.token_source.invalidate()
-                self.unauthorized_retries += 1
-                continue
-            if resp.status >= 400:
-                data = await resp.read()
-                resp.release()
-                exc = ApiException(status=resp.status, reason=resp.reason)
-                exc.body = data.decode("utf-8", "replace")
-                exc.headers = resp.headers
-                raise exc
             return resp
         raise AssertionError("unreachable")
 
@@ -201,12 +182,13 @@ class KubeClient:
         return items
 
     async def list(self, resource: Resource, namespace: str | None = None, label_selector: str | None = None,
-                   field_selector: str | None = None, page_size: int = 500) -> tuple[list[dict], str]:
-        """Every item (following ``continue`` pages) and the list's resourceVersion."""
+                   field_selector: str | None = None, page_size: int | None = None) -> tuple[list[dict], str]:
+        """Every item (following ``continue`` pages of ``page_size``, else the client's) and the
+        list's resourceVersion."""
         items: list[dict] = []
         token = ""
         while True:
-            query = [("limit", str(page_size))]
+            query = [("limit", str(page_size or self.page_size))]
             if label_selector:
                 query.append(("labelSelector", label_selector))
             if field_selector:
