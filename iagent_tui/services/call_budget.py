@@ -1,15 +1,16 @@
-"""A budget of AWS calls per minute: one token bucket that every call of the monitor goes through.
+"""A budget of AWS calls per minute that every call of the monitor goes through.
 
 AWS throttles per account and region, and the budget is shared with whoever else reads the same
 APIs: the AWS Load Balancer Controller (DescribeTargetHealth), other engineers running this tool,
-CI. So the dashboard spends at most ``per_minute`` calls a minute in the long run, with bursts of
-up to one minute's worth (a round of reads goes out together). A call that finds the bucket empty
-waits for the next token, never longer than the bucket takes to refill one call (FIFO, so a
-user's poll_now() queues behind at most the calls already waiting).
+CI. So the dashboard makes at most ``per_minute`` calls in any 60 seconds (a sliding window, not
+a token bucket: a bucket would let a burst of a minute's worth plus a minute's refill through in
+one minute). A round of reads may go out together; a call that finds the window full waits until
+the oldest call in it is a minute old, never longer (FIFO, so a user's poll_now() queues behind
+at most the calls already waiting).
 
-``borrowing`` lets calls through without waiting, the level going below zero: only for the first
-round of reads, so that a large cluster's dashboard fills at once; the debt is repaid before any
-later call goes out.
+``borrowing`` lets calls through without waiting: only for the first round of reads, so that a
+large cluster's dashboard fills at once. Those calls count, so the ones after wait until the
+window has room again.
 
 Rounds count their own calls (``count_calls``) through a context variable: asyncio copies the
 context into each task a round gathers, so concurrent reads all land in the round's counter and
@@ -22,41 +23,35 @@ import asyncio
 import contextlib
 import contextvars
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+WINDOW_SECONDS = 60.0
 _ROUND: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("iagent_aws_round", default=None)
 
 
 class CallBudget:
-    def __init__(self, per_minute: float, *, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
-        if per_minute <= 0:
-            raise ValueError(f"an AWS call budget must be more than 0 calls a minute, got {per_minute!r}")
-        self.per_minute = float(per_minute)
-        self.rate = self.per_minute / 60.0  # calls a second
-        self.capacity = max(1.0, self.per_minute)
+        if per_minute < 1:
+            raise ValueError(f"an AWS call budget must be 1 or more calls a minute, got {per_minute!r}")
+        self.per_minute = int(per_minute)
+        self.rate = self.per_minute / WINDOW_SECONDS  # calls a second, in the long run
         self.borrowing = False
         self.spent = 0
-        self._level = self.capacity
+        self._recent: deque[float] = deque(maxlen=self.per_minute)  # when the last per_minute calls went out
         self._clock = clock
         self._sleep = sleep
-        self._stamp = clock()
         self._lock = asyncio.Lock()
-
-    def level(self) -> float:
-        """Calls that could go out now without waiting (negative: debt being repaid)."""
-        now = self._clock()
-        self._level = min(self.capacity, self._level + (now - self._stamp) * self.rate)
-        self._stamp = now
-        return self._level
 
     async def acquire(self) -> None:
         async with self._lock:
-            if not self.borrowing and self.level() < 1:
-                await self._sleep((1 - self.level()) / self.rate)
-            self.level()
-            self._level -= 1
+            if not self.borrowing and len(self._recent) == self.per_minute:
+                wait = self._recent[0] + WINDOW_SECONDS - self._clock()
+                if wait > 0:
+                    await self._sleep(wait)
+            self._recent.append(self._clock())
             self.spent += 1
         counter = _ROUND.get()
         if counter is not None:

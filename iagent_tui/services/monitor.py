@@ -551,6 +551,7 @@ class ClusterMonitor:
         self._partial_failed.clear()
         self._full_cost, self._last_full = spent[0], self._clock()
         self._read_at.clear()
+        self._pending.clear()  # read in full just now (what changed since, the sentinel sees again)
         self.aws_polls += 1
 
     async def poll_aws_changes(self, items: list[tuple[str, str]]) -> None:
@@ -599,9 +600,10 @@ class ClusterMonitor:
         data, source = self._aws_data, SOURCE_OF[kind]
         if kind in ("cluster", "load_balancers"):
             data[source] = result
-        elif kind == "target_group":
+        elif kind == "target_group":  # result None: the group was deleted
             data[source] = self._stamp(source, tuple(
-                replace(tg, targets=result) if tg.arn == name else tg for tg in data[source]), now)
+                replace(tg, targets=result) if tg.arn == name else tg
+                for tg in data[source] if tg.arn != name or result is not None), now)
         else:
             kept = [item for item in data[source] if item.name != name]
             data[source] = self._stamp(source, tuple(sorted(kept + ([result] if result else []), key=lambda i: i.name)), now)

@@ -103,14 +103,12 @@ async def test_the_budget_holds_and_a_profile_created_elsewhere_still_shows(
         monitor.poll_now()
         await monitor.wait_for(lambda s: monitor._last_full != last_full, timeout=120)
         assert monitor.aws_polls > polls
-    # every request paid its token, and after the first round no window got more than the
-    # bucket's burst plus its rate
+    # every request went through the budget, and after the first round no minute got more than
+    # the budget (0.5 s: the stamps are taken just after the budget's own)
     assert len(aws_calls) == monitor.budget.spent == len(token_times)
     after = token_times[first_round:]
-    rate, burst = monitor.budget.rate, monitor.budget.capacity
     for i, start in enumerate(after):
-        for j in range(i, len(after)):
-            assert j - i + 1 <= burst + rate * (after[j] - start) + 1e-6
+        assert len([t for t in after[i:] if t - start < 59.5]) <= 120
 
 
 async def test_a_round_of_changes_reads_only_what_is_changing(sandbox, sandbox_files, aws_calls):

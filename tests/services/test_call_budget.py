@@ -39,27 +39,26 @@ async def _spend(budget: CallBudget, clock: FakeClock, calls: int) -> list[float
     return stamps
 
 
-async def test_the_bucket_never_lets_more_through_than_its_burst_plus_its_rate():
+async def test_no_minute_gets_more_calls_than_the_budget():
     clock = FakeClock()
     budget = CallBudget(60, clock=clock, sleep=clock.sleep)
     stamps = await _spend(budget, clock, 300)
-    assert stamps[:60] == [0.0] * 60  # a minute's worth goes out at once
-    for i, start in enumerate(stamps):  # then one a second, in every window
-        for j in range(i, len(stamps)):
-            assert j - i + 1 <= budget.capacity + budget.rate * (stamps[j] - start) + 1e-9
-    assert max(clock.sleeps) <= 1 / budget.rate + 1e-9  # a call never waits longer than one refill
+    assert stamps[:60] == [0.0] * 60  # a minute's worth may go out at once
+    for i, start in enumerate(stamps):
+        in_window = [t for t in stamps[i:] if t - start < 60.0]
+        assert len(in_window) <= 60
+    assert max(clock.sleeps) <= 60.0  # a call never waits longer than the window
     assert budget.spent == 300 and stamps[-1] == pytest.approx(240.0)
 
 
-async def test_borrowing_lets_the_first_round_out_and_repays_the_debt_before_the_next_call():
+async def test_borrowing_lets_the_first_round_out_and_the_next_call_waits_for_room():
     clock = FakeClock()
     budget = CallBudget(60, clock=clock, sleep=clock.sleep)
     budget.borrowing = True
     assert await _spend(budget, clock, 75) == [0.0] * 75
     budget.borrowing = False
-    assert budget.level() == pytest.approx(-15)
     await budget.acquire()
-    assert clock.now == pytest.approx(16.0)  # 15 calls of debt, then this call's own token
+    assert clock.now == pytest.approx(60.0)  # the window still held a minute's worth of calls
 
 
 async def test_rounds_count_their_own_calls_across_the_tasks_they_gather():
@@ -72,7 +71,7 @@ async def test_rounds_count_their_own_calls_across_the_tasks_they_gather():
 
 
 def test_a_budget_of_nothing_is_refused():
-    with pytest.raises(ValueError, match="more than 0"):
+    with pytest.raises(ValueError, match="1 or more"):
         CallBudget(0)
 
 
