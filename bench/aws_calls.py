@@ -22,24 +22,32 @@ WINDOW_SECONDS = float(os.environ.get("IAGENT_BENCH_AWS_WINDOW", "60"))
 WARM_UP_SECONDS = 20.0
 
 
-def _record_calls() -> list[tuple[float, str]]:
-    """(time, operation) of every AWS request the product sends."""
+def _record_calls() -> tuple[list[tuple[float, str]], list[float]]:
+    """(time, operation) of every AWS call the product makes, as bench/scale.py counts them (when
+    the call starts, which may be before the call budget lets it go out), and the time each HTTP
+    request went out (for the busiest minute)."""
     from aiobotocore.client import AioBaseClient
+    from aiobotocore.endpoint import AioEndpoint
     calls: list[tuple[float, str]] = []
-    original = AioBaseClient._make_api_call
+    sent: list[float] = []
+    call, send = AioBaseClient._make_api_call, AioEndpoint._send
 
-    async def recorded(self, operation_name, api_params):
+    async def called(self, operation_name, api_params):
         calls.append((time.monotonic(), operation_name))
-        return await original(self, operation_name, api_params)
-    AioBaseClient._make_api_call = recorded
-    return calls
+        return await call(self, operation_name, api_params)
+
+    async def sending(self, request):
+        sent.append(time.monotonic())
+        return await send(self, request)
+    AioBaseClient._make_api_call, AioEndpoint._send = called, sending
+    return calls, sent
 
 
 def _busiest_minute(stamps: list[float]) -> int:
     return max((sum(1 for t in stamps[i:] if t - start < 60.0) for i, start in enumerate(stamps)), default=0)
 
 
-async def _measure(env: dict[str, str], calls: list[tuple[float, str]]) -> dict:
+async def _measure(env: dict[str, str], calls: list[tuple[float, str]], sent: list[float]) -> dict:
     os.environ.update(env)
     from iagent_tui.config import load_settings
     from iagent_tui.services.connection import build_connection
@@ -59,8 +67,10 @@ async def _measure(env: dict[str, str], calls: list[tuple[float, str]]) -> dict:
         changing = sum(any(t.in_transition for t in tg.targets) for tg in snap.target_groups) if snap else 0
         pace = getattr(monitor, "pace", None)
     seen = [(t, op) for t, op in calls if started <= t < started + took]
+    busiest = _busiest_minute([t for t in sent if started <= t < started + took])
     calls.clear()
-    return {"calls_per_min": len(seen) * 60 / took, "window_s": took, "busiest_minute": _busiest_minute([t for t, _ in seen]),
+    sent.clear()
+    return {"calls_per_min": len(seen) * 60 / took, "window_s": took, "busiest_minute": busiest,
             "by_operation": dict(Counter(op for _, op in seen).most_common()),
             "target_groups": len(snap.target_groups) if snap else 0, "changing_target_groups": changing,
             "pace": pace, "budget": getattr(settings, "aws_calls_per_minute", None)}
@@ -68,7 +78,7 @@ async def _measure(env: dict[str, str], calls: list[tuple[float, str]]) -> dict:
 
 def _report(name: str, result: dict) -> None:
     print(f"  {name:34s} {result['calls_per_min']:7.1f} calls/min over {result['window_s']:.0f} s, "
-          f"busiest 60 s {result['busiest_minute']} (budget {result['budget'] or 'none'}; "
+          f"busiest 60 s {result['busiest_minute']} requests sent (budget {result['budget'] or 'none'}; "
           f"{result['changing_target_groups']}/{result['target_groups']} target groups changing at the end)")
     print(f"    by operation: {', '.join(f'{op} {n}' for op, n in result['by_operation'].items())}")
     if result["pace"] is not None:
@@ -76,15 +86,15 @@ def _report(name: str, result: dict) -> None:
 
 
 def run() -> dict:
-    calls = _record_calls()
+    calls, sent = _record_calls()
     print(f"AWS calls a minute of the dashboard's polling (window at least {WINDOW_SECONDS:.0f} s, after a "
           f"{WARM_UP_SECONDS:.0f} s warm-up; load average {os.getloadavg()[0]:.1f}):")
     out = {}
     with SandboxProcess(scenario="large", extra_args=["--pods", str(LARGE_PODS)], timeout=600) as sandbox:
-        out["large_under_churn"] = asyncio.run(_measure(sandbox.environment(), calls))
+        out["large_under_churn"] = asyncio.run(_measure(sandbox.environment(), calls, sent))
     _report(f"large ({LARGE_PODS} pods), under churn", out["large_under_churn"])
     with SandboxProcess(scenario="pre-migration") as sandbox:
-        out["default_steady"] = asyncio.run(_measure(sandbox.environment(), calls))
+        out["default_steady"] = asyncio.run(_measure(sandbox.environment(), calls, sent))
     _report("default scenario, steady", out["default_steady"])
     return out
 

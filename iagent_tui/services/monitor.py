@@ -74,10 +74,13 @@ AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_bala
 MAX_EVENTS = 500  # newest Normal events kept in a snapshot
 MAX_WARNINGS = 1000  # newest Warnings kept: they matter longer than routine events
 BACK_OFF_KINDS = frozenset({"throttled", "unreachable", "server", "auth"})
-# Routine polling spends at most this share of the call budget; the rest refills the bucket, so
-# that a user's poll_now() after an action goes out at once instead of queueing behind it.
-ROUTINE_SHARE = 0.8
-FULL_SHARE = 0.5  # of the routine share at most for full rounds: changes and the sentinel keep the rest
+# Routine polling spends at most this share of the call budget; the rest stays free in the
+# budget's minute, so that a user's poll_now() after an action starts at once.
+ROUTINE_SHARE = 0.85
+# Of the routine share, full rounds get at most this much; changes and the sentinel keep the rest.
+# With the default 60 a minute, a small cluster keeps its usual pace: a full round (~15 calls)
+# every 30 s and the sentinel every 3 s.
+FULL_SHARE = 0.6
 DUE_EARLY = 0.05  # seconds: a timer that fires a hair early still starts the full round it was for
 CLUSTER_CHANGING = frozenset({"CREATING", "UPDATING", "DELETING", "PENDING"})
 SOURCE_OF = {"cluster": "cluster", "profile": "fargate_profiles", "addon": "addons", "nodegroup": "nodegroups",
@@ -478,9 +481,6 @@ class ClusterMonitor:
     # turn. The sentinel's cheap profile list gets what the budget leaves over.
     @property
     def pace(self) -> AwsPace:
-        return self._pace()
-
-    def _pace(self) -> AwsPace:
         routine = self.budget.rate * ROUTINE_SHARE
         full_every = max(self.slow_interval, self._full_cost / (routine * FULL_SHARE))
         spare = routine - self._full_cost / full_every
@@ -659,7 +659,7 @@ class ClusterMonitor:
         # not a reason to slow down the sources that work.
         if any(e.kind in BACK_OFF_KINDS for e in self._last_errors.values()):
             return min(self.max_interval, max(self.fast_interval, self.current_interval) * 2)
-        pace = self._pace()
+        pace = self.pace
         self._show_pace(pace)
         until_full = pace.full_every if self._last_full is None else \
             max(0.0, self._last_full + pace.full_every - self._clock())
@@ -668,7 +668,7 @@ class ClusterMonitor:
     def _full_due(self) -> bool:
         if self._last_full is None:
             return True
-        return self._clock() - self._last_full >= self._pace().full_every - DUE_EARLY
+        return self._clock() - self._last_full >= self.pace.full_every - DUE_EARLY
 
     def _show_pace(self, pace: AwsPace) -> None:
         """Each AWS source says how often it is read now, and the budget when that stretched it."""
@@ -691,7 +691,7 @@ class ClusterMonitor:
                 if full:
                     await self.poll_aws_once()
                 else:
-                    items = self._wanted()[:max(self._pace().batch, len(self._pending))]
+                    items = self._wanted()[:max(self.pace.batch, len(self._pending))]
                     if items:
                         await self.poll_aws_changes(items)
             except asyncio.CancelledError:
@@ -711,7 +711,7 @@ class ClusterMonitor:
         ListFargateProfiles every AwsPace.sentinel_every notices it, and the next round reads
         just that profile. Skipped when the budget has nothing left over for it."""
         while True:
-            every = self._pace().sentinel_every
+            every = self.pace.sentinel_every
             await asyncio.sleep(every if every is not None else self.sentinel_interval)
             if every is None or self.aws is None or self._last_full is None:
                 continue
