@@ -1,9 +1,11 @@
 """AWS calls a minute of the dashboard's polling (ClusterMonitor, as the dashboard runs it: default
 settings, so the default call budget): on the ``large`` scenario under its rolling-update churn
-and on the default scenario, steady. Every request is counted at aiobotocore's client, by
-operation, after a warm-up that lets the first round's burst pass, over at least one whole cycle
-of full rounds (a 60 s window alone may or may not hold one); printed: the average a minute, the
-most calls in any 60 s of the window, and the pace the monitor chose.
+(worker Deployments, so the target groups stay steady), the same with ten web Deployments
+restarted (ten target groups changing), and on the default scenario, steady. Every call is
+counted at aiobotocore's client, by operation, after a warm-up that lets the first round's burst
+pass, over at least one whole cycle of full rounds (a 60 s window alone may or may not hold one);
+printed: the average a minute, the most requests sent in any 60 s of the window, and the pace the
+monitor chose.
 
   python -m bench aws_calls            (IAGENT_BENCH_LARGE_PODS, IAGENT_BENCH_AWS_WINDOW seconds)
 """
@@ -47,7 +49,19 @@ def _busiest_minute(stamps: list[float]) -> int:
     return max((sum(1 for t in stamps[i:] if t - start < 60.0) for i, start in enumerate(stamps)), default=0)
 
 
-async def _measure(env: dict[str, str], calls: list[tuple[float, str]], sent: list[float]) -> dict:
+def _restart_web(env: dict[str, str]) -> None:
+    """`kubectl rollout restart` of one web Deployment in each tenant namespace: their targets
+    go initial and draining, so ten target groups are changing for a while."""
+    from kubernetes import client, config
+    apps = client.AppsV1Api(config.new_client_from_config(config_file=env["KUBECONFIG"]))
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for i in range(10):
+        apps.patch_namespaced_deployment("web-0", f"tenant-{i:02d}", {"spec": {"template": {"metadata": {
+            "annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}})
+
+
+async def _measure(env: dict[str, str], calls: list[tuple[float, str]], sent: list[float],
+                   rollout: bool = False) -> dict:
     os.environ.update(env)
     from iagent_tui.config import load_settings
     from iagent_tui.services.connection import build_connection
@@ -58,28 +72,33 @@ async def _measure(env: dict[str, str], calls: list[tuple[float, str]], sent: li
     async with monitor:
         await monitor.wait_for(lambda s: s.cluster is not None, timeout=300)
         await asyncio.sleep(WARM_UP_SECONDS)
+        if rollout:
+            await asyncio.to_thread(_restart_web, env)
         pace = getattr(monitor, "pace", None)  # absent before the call budget: a full round every 30 s
         window = max(WINDOW_SECONDS, pace.full_every + 5 if pace else 0)
-        started = time.monotonic()
-        await asyncio.sleep(window)
+        started, changing, polls = time.monotonic(), 0, monitor.aws_polls
+        while time.monotonic() < started + window:
+            await asyncio.sleep(1.0)
+            snap = monitor.snapshot
+            changing = max(changing, sum(any(t.in_transition for t in tg.targets) for tg in snap.target_groups))
         took = time.monotonic() - started
-        snap = monitor.snapshot
-        changing = sum(any(t.in_transition for t in tg.targets) for tg in snap.target_groups) if snap else 0
         pace = getattr(monitor, "pace", None)
+        rounds = monitor.aws_polls - polls
     seen = [(t, op) for t, op in calls if started <= t < started + took]
     busiest = _busiest_minute([t for t in sent if started <= t < started + took])
     calls.clear()
     sent.clear()
     return {"calls_per_min": len(seen) * 60 / took, "window_s": took, "busiest_minute": busiest,
             "by_operation": dict(Counter(op for _, op in seen).most_common()),
-            "target_groups": len(snap.target_groups) if snap else 0, "changing_target_groups": changing,
-            "pace": pace, "budget": getattr(settings, "aws_calls_per_minute", None)}
+            "target_groups": len(snap.target_groups), "changing_target_groups": changing,
+            "pace": pace, "budget": getattr(settings, "aws_calls_per_minute", None), "rounds": rounds}
 
 
 def _report(name: str, result: dict) -> None:
     print(f"  {name:34s} {result['calls_per_min']:7.1f} calls/min over {result['window_s']:.0f} s, "
           f"busiest 60 s {result['busiest_minute']} requests sent (budget {result['budget'] or 'none'}; "
-          f"{result['changing_target_groups']}/{result['target_groups']} target groups changing at the end)")
+          f"at most {result['changing_target_groups']}/{result['target_groups']} target groups changing; "
+          f"{result['rounds']} rounds in the window)")
     print(f"    by operation: {', '.join(f'{op} {n}' for op, n in result['by_operation'].items())}")
     if result["pace"] is not None:
         print(f"    pace: {result['pace']}")
@@ -92,7 +111,9 @@ def run() -> dict:
     out = {}
     with SandboxProcess(scenario="large", extra_args=["--pods", str(LARGE_PODS)], timeout=600) as sandbox:
         out["large_under_churn"] = asyncio.run(_measure(sandbox.environment(), calls, sent))
-    _report(f"large ({LARGE_PODS} pods), under churn", out["large_under_churn"])
+        _report(f"large ({LARGE_PODS} pods), under churn", out["large_under_churn"])
+        out["large_web_rollouts"] = asyncio.run(_measure(sandbox.environment(), calls, sent, rollout=True))
+        _report("large, 10 web rollouts", out["large_web_rollouts"])
     with SandboxProcess(scenario="pre-migration") as sandbox:
         out["default_steady"] = asyncio.run(_measure(sandbox.environment(), calls, sent))
     _report("default scenario, steady", out["default_steady"])

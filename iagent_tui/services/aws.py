@@ -2,9 +2,10 @@
 target groups with target health, and the IAM lookups findings need.
 
 One session, one client per service created on first use and closed by ``close()`` (or by leaving
-``async with``). With a CallBudget, every request of those clients waits for its token (botocore's
-before-call event: each page of a list is one request). Throttling is retried inside botocore (adaptive retry mode: client-side rate
-limiting plus exponential back-off); whatever still fails is raised as a ServiceError.
+``async with``). With a CallBudget, every request of those clients waits for room in it (botocore's
+before-call event: each page of a list is one request). Throttling is retried inside botocore
+(adaptive retry mode: client-side rate limiting plus exponential back-off); whatever still fails
+is raised as a ServiceError.
 """
 
 from __future__ import annotations
