@@ -136,6 +136,16 @@ def test_pace_is_the_usual_one_when_the_budget_allows_it():
     assert monitor._wanted() == [("profile", "fp-new")] + [("target_group", f"arn:tg/{i:02d}") for i in range(5)]
 
 
+def test_a_small_cluster_keeps_its_usual_pace_within_the_default_budget():
+    monitor = _monitor(60, fast_interval=2.0, slow_interval=30.0, sentinel_interval=3.0)
+    monitor._full_cost, monitor._last_full = 15, 0.0  # the default scenario's full round: ~10-15 calls
+    pace = monitor.pace
+    assert (pace.full_every, pace.sentinel_every, pace.stretched) == (30.0, 3.0, False)
+    monitor._aws_data["fargate_profiles"] = (FargateProfile("fp-new", "CREATING", (), (), "", None),)
+    changing = monitor.pace
+    assert changing.batch == 1 and changing.changes_every < 3.0  # a profile being created: read every few seconds
+
+
 def test_the_header_says_when_the_budget_stretched_the_polling():
     monitor = _monitor(60, clock=lambda: 10.0)
     _large_cluster_data(monitor, groups=50, changing=50)
