@@ -5,8 +5,8 @@ APIs: the AWS Load Balancer Controller (DescribeTargetHealth), other engineers r
 CI. So the dashboard makes at most ``per_minute`` calls in any 60 seconds (a sliding window, not
 a token bucket: a bucket would let a burst of a minute's worth plus a minute's refill through in
 one minute). A round of reads may go out together; a call that finds the window full waits until
-the oldest call in it is a minute old, never longer (FIFO, so a user's poll_now() queues behind
-at most the calls already waiting).
+the oldest call in it is a minute (and SEND_MARGIN) old, never longer (FIFO, so a user's
+poll_now() queues behind at most the calls already waiting).
 
 ``borrowing`` lets calls through without waiting: only for the first round of reads, so that a
 large cluster's dashboard fills at once. Those calls count, so the ones after wait until the
@@ -28,6 +28,9 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 WINDOW_SECONDS = 60.0
+# A request goes out a moment after the budget lets it (signing, a busy event loop) and AWS
+# counts it when it arrives: a second's margin keeps the minute true on the wire too.
+SEND_MARGIN = 1.0
 _ROUND: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("iagent_aws_round", default=None)
 
 
@@ -48,7 +51,7 @@ class CallBudget:
     async def acquire(self) -> None:
         async with self._lock:
             if not self.borrowing and len(self._recent) == self.per_minute:
-                wait = self._recent[0] + WINDOW_SECONDS - self._clock()
+                wait = self._recent[0] + WINDOW_SECONDS + SEND_MARGIN - self._clock()
                 if wait > 0:
                     await self._sleep(wait)
             self._recent.append(self._clock())

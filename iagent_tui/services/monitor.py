@@ -83,6 +83,7 @@ ROUTINE_SHARE = 0.85
 FULL_SHARE = 0.6
 DUE_EARLY = 0.05  # seconds: a timer that fires a hair early still starts the full round it was for
 CLUSTER_CHANGING = frozenset({"CREATING", "UPDATING", "DELETING", "PENDING"})
+DRAINING = frozenset({"draining", "unhealthy.draining"})
 SOURCE_OF = {"cluster": "cluster", "profile": "fargate_profiles", "addon": "addons", "nodegroup": "nodegroups",
              "load_balancers": "load_balancers", "target_group": "target_groups"}
 
@@ -169,6 +170,7 @@ class ClusterMonitor:
         self._partial_failed: set[str] = set()  # sources whose last failure was in a round of changes
         self._full_requested = False
         self._wake = asyncio.Event()
+        self._drift_cache: tuple[Any, frozenset[str]] = (None, frozenset())
         self.kube: KubeClient | None = None
         self.aws: AwsServices | None = None
         self.reflectors: list[Reflector] = []
@@ -476,9 +478,10 @@ class ClusterMonitor:
     # Every call goes through self.budget (services/call_budget.py). The loop alternates two kinds
     # of round: a full one (every source, completely) every AwsPace.full_every, and in between,
     # while something is changing, a batch of just what is changing (a CREATING profile, an
-    # UPDATING add-on, a target group whose targets are initial or draining), oldest-read first,
-    # so that a cluster with more changing things than the budget can read at once is read in
-    # turn. The sentinel's cheap profile list gets what the budget leaves over.
+    # UPDATING add-on, a target group whose targets are initial or draining, or whose pods the
+    # watches saw replaced: _drifting_groups), oldest-read first, so that a cluster with more
+    # changing things than the budget can read at once is read in turn. The sentinel's cheap
+    # profile list gets what the budget leaves over.
     @property
     def pace(self) -> AwsPace:
         routine = self.budget.rate * ROUTINE_SHARE
@@ -508,9 +511,39 @@ class ClusterMonitor:
         items += [("nodegroup", g.name) for g in data["nodegroups"] if g.in_transition]
         if any(lb.state == "provisioning" for lb in data["load_balancers"]):
             items.append(("load_balancers", ""))
-        groups = [("target_group", tg.arn) for tg in data["target_groups"] if any(t.in_transition for t in tg.targets)]
+        drifting = self._drifting_groups()
+        groups = [("target_group", tg.arn) for tg in data["target_groups"]
+                  if tg.arn in drifting or any(t.in_transition for t in tg.targets)]
         groups.sort(key=lambda key: self._read_at.get(key, self._last_full or 0.0))
         return list(dict.fromkeys(items + groups))
+
+    def _drifting_groups(self) -> frozenset[str]:
+        """Target groups whose targets, as last read, differ from the pods Kubernetes says back
+        them (a TargetGroupBinding's Service, ip targets): a rollout changes a group before a read
+        of it shows a target initial or draining, and the watches tell that for free, so a
+        large cluster's groups need not all be read every few seconds to notice it."""
+        snap, groups = self._latest, self._aws_data["target_groups"]
+        if snap is None or not snap.tgbs:
+            return frozenset()
+        key = (snap.version, id(groups))
+        if self._drift_cache[0] != key:
+            services = {(s.namespace, s.name): s.selector for s in snap.services}
+            live: dict[str, list[Pod]] = {}
+            for pod in snap.pods:
+                if pod.ip and not pod.deleting and pod.phase in ("Pending", "Running"):
+                    live.setdefault(pod.namespace, []).append(pod)
+            registered = {tg.arn: {t.id for t in tg.targets if t.state not in DRAINING} for tg in groups if tg.target_type == "ip"}
+            drifting = set()
+            for binding in snap.tgbs:
+                selector = services.get((binding.namespace, binding.service_name))
+                if not selector or binding.target_group_arn not in registered:
+                    continue
+                backing = {p.ip for p in live.get(binding.namespace, ())
+                           if all(p.labels.get(k) == v for k, v in selector.items())}
+                if backing != registered[binding.target_group_arn]:
+                    drifting.add(binding.target_group_arn)
+            self._drift_cache = (key, frozenset(drifting))
+        return self._drift_cache[1]
 
     async def poll_aws_once(self) -> None:
         """One round of every AWS read, concurrently; each source succeeds or fails on its own."""

@@ -8,7 +8,9 @@ import asyncio
 import pytest
 
 from iagent_tui.config import ConfigError, Settings, load_settings
-from iagent_tui.model import FargateProfile, Snapshot, SourceState, Target, TargetGroup
+from iagent_tui.model import (
+    FargateProfile, Pod, Service, Snapshot, SourceState, Target, TargetGroup, TargetGroupBinding,
+)
 from iagent_tui.services.call_budget import CallBudget, count_calls
 from iagent_tui.services.monitor import ROUTINE_SHARE, ClusterMonitor
 from screens.header import aws_pace
@@ -47,8 +49,8 @@ async def test_no_minute_gets_more_calls_than_the_budget():
     for i, start in enumerate(stamps):
         in_window = [t for t in stamps[i:] if t - start < 60.0]
         assert len(in_window) <= 60
-    assert max(clock.sleeps) <= 60.0  # a call never waits longer than the window
-    assert budget.spent == 300 and stamps[-1] == pytest.approx(240.0)
+    assert max(clock.sleeps) <= 61.0  # a call never waits longer than the window (and its margin)
+    assert budget.spent == 300 and stamps[-1] == pytest.approx(4 * 61.0)
 
 
 async def test_borrowing_lets_the_first_round_out_and_the_next_call_waits_for_room():
@@ -58,7 +60,7 @@ async def test_borrowing_lets_the_first_round_out_and_the_next_call_waits_for_ro
     assert await _spend(budget, clock, 75) == [0.0] * 75
     budget.borrowing = False
     await budget.acquire()
-    assert clock.now == pytest.approx(60.0)  # the window still held a minute's worth of calls
+    assert clock.now == pytest.approx(61.0)  # the window still held a minute's worth of calls
 
 
 async def test_rounds_count_their_own_calls_across_the_tasks_they_gather():
@@ -134,6 +136,26 @@ def test_pace_is_the_usual_one_when_the_budget_allows_it():
     monitor._aws_data["fargate_profiles"] = (FargateProfile("fp-new", "CREATING", (), (), "", None),
                                              FargateProfile("fp-old", "ACTIVE", (), (), "", None))
     assert monitor._wanted() == [("profile", "fp-new")] + [("target_group", f"arn:tg/{i:02d}") for i in range(5)]
+
+
+def _web_pod(name: str, ip: str, deleting: bool = False) -> Pod:
+    return Pod("shop", name, "n1", "fargate", "Running", True, "Running", 0, ip, "ReplicaSet", "web-1",
+               {"app": "web"}, "", "", None, deleting=deleting)
+
+
+def test_a_rollout_the_watches_see_marks_its_target_group_changing_before_aws_shows_it():
+    monitor = _monitor(60, clock=lambda: 10.0)
+    _large_cluster_data(monitor, groups=3, changing=0)  # every target healthy, as last read
+    web = monitor._aws_data["target_groups"][1]  # targets: 10.0.0.1
+    binding = TargetGroupBinding("shop", "web", web.arn, "ip", "web", "80")
+
+    def kube(*pods: Pod) -> Snapshot:
+        return Snapshot(taken_at=None, cluster=None, connection=None, pods=pods, tgbs=(binding,),
+                        services=(Service("shop", "web", "ClusterIP", selector={"app": "web"}),), version=len(pods))
+    monitor._latest = kube(_web_pod("web-a", "10.0.0.1"))
+    assert monitor._wanted() == []  # the group holds exactly the pods behind it
+    monitor._latest = kube(_web_pod("web-a", "10.0.0.1", deleting=True), _web_pod("web-b", "10.0.0.7"))
+    assert monitor._wanted() == [("target_group", web.arn)]  # replaced: read that group, only that one
 
 
 def test_a_small_cluster_keeps_its_usual_pace_within_the_default_budget():
