@@ -49,6 +49,7 @@ _ALLOWED: dict[str, str] = {
     "fargate.move_label": "a Kubernetes label as key=value, e.g. iagent.io/compute=fargate",
     "keymap": "",  # its validator says what is allowed, in the keymap's own words
     "waits": "",  # likewise (iagent_tui/deadlines.py)
+    "aws_calls_per_minute": "a whole number of AWS calls a minute, 1 or more (default 60)",
     "pricing_discount_percent": "pricing.discount_percent: a Savings Plans discount in percent, 0 or more and below 100",
 }
 
@@ -208,6 +209,9 @@ class Settings(BaseSettings):
     keymap: dict[str, str] = Field(default_factory=dict)  # dashboard command id -> key, e.g. {open-help: f1}
     waits: dict[str, float] = Field(default_factory=dict)  # wait kind -> deadline seconds, and scale (deadlines.py)
     rightsizing: RightsizingSettings = Field(default_factory=RightsizingSettings)
+    # What the dashboard's AWS polling may spend; AWS throttles per account, and the AWS Load
+    # Balancer Controller and colleagues running this tool share that limit.
+    aws_calls_per_minute: int = Field(default=60, ge=1)
 
     _split = field_validator("namespaces", mode="before")(_split_list)
 

@@ -428,6 +428,10 @@ class SourceState:
     last_success: datetime | None = None
     error: str = ""
     stale_since: datetime | None = None
+    # Polled sources: seconds between reads at the current pace (None: a watch, streamed), and the
+    # AWS call budget a minute when that budget, not the wanted interval, set the pace.
+    every: float | None = None
+    budget_per_minute: int | None = None
 
 
 @dataclass(frozen=True)

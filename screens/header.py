@@ -41,6 +41,7 @@ def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: s
     if conn is not None and conn.read_only:
         text.append("  READ-ONLY", style="bold reverse")
     text.append(f"  updated {clock_time(snap.taken_at)}")
+    text.append(aws_pace(snap))
     if fargate_hourly is not None:
         text.append(f"  Fargate {money(fargate_hourly)}/h ({money(fargate_hourly * HOURS_PER_MONTH, 2)}/month)")
     stale = snap.stale_sources()
@@ -65,6 +66,17 @@ def header_text(snap: Snapshot | None, styles: dict, badge: str = "", problem: s
             tone = "warn" if left <= TOKEN_WARNING else ""
             text.append(f"  token expires in {duration(left.total_seconds())}", style=styles.get(tone, ""))
     return text
+
+
+def aws_pace(snap: Snapshot) -> str:
+    """How often AWS is read, when the call budget stretched it beyond the usual ~30 s (and ~2 s
+    for what is changing): the panels' AWS data is then older than an operator would assume."""
+    polled = [s for s in snap.sources.values() if s.every is not None and s.budget_per_minute]
+    if not polled:
+        return ""
+    slowest, fastest = max(s.every for s in polled), min(s.every for s in polled)
+    changes = f", changes {duration(fastest)}" if fastest < slowest else ""
+    return f"  AWS every {duration(slowest)}{changes} (budget {polled[0].budget_per_minute} calls/min)"
 
 
 class ClusterHeader(Static):

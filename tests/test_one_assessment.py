@@ -65,7 +65,10 @@ async def test_status_doctor_and_dashboard_show_the_same_findings(scenario_sandb
     connection = await from_kubeconfig(settings, AwsTarget(
         region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
         secret_access_key=info.secret_access_key))
-    monitor = ClusterMonitor(connection, settings, fast_interval=0.2, slow_interval=1.0)
+    # a full AWS round every second, after the headless commands' reads: more than the default
+    # call budget pays for
+    polled = settings.model_copy(update={"aws_calls_per_minute": 6000})
+    monitor = ClusterMonitor(connection, polled, fast_interval=0.2, slow_interval=1.0)
     app = build_app(settings, connection, source=monitor)
     async with app.run_test(size=(200, 60)) as pilot:
         await until(pilot, lambda: app.snapshot is not None and app.snapshot.cluster is not None

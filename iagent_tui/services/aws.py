@@ -2,8 +2,10 @@
 target groups with target health, and the IAM lookups findings need.
 
 One session, one client per service created on first use and closed by ``close()`` (or by leaving
-``async with``). Throttling is retried inside botocore (adaptive retry mode: client-side rate
-limiting plus exponential back-off); whatever still fails is raised as a ServiceError.
+``async with``). With a CallBudget, every request of those clients waits for room in it (botocore's
+before-call event: each page of a list is one request). Throttling is retried inside botocore
+(adaptive retry mode: client-side rate limiting plus exponential back-off); whatever still fails
+is raised as a ServiceError.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from ..model import (
     TargetGroup,
     frozen_map,
 )
+from .call_budget import CallBudget
 from .connection import AwsTarget
 from .errors import ServiceError, from_aws
 
@@ -133,8 +136,10 @@ def target_from_api(d: dict) -> Target:
 class AwsServices:
     """Async AWS reads for one account/region. Use as ``async with AwsServices(target) as aws``."""
 
-    def __init__(self, target: AwsTarget, session: Any | None = None, config: Config | None = None) -> None:
+    def __init__(self, target: AwsTarget, session: Any | None = None, config: Config | None = None,
+                 budget: CallBudget | None = None) -> None:
         self.target = target
+        self.budget = budget
         self._session = session or target.session()
         self._config = config or RETRY_CONFIG
         self._stack = AsyncExitStack()
@@ -163,7 +168,10 @@ class AwsServices:
                     creator = self._session.create_client(
                         service, region_name=self.target.region, endpoint_url=self.target.endpoint_url, config=self._config
                     )
-                    self._clients[service] = await self._stack.enter_async_context(creator)
+                    client = await self._stack.enter_async_context(creator)
+                    if self.budget is not None:
+                        client.meta.events.register("before-call", self.budget.before_call)
+                    self._clients[service] = client
         return self._clients[service]
 
     async def _call(self, service: str, op: str, action: str, target: str = "", **params: Any) -> dict:
@@ -225,10 +233,12 @@ class AwsServices:
 
     async def nodegroups(self, cluster: str) -> tuple[NodeGroup, ...]:
         names = await self._paginate("eks", "list_nodegroups", "nodegroups", "list node groups", cluster, clusterName=cluster)
-        outs = await asyncio.gather(
-            *(self._call("eks", "describe_nodegroup", "describe the node group", f"{cluster}/{n}", clusterName=cluster, nodegroupName=n) for n in names)
-        )
-        return tuple(sorted((nodegroup_from_api(o["nodegroup"]) for o in outs), key=lambda g: g.name))
+        return tuple(sorted(await asyncio.gather(*(self.nodegroup(cluster, n) for n in names)), key=lambda g: g.name))
+
+    async def nodegroup(self, cluster: str, name: str) -> NodeGroup:
+        out = await self._call("eks", "describe_nodegroup", "describe the node group", f"{cluster}/{name}",
+                               clusterName=cluster, nodegroupName=name)
+        return nodegroup_from_api(out["nodegroup"])
 
     async def addons(self, cluster: str) -> tuple[Addon, ...]:
         names = await self._paginate("eks", "list_addons", "addons", "list EKS add-ons", cluster, clusterName=cluster)

@@ -3,10 +3,12 @@
 One monitor per connection; it owns every task it starts (``start()`` / ``stop()``). Watches keep
 objects current (services.kube.Reflector), each reduced as it arrives to what snapshots need
 (events: a bounded window, services.event_window); snapshots are built from what changed since the
-last one (services.snapshot_parts). AWS is polled in one loop that waits for each round
-to finish before scheduling the next (never overlapping): every ~2 s while something is changing
-(a profile CREATING, an add-on UPDATING, a target in ``initial``...), every ~30 s when steady, and
-slower after throttling. Changes are coalesced: at most one Snapshot per ~100 ms burst.
+last one (services.snapshot_parts). AWS is polled in one loop that waits for each round to finish
+before scheduling the next (never overlapping), within a budget of calls a minute
+(settings.aws_calls_per_minute): everything every ~30 s, and every ~2 s just what is changing (a
+profile CREATING, an add-on UPDATING, a target group with targets ``initial``...); both stretch
+when the budget cannot pay for them, and slow down after throttling. Changes are coalesced: at
+most one Snapshot per ~100 ms burst.
 
 A failing source keeps its last data; its SourceState says since when it is stale and why.
 """
@@ -19,7 +21,7 @@ import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import MappingProxyType
@@ -40,7 +42,8 @@ from ..model import (
     TargetGroup,
 )
 from . import convert
-from .aws import AwsServices
+from .aws import AwsServices, profile_from_api
+from .call_budget import CallBudget, count_calls
 from .cluster_match import cluster_mismatch
 from .connection import Connection
 from .usage_sampler import RECORD_SAVE_SECONDS, UsageSampler, save_usage_record, workloads_by_pod
@@ -72,6 +75,29 @@ WATCHED: tuple[Resource, ...] = (
 OPTIONAL: frozenset[str] = frozenset({"targetgroupbindings"})  # a CRD: absent until the LBC is installed
 AWS_SOURCES = ("cluster", "fargate_profiles", "nodegroups", "addons", "load_balancers", "target_groups", "iam_roles")
 BACK_OFF_KINDS = frozenset({"throttled", "unreachable", "server", "auth"})
+# Routine polling spends at most this share of the call budget; the rest stays free in the
+# budget's minute, so that a user's poll_now() after an action starts at once.
+ROUTINE_SHARE = 0.85
+# Of the routine share, full rounds get at most this much; changes and the sentinel keep the rest.
+# With the default 60 a minute, a small cluster keeps its usual pace: a full round (~15 calls)
+# every 30 s and the sentinel every 3 s.
+FULL_SHARE = 0.6
+DUE_EARLY = 0.05  # seconds: a timer that fires a hair early still starts the full round it was for
+CLUSTER_CHANGING = frozenset({"CREATING", "UPDATING", "DELETING", "PENDING"})
+DRAINING = frozenset({"draining", "unhealthy.draining"})
+SOURCE_OF = {"cluster": "cluster", "profile": "fargate_profiles", "addon": "addons", "nodegroup": "nodegroups",
+             "load_balancers": "load_balancers", "target_group": "target_groups"}
+
+
+@dataclass(frozen=True)
+class AwsPace:
+    """How often the monitor reads AWS now, in seconds, within its call budget."""
+    full_every: float  # every source, completely
+    changes_every: float | None  # one batch of what is changing (None: nothing is)
+    batch: int  # reads in such a batch
+    waiting: int  # things changing, read in turn, a batch at a time
+    sentinel_every: float | None  # the profile list (None: skipped, the budget has nothing left)
+    stretched: bool  # the budget, not the wanted intervals, set this pace
 
 
 def _utcnow() -> datetime:
@@ -122,6 +148,7 @@ class ClusterMonitor:
         watch_max_backoff: float = 30.0,
         now: Callable[[], datetime] = _utcnow,
         aws_config: Any = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.connection = connection
         self.settings = settings
@@ -135,12 +162,21 @@ class ClusterMonitor:
         self._local_now = now
         self.sentinel_interval = sentinel_interval
         self._aws_config = aws_config  # botocore Config; None = services.aws.RETRY_CONFIG
+        self._clock = clock  # for the call budget and the AWS polling pace
+        self.budget = CallBudget(settings.aws_calls_per_minute, clock=clock)
+        self._full_cost = 0  # calls the last full round made
+        self._last_full: float | None = None
+        self._read_at: dict[tuple[str, str], float] = {}  # changing things read since the last full round
+        self._pending: set[tuple[str, str]] = set()  # profiles the sentinel saw appear or vanish
+        self._partial_failed: set[str] = set()  # sources whose last failure was in a round of changes
+        self._full_requested = False
+        self._wake = asyncio.Event()
+        self._drift_cache: tuple[Any, frozenset[str]] = (None, frozenset())
         self.kube: KubeClient | None = None
         self.aws: AwsServices | None = None
         self.reflectors: list[Reflector] = []
         self._tasks: list[asyncio.Task] = []
         self._dirty = asyncio.Event()
-        self._poll_now = asyncio.Event()
         self._subs: list[_Subscription] = []
         self._callbacks: list[Callable[[Snapshot], Any]] = []
         self._version = 0
@@ -170,11 +206,12 @@ class ClusterMonitor:
             return [None]
         return sorted(set(self.settings.namespaces) | {"kube-system"})
 
-    def _open_clients(self) -> None:
+    def _open_clients(self, budgeted: bool = True) -> None:
         if self.kube is None:
             self.kube = KubeClient(self.connection)
         if self.aws is None:
-            self.aws = AwsServices(self.connection.aws, config=self._aws_config)
+            self.aws = AwsServices(self.connection.aws, config=self._aws_config,
+                                   budget=self.budget if budgeted else None)
 
     async def _close_clients(self) -> None:
         if self.kube is not None:
@@ -279,8 +316,10 @@ class ClusterMonitor:
         return self.kube.server_skew if self.kube is not None else 0.0
 
     def poll_now(self) -> None:
-        """Ask for an AWS poll at once (after an action changed something)."""
-        self._poll_now.set()
+        """Ask for a full AWS round at once (after an action changed something). Its calls still
+        go through the budget, which routine polling leaves room for (ROUTINE_SHARE)."""
+        self._full_requested = True
+        self._wake.set()
 
     # -- publishing ---------------------------------------------------------------------------
     def _mark_dirty(self) -> None:
@@ -395,29 +434,100 @@ class ClusterMonitor:
             await asyncio.sleep(interval)
 
     # -- AWS polling --------------------------------------------------------------------------
+    # Every call goes through self.budget (services/call_budget.py). The loop alternates two kinds
+    # of round: a full one (every source, completely) every AwsPace.full_every, and in between,
+    # while something is changing, a batch of just what is changing (a CREATING profile, an
+    # UPDATING add-on, a target group whose targets are initial or draining, or whose pods the
+    # watches saw replaced: _drifting_groups), oldest-read first, so that a cluster with more
+    # changing things than the budget can read at once is read in turn. The sentinel's cheap
+    # profile list gets what the budget leaves over.
+    @property
+    def pace(self) -> AwsPace:
+        routine = self.budget.rate * ROUTINE_SHARE
+        full_every = max(self.slow_interval, self._full_cost / (routine * FULL_SHARE))
+        spare = routine - self._full_cost / full_every
+        waiting = len(self._wanted())
+        batch = min(waiting, max(1, int(spare * self.fast_interval)))
+        changes_every = max(self.fast_interval, batch / spare) if waiting else None
+        left = spare - (batch / changes_every if changes_every else 0.0)
+        sentinel_every = max(self.sentinel_interval, 1 / left) if left > spare * 0.01 else None
+        if sentinel_every is not None and sentinel_every >= full_every:
+            sentinel_every = None  # the full round lists the profiles as often
+        stretched = full_every > self.slow_interval or (changes_every is not None and (
+            changes_every > self.fast_interval or batch < waiting))
+        return AwsPace(full_every, changes_every, batch, waiting, sentinel_every, stretched)
+
+    def _wanted(self) -> list[tuple[str, str]]:
+        """What a round of changes reads: profiles the sentinel saw appear or vanish, then
+        everything in transition, target groups last and least recently read first."""
+        data = self._aws_data
+        cluster = data["cluster"]
+        items = list(self._pending)
+        if cluster is not None and cluster.status in CLUSTER_CHANGING:
+            items.append(("cluster", cluster.name))
+        items += [("profile", p.name) for p in data["fargate_profiles"] if p.in_transition]
+        items += [("addon", a.name) for a in data["addons"] if a.in_transition]
+        items += [("nodegroup", g.name) for g in data["nodegroups"] if g.in_transition]
+        if any(lb.state == "provisioning" for lb in data["load_balancers"]):
+            items.append(("load_balancers", ""))
+        drifting = self._drifting_groups()
+        groups = [("target_group", tg.arn) for tg in data["target_groups"]
+                  if tg.arn in drifting or any(t.in_transition for t in tg.targets)]
+        groups.sort(key=lambda key: self._read_at.get(key, self._last_full or 0.0))
+        return list(dict.fromkeys(items + groups))
+
+    def _drifting_groups(self) -> frozenset[str]:
+        """Target groups whose targets, as last read, differ from the pods Kubernetes says back
+        them (a TargetGroupBinding's Service, ip targets): a rollout changes a group before a read
+        of it shows a target initial or draining, and the watches tell that for free, so a
+        large cluster's groups need not all be read every few seconds to notice it."""
+        snap, groups = self._latest, self._aws_data["target_groups"]
+        if snap is None or not snap.tgbs:
+            return frozenset()
+        key = (snap.version, id(groups))
+        if self._drift_cache[0] != key:
+            services = {(s.namespace, s.name): s.selector for s in snap.services}
+            live: dict[str, list[Pod]] = {}
+            for pod in snap.pods:
+                if pod.ip and not pod.deleting and pod.phase in ("Pending", "Running"):
+                    live.setdefault(pod.namespace, []).append(pod)
+            registered = {tg.arn: {t.id for t in tg.targets if t.state not in DRAINING} for tg in groups if tg.target_type == "ip"}
+            drifting = set()
+            for binding in snap.tgbs:
+                selector = services.get((binding.namespace, binding.service_name))
+                if not selector or binding.target_group_arn not in registered:
+                    continue
+                backing = {p.ip for p in live.get(binding.namespace, ())
+                           if all(p.labels.get(k) == v for k, v in selector.items())}
+                if backing != registered[binding.target_group_arn]:
+                    drifting.add(binding.target_group_arn)
+            self._drift_cache = (key, frozenset(drifting))
+        return self._drift_cache[1]
+
     async def poll_aws_once(self) -> None:
         """One round of every AWS read, concurrently; each source succeeds or fails on its own."""
         self._open_clients()
         aws, cluster = self.aws, self.cluster_name
         assert aws is not None
-        calls = {
-            "cluster": aws.describe_cluster(cluster),
-            "fargate_profiles": aws.fargate_profiles(cluster),
-            "nodegroups": aws.nodegroups(cluster),
-            "addons": aws.addons(cluster),
-            "load_balancers": aws.load_balancers(),
-            "target_groups": aws.target_groups(),
-        }
-        results = list(await asyncio.gather(*calls.values(), return_exceptions=True))
-        names = list(calls)
-        # The pod execution roles depend on the profiles just read (findings check their trust).
-        role_names = sorted({p.pod_execution_role_arn.rsplit("/", 1)[-1]
-                             for p in self._aws_data["fargate_profiles"] if p.pod_execution_role_arn})
-        if not isinstance(results[names.index("fargate_profiles")], BaseException):
+        with count_calls() as spent:
+            calls = {
+                "cluster": aws.describe_cluster(cluster),
+                "fargate_profiles": aws.fargate_profiles(cluster),
+                "nodegroups": aws.nodegroups(cluster),
+                "addons": aws.addons(cluster),
+                "load_balancers": aws.load_balancers(),
+                "target_groups": aws.target_groups(),
+            }
+            results = list(await asyncio.gather(*calls.values(), return_exceptions=True))
+            names = list(calls)
+            # The pod execution roles depend on the profiles just read (findings check their trust).
             role_names = sorted({p.pod_execution_role_arn.rsplit("/", 1)[-1]
-                                 for p in results[names.index("fargate_profiles")] if p.pod_execution_role_arn})
-        names.append("iam_roles")
-        results.append(await _gather_or_error(*(aws.role(n) for n in role_names)))
+                                 for p in self._aws_data["fargate_profiles"] if p.pod_execution_role_arn})
+            if not isinstance(results[names.index("fargate_profiles")], BaseException):
+                role_names = sorted({p.pod_execution_role_arn.rsplit("/", 1)[-1]
+                                     for p in results[names.index("fargate_profiles")] if p.pod_execution_role_arn})
+            names.append("iam_roles")
+            results.append(await _gather_or_error(*(aws.role(n) for n in role_names)))
         now = self._now()
         for name, result in zip(names, results):
             if isinstance(result, asyncio.CancelledError):
@@ -425,19 +535,94 @@ class ClusterMonitor:
             if name == "iam_roles" and not isinstance(result, BaseException):
                 result = tuple(r for r in result if r is not None)
             if isinstance(result, BaseException):
-                err = result if isinstance(result, ServiceError) else \
-                    ServiceError("server", describe(result, f"read {name.replace('_', ' ')}"))
-                prev = self._aws_state.get(name)
-                self._aws_state[name] = SourceState(
-                    name, False, prev.last_success if prev else None, err.message,
-                    (prev.stale_since if prev and not prev.ok else None) or now,
-                )
-                self._last_errors[name] = err
+                self._source_failed(name, result, now)
                 continue
             self._last_errors.pop(name, None)
             self._aws_data[name] = self._stamp(name, result, now)
             self._aws_state[name] = SourceState(name, True, now)
+        self._partial_failed.clear()
+        self._full_cost, self._last_full = spent[0], self._clock()
+        self._read_at.clear()
+        self._pending.clear()  # read in full just now (what changed since, the sentinel sees again)
         self.aws_polls += 1
+
+    async def poll_aws_changes(self, items: list[tuple[str, str]]) -> None:
+        """Re-read only ``items`` (from _wanted): one call each. A source read in part keeps its
+        last_success (the time of its last complete read)."""
+        self._open_clients()
+        results = await asyncio.gather(*(self._read_one(kind, name) for kind, name in items), return_exceptions=True)
+        now, read_at = self._now(), self._clock()
+        for (kind, name), result in zip(items, results):
+            source = SOURCE_OF[kind]
+            if isinstance(result, asyncio.CancelledError):
+                raise result
+            self._read_at[(kind, name)] = read_at
+            if isinstance(result, ServiceError) and result.kind == "not_found" and kind != "cluster":
+                result = None  # deleted since: gone from the dashboard too
+            if isinstance(result, BaseException):
+                self._source_failed(source, result, now)
+                self._partial_failed.add(source)
+                continue
+            self._pending.discard((kind, name))
+            self._apply(kind, name, result, now)
+            if source in self._partial_failed:  # it failed in a round like this one: recovered
+                self._partial_failed.discard(source)
+                self._last_errors.pop(source, None)
+                prev = self._aws_state.get(source)
+                self._aws_state[source] = SourceState(source, True, prev.last_success if prev else None)
+        await self._read_new_roles([name for kind, name in items if kind == "profile"], now)
+        self.aws_polls += 1
+
+    async def _read_one(self, kind: str, name: str) -> Any:
+        aws, cluster = self.aws, self.cluster_name
+        assert aws is not None
+        if kind == "cluster":
+            return await aws.describe_cluster(cluster)
+        if kind == "profile":
+            return profile_from_api(await aws.describe_fargate_profile_raw(cluster, name))
+        if kind == "addon":
+            return await aws.addon(cluster, name)
+        if kind == "nodegroup":
+            return await aws.nodegroup(cluster, name)
+        if kind == "load_balancers":
+            return await aws.load_balancers()
+        return await aws.target_health(name)
+
+    def _apply(self, kind: str, name: str, result: Any, now: datetime) -> None:
+        data, source = self._aws_data, SOURCE_OF[kind]
+        if kind in ("cluster", "load_balancers"):
+            data[source] = result
+        elif kind == "target_group":  # result None: the group was deleted
+            data[source] = self._stamp(source, tuple(
+                replace(tg, targets=result) if tg.arn == name else tg
+                for tg in data[source] if tg.arn != name or result is not None), now)
+        else:
+            kept = [item for item in data[source] if item.name != name]
+            data[source] = self._stamp(source, tuple(sorted(kept + ([result] if result else []), key=lambda i: i.name)), now)
+
+    async def _read_new_roles(self, profile_names: list[str], now: datetime) -> None:
+        """The pod execution role of a profile that just appeared, when not read yet."""
+        known = {r.get("RoleName") for r in self._aws_data["iam_roles"]}
+        wanted = {p.pod_execution_role_arn.rsplit("/", 1)[-1] for p in self._aws_data["fargate_profiles"]
+                  if p.name in profile_names and p.pod_execution_role_arn} - known
+        if not wanted or self.aws is None:
+            return
+        result = await _gather_or_error(*(self.aws.role(n) for n in sorted(wanted)))
+        if isinstance(result, BaseException):
+            self._source_failed("iam_roles", result, now)
+            self._partial_failed.add("iam_roles")
+            return
+        self._aws_data["iam_roles"] = tuple(self._aws_data["iam_roles"]) + tuple(r for r in result if r is not None)
+
+    def _source_failed(self, name: str, result: BaseException, now: datetime) -> None:
+        err = result if isinstance(result, ServiceError) else \
+            ServiceError("server", describe(result, f"read {name.replace('_', ' ')}"))
+        prev = self._aws_state.get(name)
+        self._aws_state[name] = SourceState(
+            name, False, prev.last_success if prev else None, err.message,
+            (prev.stale_since if prev and not prev.ok else None) or now,
+        )
+        self._last_errors[name] = err
 
     def _stamp(self, name: str, result: Any, now: datetime) -> Any:
         """Add the monitor's own "since when in this state" to profiles and targets (and forget
@@ -466,46 +651,75 @@ class ClusterMonitor:
         # not a reason to slow down the sources that work.
         if any(e.kind in BACK_OFF_KINDS for e in self._last_errors.values()):
             return min(self.max_interval, max(self.fast_interval, self.current_interval) * 2)
-        probe = assemble(taken_at=self._now(), connection=None, aws_data=self._aws_data)
-        return self.fast_interval if probe.in_transition() else self.slow_interval
+        pace = self.pace
+        self._show_pace(pace)
+        until_full = pace.full_every if self._last_full is None else \
+            max(0.0, self._last_full + pace.full_every - self._clock())
+        return until_full if pace.changes_every is None else min(until_full, pace.changes_every)
+
+    def _full_due(self) -> bool:
+        if self._last_full is None:
+            return True
+        return self._clock() - self._last_full >= self.pace.full_every - DUE_EARLY
+
+    def _show_pace(self, pace: AwsPace) -> None:
+        """Each AWS source says how often it is read now, and the budget when that stretched it."""
+        changing = {SOURCE_OF[kind] for kind, _ in self._wanted()}
+        turn = pace.changes_every * -(-pace.waiting // pace.batch) if pace.changes_every else None
+        budget = int(self.budget.per_minute) if pace.stretched else None
+        for name, state in self._aws_state.items():
+            every = turn if turn is not None and name in changing else pace.full_every
+            self._aws_state[name] = replace(state, every=every, budget_per_minute=budget)
 
     async def _poll_aws_loop(self) -> None:
         self._last_errors = {}
+        self.budget.borrowing = True  # the first round fills the dashboard at once (call_budget.py)
         while True:
-            self._poll_now.clear()
+            full = self._full_requested or self._full_due()
+            self._full_requested = False
+            self._wake.clear()
             self._last_errors.pop("poll", None)
             try:
-                await self.poll_aws_once()
+                if full:
+                    await self.poll_aws_once()
+                else:
+                    items = self._wanted()[:max(self.pace.batch, len(self._pending))]
+                    if items:
+                        await self.poll_aws_changes(items)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a bug in one round must not stop polling for good
                 logging.getLogger(__name__).exception("AWS poll failed")
                 self._last_errors["poll"] = ServiceError("server", describe(exc, "poll AWS"))
-            self._mark_dirty()
+            self.budget.borrowing = False
             self.current_interval = self._next_interval()
+            self._mark_dirty()
             with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._poll_now.wait(), self.current_interval)
+                await asyncio.wait_for(self._wake.wait(), self.current_interval)
 
     async def _profile_sentinel_loop(self) -> None:
-        """While AWS is steady the full poll runs only every ``slow_interval``; a profile created or
-        deleted by someone else (console, aws CLI, another operator) must not take that long to
-        show. One ListFargateProfiles every ``sentinel_interval`` notices it and triggers a full
-        poll at once. Skipped while the full poll is already fast."""
+        """While AWS is steady the full poll is slow; a profile created or deleted by someone else
+        (console, aws CLI, another operator) must not take that long to show. One
+        ListFargateProfiles every AwsPace.sentinel_every notices it, and the next round reads
+        just that profile. Skipped when the budget has nothing left over for it."""
         while True:
-            await asyncio.sleep(self.sentinel_interval)
-            if self.aws is None or self.current_interval <= self.sentinel_interval:
+            every = self.pace.sentinel_every
+            await asyncio.sleep(every if every is not None else self.sentinel_interval)
+            if every is None or self.aws is None or self._last_full is None:
                 continue
             if any(e.kind in BACK_OFF_KINDS for e in self._last_errors.values()):
-                continue  # throttled or failing: the backed-off full poll is the only caller
+                continue  # throttled or failing: the backed-off poll is the only caller
             try:
                 names = await self.aws.fargate_profile_names(self.cluster_name)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the full poll reports errors; the sentinel only nudges
+            except Exception:  # noqa: BLE001 - the rounds report errors; the sentinel only nudges
                 continue
-            known = tuple(sorted(p.name for p in self._aws_data.get("fargate_profiles") or ()))
-            if names != known:
-                self.poll_now()
+            known = {p.name for p in self._aws_data.get("fargate_profiles") or ()}
+            changed = set(names) ^ known
+            if changed:
+                self._pending.update(("profile", name) for name in changed)
+                self._wake.set()
 
     # -- one shot -----------------------------------------------------------------------------
     async def one_shot(self, warnings_only: bool = False) -> Snapshot:
@@ -513,7 +727,8 @@ class ClusterMonitor:
         warnings_only: list only Warning events (fieldSelector type=Warning), what a report's
         findings cite; a large cluster's Normal events are tens of thousands of routine lines."""
         own_clients = self.kube is None and self.aws is None
-        self._open_clients()
+        # One round, like the aws CLI commands it replaces: the budget is for continuous polling.
+        self._open_clients(budgeted=False)
         assert self.kube is not None
         reflectors = [
             self._reflector(res, ns, field_selector="type=Warning" if warnings_only and res is EVENTS else None)

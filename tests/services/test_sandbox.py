@@ -135,7 +135,8 @@ async def test_botocore_retries_absorb_occasional_throttling(sandbox, aws_target
 async def test_monitor_backs_off_while_throttled_and_keeps_the_last_data(sandbox, settings, aws_target, no_faults):
     conn = await from_aws(settings, aws_target)
     one_try = Config(retries={"mode": "standard", "max_attempts": 1})  # let throttling reach the monitor
-    monitor = ClusterMonitor(conn, settings, fast_interval=0.05, slow_interval=0.05, max_interval=0.4, aws_config=one_try)
+    unbounded = settings.model_copy(update={"aws_calls_per_minute": 1_000_000})  # back-off alone sets the pace here
+    monitor = ClusterMonitor(conn, unbounded, fast_interval=0.05, slow_interval=0.05, max_interval=0.4, aws_config=one_try)
     async with monitor:
         await monitor.wait_for(lambda s: s.cluster is not None and s.sources["cluster"].ok, timeout=20)
         sandbox.call(lambda: setattr(sandbox.runtime.world.aws, "faults", AwsFaults(throttle_rate=1.0, services={"eks"})))
@@ -148,7 +149,7 @@ async def test_monitor_backs_off_while_throttled_and_keeps_the_last_data(sandbox
         sandbox.call(lambda: setattr(sandbox.runtime.world.aws, "faults", AwsFaults()))
         await monitor.wait_for(lambda s: s.sources["cluster"].ok, timeout=20)
         assert monitor.aws_polls >= polls + 1
-    assert monitor.current_interval == 0.05
+    assert monitor.current_interval <= 0.05 and monitor.pace.full_every == 0.05  # back to the usual pace
 
 
 async def test_missing_cluster_is_a_clear_error(sandbox, aws_target):
