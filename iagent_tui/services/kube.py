@@ -186,28 +186,11 @@ class KubeClient:
         """Every item (following ``continue`` pages of ``page_size``, else the client's) and the
         list's resourceVersion."""
         items: list[dict] = []
-        token = ""
-        while True:
-            query = [("limit", str(page_size or self.page_size))]
-            if label_selector:
-                query.append(("labelSelector", label_selector))
-            if field_selector:
-                query.append(("fieldSelector", field_selector))
-            if token:
-                query.append(("continue", token))
-            out = await self.request_json("GET", resource.path(namespace), query, action=f"list {resource.plural}",
-                                          target=f"namespace {namespace}" if namespace else "all namespaces")
-            kind = resource.kind
-            version = f"{resource.group}/{resource.version}" if resource.group else resource.version
-            for item in out.get("items") or ():
-                # list items carry no kind/apiVersion; put them back so raw objects are self-describing
-                item.setdefault("kind", kind)
-                item.setdefault("apiVersion", version)
-                items.append(item)
-            meta = out.get("metadata") or {}
-            token = meta.get("continue") or ""
-            if not token:
-                return items, str(meta.get("resourceVersion", ""))
+        version = ""
+        async for page, version in list_pages(self, resource, namespace, field_selector, page_size or self.page_size,
+                                              label_selector=label_selector):
+            items.extend(page)
+        return items, version
 
     async def watch(self, resource: Resource, namespace: str | None, resource_version: str,
                     timeout_seconds: int = WATCH_TIMEOUT_SECONDS) -> AsyncIterator[tuple[str, dict]]:
@@ -489,7 +472,7 @@ class TrackedStore(MutableMapping):
 
 
 async def list_pages(client: KubeClient, resource: Resource, namespace: str | None, field_selector: str | None = None,
-                     page_size: int = 500) -> AsyncIterator[tuple[list[dict], str]]:
+                     page_size: int = 500, *, label_selector: str | None = None) -> AsyncIterator[tuple[list[dict], str]]:
     """KubeClient.list a page at a time (items, the list's resourceVersion so far), so a
     Reflector reduces each page before the next arrives: at 5,000 pods the events alone are
     80 pages, and holding them all raw until the last one was the monitor's peak memory."""
@@ -498,6 +481,8 @@ async def list_pages(client: KubeClient, resource: Resource, namespace: str | No
     version = f"{resource.group}/{resource.version}" if resource.group else resource.version
     while True:
         query = [("limit", str(page_size))]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
         if field_selector:
             query.append(("fieldSelector", field_selector))
         if token:
@@ -505,7 +490,7 @@ async def list_pages(client: KubeClient, resource: Resource, namespace: str | No
         out = await client.request_json("GET", resource.path(namespace), query, action=f"list {resource.plural}",
                                         target=f"namespace {namespace}" if namespace else "all namespaces")
         items = out.get("items") or []
-        for item in items:  # list items carry no kind/apiVersion; put them back, as KubeClient.list does
+        for item in items:  # list items carry no kind/apiVersion; put them back so raw objects are self-describing
             item.setdefault("kind", kind)
             item.setdefault("apiVersion", version)
         meta = out.get("metadata") or {}

@@ -114,12 +114,7 @@ async def test_pods_table_shows_exactly_the_pods_the_api_lists(sandbox, sandbox_
 async def test_an_objects_full_event_history_is_read_on_demand(sandbox, sandbox_files, k8s):
     from iagent_tui.wiring import PodLogs
 
-    info = sandbox.info
-    kubeconfig, _ = sandbox_files
-    settings = Settings(cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig))
-    connection = await from_kubeconfig(settings, AwsTarget(
-        region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
-        secret_access_key=info.secret_access_key))
+    _, connection = await _connect(sandbox, sandbox_files)
     core = k8s_client.CoreV1Api(k8s)
     pod = core.list_namespaced_pod("tenant-05", limit=1).items[0]
     reads = PodLogs(connection)
@@ -133,13 +128,19 @@ async def test_an_objects_full_event_history_is_read_on_demand(sandbox, sandbox_
     assert {"Scheduled", "Started"} <= {e.reason for e in events}
 
 
-async def _monitor(sandbox, sandbox_files) -> ClusterMonitor:
+async def _connect(sandbox, sandbox_files):
+    """Settings and a connection to the test's sandbox, as the dashboard makes them."""
     info = sandbox.info
     kubeconfig, _ = sandbox_files
     settings = Settings(cluster=info.cluster_name, region=info.region, kubeconfig=str(kubeconfig))
     connection = await from_kubeconfig(settings, AwsTarget(
         region=info.region, endpoint_url=info.aws_endpoint, access_key_id=info.access_key_id,
         secret_access_key=info.secret_access_key))
+    return settings, connection
+
+
+async def _monitor(sandbox, sandbox_files) -> ClusterMonitor:
+    settings, connection = await _connect(sandbox, sandbox_files)
     return ClusterMonitor(connection, settings)
 
 
